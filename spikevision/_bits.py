@@ -1,0 +1,181 @@
+"""Bit packing kernels shared by every reader, writer and streaming consumer.
+
+Canonical packed layout (used by :class:`~spikevision.stream.SpikeStream`,
+the HDF5 container and camera blocks): each frame is the display-oriented
+(H, W) bit plane flattened row-major, pixel ``k = r * W + c`` stored in bit
+``k % 8`` of byte ``k // 8`` counting from the least significant bit, i.e.
+``np.packbits(frame.ravel(), bitorder="little")``. A frame takes
+``ceil(H * W / 8)`` bytes. The vidar ``.dat`` layout is the same bit order with
+file rows stored bottom-up; :func:`decode_rows` reads both.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "frame_nbytes",
+    "pack_frames",
+    "unpack_frames",
+    "decode_rows",
+    "repack_rows",
+    "count_bits",
+]
+
+# LUT[b] holds the 8 output bytes (0/1) of byte b, LSB first, as one
+# little-endian uint64, so one table look-up writes 8 pixels.
+_LUT64 = np.zeros(256, dtype=np.uint64)
+for _b in range(256):
+    _v = 0
+    for _i in range(8):
+        if (_b >> _i) & 1:
+            _v |= 1 << (8 * _i)
+    _LUT64[_b] = _v
+del _b, _v, _i
+
+
+def frame_nbytes(height: int, width: int) -> int:
+    """Bytes of one packed frame in the canonical layout."""
+    return (height * width + 7) // 8
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_aligned(raw, n, stride, header, row_bytes, h, wb, flip, lut, out64):
+    for j in numba.prange(n * h):
+        f = j // h
+        r = j - f * h
+        sr = h - 1 - r if flip else r
+        base = f * stride + header + sr * row_bytes
+        for b in range(wb):
+            out64[j, b] = lut[raw[base + b]]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_bits(raw, n, stride, header, stored_w, h, w, flip, out):
+    for j in numba.prange(n * h):
+        f = j // h
+        r = j - f * h
+        sr = h - 1 - r if flip else r
+        fbase = f * stride + header
+        k = sr * stored_w
+        for c in range(w):
+            kk = k + c
+            out[f, r, c] = (raw[fbase + (kk >> 3)] >> (kk & 7)) & 1
+
+
+def decode_rows(
+    raw: np.ndarray,
+    n: int,
+    height: int,
+    width: int,
+    *,
+    stride: int | None = None,
+    header: int = 0,
+    stored_width: int | None = None,
+    flip: bool = False,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Decode ``n`` packed frames into a (n, height, width) uint8 array.
+
+    Args:
+        raw: 1-D uint8 buffer holding ``n`` frames, ``stride`` bytes apart.
+        n: number of frames.
+        height, width: output (display) size.
+        stride: bytes from one frame to the next (default: packed frame size).
+        header: bytes to skip at the start of every frame (e.g. 16 for a time header).
+        stored_width: pixels per stored row; columns ``width..stored_width-1``
+            are dropped (e.g. 416 stored, 400 kept: the vidar "head" columns).
+        flip: stored rows are bottom-up (vidar ``.dat``); display row r is stored row H-1-r.
+        out: optional preallocated C-contiguous (n, height, width) uint8 output.
+    """
+    sw = width if stored_width is None else stored_width
+    if stride is None:
+        stride = header + frame_nbytes(height, sw)
+    if out is None:
+        out = np.empty((n, height, width), dtype=np.uint8)
+    elif out.shape != (n, height, width) or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous uint8 array of shape {(n, height, width)}")
+    if n == 0:
+        return out
+    raw = np.ascontiguousarray(raw).reshape(-1)
+    if raw.size < (n - 1) * stride + header + frame_nbytes(height, sw):
+        raise ValueError(f"buffer of {raw.size} bytes is too small for {n} frames")
+    if sw % 8 == 0 and width % 8 == 0:
+        out64 = out.reshape(n * height, width).view(np.uint64)
+        _decode_aligned(raw, n, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+    else:
+        _decode_bits(raw, n, stride, header, sw, height, width, flip, out)
+    return out
+
+
+def unpack_frames(packed: np.ndarray, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Unpack canonical packed frames (n, F) into (n, H, W) uint8."""
+    packed = np.asarray(packed, dtype=np.uint8)
+    if packed.ndim == 1:
+        packed = packed.reshape(1, -1)
+    n = packed.shape[0]
+    f = frame_nbytes(height, width)
+    if packed.shape[1] != f:
+        raise ValueError(f"packed frames have {packed.shape[1]} bytes, expected {f} for {height}x{width}")
+    return decode_rows(packed, n, height, width, out=out)
+
+
+def pack_frames(frames: np.ndarray, *, flip: bool = False, out: np.ndarray | None = None) -> np.ndarray:
+    """Pack (n, H, W) spikes (nonzero = spike) into canonical (n, ceil(H*W/8)) bytes.
+
+    With ``flip=True`` rows are written bottom-up (the vidar ``.dat`` layout).
+    """
+    frames = np.asarray(frames)
+    if frames.ndim == 2:
+        frames = frames[None]
+    if frames.ndim != 3:
+        raise ValueError(f"expected (T, H, W) spikes, got shape {frames.shape}")
+    if flip:
+        frames = frames[:, ::-1]
+    if frames.dtype != np.uint8 and frames.dtype != np.bool_:
+        frames = frames != 0
+    n = frames.shape[0]
+    packed = np.packbits(frames.reshape(n, -1), axis=1, bitorder="little")
+    if out is not None:
+        out[...] = packed
+        return out
+    return packed
+
+
+def repack_rows(
+    raw: np.ndarray, n: int, height: int, width: int, *, stride: int, header: int, stored_width: int, flip: bool
+) -> np.ndarray:
+    """Convert stored frames (any header/head columns/flip) to canonical packed frames."""
+    row_b = stored_width // 8
+    if stored_width % 8 == 0 and width % 8 == 0:
+        raw = np.asarray(raw).reshape(-1)[: n * stride].reshape(n, stride)
+        rows = raw[:, header : header + height * row_b].reshape(n, height, row_b)
+        if flip:
+            rows = rows[:, ::-1]
+        return np.ascontiguousarray(rows[:, :, : width // 8]).reshape(n, -1)
+    frames = decode_rows(raw, n, height, width, stride=stride, header=header, stored_width=stored_width, flip=flip)
+    return pack_frames(frames)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _count_bits(packed, counts):
+    n, f = packed.shape
+    for b in numba.prange(f):
+        acc = np.zeros(8, dtype=np.int64)
+        for i in range(n):
+            v = packed[i, b]
+            if v:
+                for k in range(8):
+                    acc[k] += (v >> k) & 1
+        for k in range(8):
+            counts[8 * b + k] += acc[k]
+
+
+def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Add per-pixel spike counts of canonical packed frames (n, F) to ``counts`` (8*F,) int64."""
+    packed = np.ascontiguousarray(packed, dtype=np.uint8)
+    if packed.ndim != 2 or counts.shape != (packed.shape[1] * 8,):
+        raise ValueError("count_bits: counts must have 8 entries per packed byte")
+    _count_bits(packed, counts)
+    return counts

@@ -1,0 +1,1 @@
+"""One module per ``spikevision`` subcommand (see :mod:`spikevision.cli`)."""

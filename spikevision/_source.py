@@ -1,0 +1,164 @@
+"""Frame sources: where a :class:`~spikevision.stream.SpikeStream` gets its bits.
+
+A source knows how its frames are stored (bytes per frame, per-frame header,
+stored width with head columns, row order) and returns contiguous frame ranges
+either decoded to display-oriented uint8 or as canonical packed bytes
+(see :mod:`spikevision._bits`). Sources never read more than the frames asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from . import _bits
+
+__all__ = ["FrameSource", "StoredLayout", "ArraySource", "FileSource"]
+
+
+class FrameSource(Protocol):
+    """What a SpikeStream needs from its storage."""
+
+    n_frames: int
+    height: int
+    width: int
+
+    def read_packed(self, start: int, stop: int) -> np.ndarray:
+        """Canonical packed frames [start, stop) as (n, ceil(H*W/8)) uint8."""
+
+    def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Display-oriented frames [start, stop) as (n, H, W) uint8 (0/1)."""
+
+
+@dataclass(frozen=True)
+class StoredLayout:
+    """How frames sit in a byte buffer.
+
+    Attributes:
+        height, width: display size after dropping head columns.
+        stored_width: pixels per stored row (width + head columns).
+        header: bytes before every frame (e.g. a 16-byte time header).
+        flip: stored rows are bottom-up (vidar ``.dat`` convention).
+    """
+
+    height: int
+    width: int
+    stored_width: int
+    header: int = 0
+    flip: bool = False
+
+    @property
+    def frame_bytes(self) -> int:
+        return _bits.frame_nbytes(self.height, self.stored_width)
+
+    @property
+    def stride(self) -> int:
+        return self.header + self.frame_bytes
+
+    @property
+    def canonical(self) -> bool:
+        """True when stored bytes already are canonical packed frames."""
+        return self.header == 0 and self.stored_width == self.width and not self.flip
+
+    def decode(self, raw: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        return _bits.decode_rows(
+            raw, n, self.height, self.width, stride=self.stride, header=self.header,
+            stored_width=self.stored_width, flip=self.flip, out=out,
+        )
+
+    def to_canonical(self, raw: np.ndarray, n: int) -> np.ndarray:
+        if self.canonical:
+            return np.asarray(raw).reshape(-1)[: n * self.stride].reshape(n, self.stride)
+        return _bits.repack_rows(
+            raw, n, self.height, self.width, stride=self.stride, header=self.header,
+            stored_width=self.stored_width, flip=self.flip,
+        )
+
+
+class ArraySource:
+    """Frames held in an in-memory (or memmapped) (N, stride) uint8 array."""
+
+    def __init__(self, buffer: np.ndarray, layout: StoredLayout):
+        buffer = np.asarray(buffer, dtype=np.uint8) if not isinstance(buffer, np.memmap) else buffer
+        if buffer.ndim != 2 or buffer.shape[1] != layout.stride:
+            raise ValueError(f"buffer must be (N, {layout.stride}) uint8, got {buffer.shape}")
+        self.buffer = buffer
+        self.layout = layout
+        self.n_frames = buffer.shape[0]
+        self.height = layout.height
+        self.width = layout.width
+
+    def read_packed(self, start: int, stop: int) -> np.ndarray:
+        return self.layout.to_canonical(self.buffer[start:stop], stop - start)
+
+    def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        return self.layout.decode(self.buffer[start:stop], stop - start, out=out)
+
+
+class FileSource:
+    """Frames in a flat binary file, read with positioned reads.
+
+    Positioned reads into a reused buffer keep memory flat however long the
+    file is (a memmap would grow the resident set with every page touched);
+    :attr:`memmap` gives zero-copy random access when that is wanted.
+    """
+
+    def __init__(self, path: str | os.PathLike, layout: StoredLayout, n_frames: int, offset: int = 0):
+        self.path = os.fspath(path)
+        self.layout = layout
+        self.n_frames = n_frames
+        self.height = layout.height
+        self.width = layout.width
+        self.offset = offset
+        self._fd: int | None = None
+        self._buf = np.empty(0, dtype=np.uint8)
+
+    def _read_raw(self, start: int, stop: int) -> np.ndarray:
+        nbytes = (stop - start) * self.layout.stride
+        if self._buf.size < nbytes:
+            self._buf = np.empty(nbytes, dtype=np.uint8)
+        view = self._buf[:nbytes]
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        pos = self.offset + start * self.layout.stride
+        got = os.preadv(self._fd, [memoryview(view)], pos) if nbytes else 0
+        while got < nbytes:  # short reads happen on pipes and network filesystems
+            more = os.preadv(self._fd, [memoryview(view)[got:]], pos + got)
+            if more == 0:
+                raise OSError(f"{self.path}: file shrank while reading (expected {nbytes} bytes at {pos})")
+            got += more
+        return view
+
+    def read_packed(self, start: int, stop: int) -> np.ndarray:
+        return np.array(self.layout.to_canonical(self._read_raw(start, stop), stop - start), copy=True)
+
+    def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        return self.layout.decode(self._read_raw(start, stop), stop - start, out=out)
+
+    @property
+    def memmap(self) -> np.ndarray:
+        """Read-only (N, stride) memmap of the frames, for zero-copy random access."""
+        if self.n_frames == 0:
+            return np.zeros((0, self.layout.stride), dtype=np.uint8)
+        return np.memmap(self.path, dtype=np.uint8, mode="r", offset=self.offset,
+                         shape=(self.n_frames, self.layout.stride))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __getstate__(self):  # picklable for process pools and Dask
+        state = self.__dict__.copy()
+        state["_fd"] = None
+        state["_buf"] = np.empty(0, dtype=np.uint8)
+        return state
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

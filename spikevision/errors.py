@@ -1,0 +1,45 @@
+"""Errors raised by spikevision.
+
+Every error says what is wrong and what to do about it, in one line, so the
+CLI can print it as is.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SpikevisionError",
+    "FormatError",
+    "UnknownFormatError",
+    "TruncatedFileError",
+    "OutputError",
+    "BackendUnavailable",
+    "DeviceDisconnected",
+]
+
+
+class SpikevisionError(Exception):
+    """Base class of every error spikevision raises on purpose."""
+
+
+class FormatError(SpikevisionError, ValueError):
+    """A file or byte stream does not follow the format it claims."""
+
+
+class UnknownFormatError(FormatError):
+    """The format of a path cannot be determined."""
+
+
+class TruncatedFileError(FormatError):
+    """A file ends in the middle of a frame or a committed block."""
+
+
+class OutputError(SpikevisionError, OSError):
+    """An output cannot be written (missing directory, permission, ...)."""
+
+
+class BackendUnavailable(SpikevisionError, RuntimeError):
+    """An optional backend (CuPy, torch, a camera SDK, libusb) is not usable here."""
+
+
+class DeviceDisconnected(SpikevisionError, RuntimeError):
+    """A camera went away while it was streaming."""

@@ -1,0 +1,68 @@
+"""Write outputs whole or not at all: a temporary file in the target directory, renamed on success."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import OutputError
+
+__all__ = ["atomic_path", "check_output_path", "check_input_path"]
+
+
+def check_output_path(path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """Validate that ``path`` can be written; raise :class:`OutputError` naming the fix."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {p}: directory {parent} does not exist; create it first (mkdir -p {parent})")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {p}: permission denied in {parent}; choose a writable directory")
+    if p.is_dir():
+        raise OutputError(f"cannot write {p}: it is a directory; give a file name")
+    if p.exists() and not overwrite:
+        raise OutputError(f"{p} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    return p
+
+
+def check_input_path(path: str | os.PathLike) -> Path:
+    """Validate that ``path`` is a readable file; raise FileNotFoundError/PermissionError with the fix."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file; check the path")
+    if p.is_dir():
+        raise IsADirectoryError(f"{p} is a directory; give a spike file inside it")
+    if not os.access(p, os.R_OK):
+        raise PermissionError(f"{p}: permission denied; make it readable (chmod u+r) or copy it")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
+
+    Example:
+        >>> with atomic_path("out.dat") as tmp:   # doctest: +SKIP
+        ...     tmp.write_bytes(data)
+    """
+    p = check_output_path(path, overwrite)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
+        os.replace(tmp_path, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
