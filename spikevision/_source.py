@@ -69,6 +69,28 @@ class StoredLayout:
             stored_width=self.stored_width, flip=self.flip, out=out,
         )
 
+    def from_canonical(self, packed: np.ndarray) -> np.ndarray:
+        """Lay canonical packed frames (n, F) out as stored frames (n, stride); headers and head columns are 0."""
+        packed = np.asarray(packed, dtype=np.uint8)
+        n = packed.shape[0]
+        if self.canonical:
+            return packed
+        out = np.zeros((n, self.stride), dtype=np.uint8)
+        if self.stored_width % 8 == 0 and self.width % 8 == 0:
+            rows = packed.reshape(n, self.height, self.width // 8)
+            if self.flip:
+                rows = rows[:, ::-1]
+            body = out[:, self.header:].reshape(n, self.height, self.stored_width // 8)
+            body[:, :, : self.width // 8] = rows
+            return out
+        frames = _bits.unpack_frames(packed, self.height, self.width)
+        if self.stored_width != self.width:
+            wide = np.zeros((n, self.height, self.stored_width), dtype=np.uint8)
+            wide[:, :, : self.width] = frames
+            frames = wide
+        out[:, self.header:] = _bits.pack_frames(frames, flip=self.flip)
+        return out
+
     def to_canonical(self, raw: np.ndarray, n: int) -> np.ndarray:
         if self.canonical:
             return np.asarray(raw).reshape(-1)[: n * self.stride].reshape(n, self.stride)

@@ -49,7 +49,10 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
         ...     tmp.write_bytes(data)
     """
     p = check_output_path(path, overwrite)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
+    except OSError as exc:
+        raise OutputError(f"cannot write {p}: {exc.strerror or exc}; choose a writable directory") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
