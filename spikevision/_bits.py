@@ -159,17 +159,28 @@ def repack_rows(
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _count_bits(packed, counts):
+def _count_bits(packed, lut, counts, n_chunks):
+    # Each uint64 "lane" holds 8 byte-sized counters (one per bit of a packed
+    # byte): adding LUT[v] counts 8 pixels at once. Lanes are flushed to int64
+    # before any byte counter can pass 255.
     n, f = packed.shape
-    for b in numba.prange(f):
-        acc = np.zeros(8, dtype=np.int64)
-        for i in range(n):
-            v = packed[i, b]
-            if v:
+    width = (f + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        b0 = c * width
+        b1 = min(f, b0 + width)
+        if b0 >= b1:
+            continue
+        lanes = np.zeros(b1 - b0, dtype=np.uint64)
+        for i0 in range(0, n, 255):
+            i1 = min(n, i0 + 255)
+            for i in range(i0, i1):
+                for b in range(b0, b1):
+                    lanes[b - b0] += lut[packed[i, b]]
+            for b in range(b0, b1):
+                v = lanes[b - b0]
                 for k in range(8):
-                    acc[k] += (v >> k) & 1
-        for k in range(8):
-            counts[8 * b + k] += acc[k]
+                    counts[8 * b + k] += (v >> np.uint64(8 * k)) & np.uint64(0xFF)
+                lanes[b - b0] = 0
 
 
 def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -177,5 +188,5 @@ def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
     packed = np.ascontiguousarray(packed, dtype=np.uint8)
     if packed.ndim != 2 or counts.shape != (packed.shape[1] * 8,):
         raise ValueError("count_bits: counts must have 8 entries per packed byte")
-    _count_bits(packed, counts)
+    _count_bits(packed, _LUT64, counts, numba.get_num_threads() * 4)
     return counts
