@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= test,gui,usb,dist
+EXTRAS ?= test,gui,usb
 STAMP := $(VENV)/.installed-$(shell printf '%s' "$(EXTRAS)" | tr ',' '-')
 
 .PHONY: demo test test-all bench bench-quick clean venv
