@@ -1,0 +1,267 @@
+"""Turning a camera's wire bytes into canonical packed frames, across transfer boundaries.
+
+Two wire layouts are in use (``../shared/FORMATS.md``):
+
+- ``"m1"``: SPS100 / M1 64-byte line packets (section 2), framed by
+  :class:`spikevision.io.raw.LinePacketParser` (tags, double-marker lock,
+  resync and loss counting live there; :class:`LinePacketFramer` adapts it).
+- ``"vidar"``: whole 250 x 416-bit frames, rows bottom-up as in ``.dat``, 16
+  head columns per row dropped after decoding, optionally a 16-byte time header
+  before every frame (section 1). There is no sync marker, so alignment follows
+  the byte count; a transfer the host knows it lost is reported with
+  :meth:`RowFramer.gap` (exact re-alignment when the lost byte count is known).
+  ``"packed"`` is the same framer with no head columns, header or flip (frames
+  already canonical, e.g. from a vendor SDK).
+
+Every framer has ``feed(data) -> (n, F) uint8``, ``finish()``, ``gap(nbytes)``
+and ``stats`` (a :class:`FramingStats`); carry-over between ``feed`` calls keeps
+partial frames whatever the transfer sizes. Framing is vectorized: one NumPy
+slicing pass over all complete frames of a transfer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .. import _bits
+from .._source import StoredLayout
+from ._errors import BackendUnavailable, CameraURLError
+
+__all__ = ["FramingStats", "Framer", "RowFramer", "LinePacketFramer", "make_framer", "LAYOUTS",
+           "encode_rows", "feed_counted"]
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("vidar", "m1", "packed")
+
+
+@dataclass
+class FramingStats:
+    """Counters of a framer (the same names as :class:`spikevision.io.raw.RawStats`)."""
+
+    bytes_in: int = 0
+    frames: int = 0
+    resyncs: int = 0
+    tag_errors: int = 0
+    dropped_frames: int = 0
+    torn_frames: int = 0
+    skipped_bytes: int = 0
+    locked: bool = True
+
+
+class Framer(Protocol):
+    """What a camera backend needs from a framer."""
+
+    height: int
+    width: int
+    wire_frame_bytes: int
+
+    def feed(self, data) -> np.ndarray: ...
+
+    def finish(self) -> np.ndarray: ...
+
+    def gap(self, nbytes: int | None = None) -> None: ...
+
+    @property
+    def stats(self) -> FramingStats: ...
+
+
+def _as_u8(data) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        return data.reshape(-1).view(np.uint8) if data.dtype != np.uint8 else data.reshape(-1)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+class RowFramer:
+    """Frames stored as rows of packed bits (the vidar USB layout), with carry-over.
+
+    Args:
+        height, width: display size (250 x 400 for vidar).
+        head_columns: extra bits per row to drop (16 for the 250 x 416 wire form).
+        header_bytes: bytes before every frame (0, or 16 for the time header).
+        flip: rows are bottom-up on the wire (True for vidar, like ``.dat``).
+    """
+
+    def __init__(self, height: int = 250, width: int = 400, *, head_columns: int = 16, header_bytes: int = 0,
+                 flip: bool = True):
+        if height < 1 or width < 1 or head_columns < 0 or header_bytes < 0:
+            raise ValueError("height/width must be >= 1 and head_columns/header_bytes >= 0")
+        if ((width + head_columns) * height) % 8:
+            raise ValueError(f"{height} rows of {width + head_columns} bits are not a whole number of bytes")
+        self.height, self.width = height, width
+        self.layout = StoredLayout(height, width, width + head_columns, header_bytes, flip)
+        self.wire_frame_bytes = self.layout.stride
+        self.frame_nbytes = _bits.frame_nbytes(height, width)
+        self._carry = bytearray()
+        self._skip = 0
+        self._stats = FramingStats()
+
+    @property
+    def stats(self) -> FramingStats:
+        """A snapshot of the counters."""
+        return dataclasses.replace(self._stats)
+
+    def _convert(self, buf: np.ndarray, n: int) -> np.ndarray:
+        if n == 0:
+            return np.empty((0, self.frame_nbytes), np.uint8)
+        out = self.layout.to_canonical(buf[: n * self.wire_frame_bytes], n)
+        return np.ascontiguousarray(out) if not self.layout.canonical else np.array(out, copy=True)
+
+    def feed(self, data) -> np.ndarray:
+        """Consume wire bytes; return the complete frames they finish, as (n, F) canonical packed."""
+        buf = _as_u8(data)
+        self._stats.bytes_in += buf.size
+        if self._skip:
+            k = min(self._skip, buf.size)
+            self._skip -= k
+            self._stats.skipped_bytes += k
+            buf = buf[k:]
+        stride = self.wire_frame_bytes
+        parts = []
+        if self._carry:
+            need = stride - len(self._carry)
+            if buf.size < need:
+                self._carry += buf.tobytes()
+                return np.empty((0, self.frame_nbytes), np.uint8)
+            self._carry += buf[:need].tobytes()
+            parts.append(self._convert(np.frombuffer(bytes(self._carry), np.uint8), 1))
+            self._carry.clear()
+            buf = buf[need:]
+        n = buf.size // stride
+        if n:
+            parts.append(self._convert(buf, n))
+        rest = buf[n * stride:]
+        if rest.size:
+            self._carry += rest.tobytes()
+        out = parts[0] if len(parts) == 1 else (np.concatenate(parts) if parts else
+                                                  np.empty((0, self.frame_nbytes), np.uint8))
+        self._stats.frames += out.shape[0]
+        return out
+
+    def gap(self, nbytes: int | None = None) -> None:
+        """Report that ``nbytes`` wire bytes were lost here (None: unknown amount).
+
+        With a known count the framer re-aligns exactly and counts every frame
+        that lost bytes (a frame partly received is torn, never emitted). With
+        an unknown count the partial frame is discarded and the next byte fed is
+        taken as a frame start (transfers that hold whole frames make this exact).
+        """
+        stride = self.wire_frame_bytes
+        self._stats.resyncs += 1
+        if nbytes is None:
+            if self._carry or self._skip:
+                self._stats.dropped_frames += 1
+                self._stats.torn_frames += 1 if self._carry else 0
+            self._stats.skipped_bytes += len(self._carry)
+            self._carry.clear()
+            self._skip = 0
+            return
+        if nbytes <= 0:
+            return
+        pos = (len(self._carry) if not self._skip else stride - self._skip) + nbytes
+        if self._skip:  # the frame being skipped was already counted as dropped
+            whole, off = divmod(pos, stride)
+            dropped = whole - 1 + (1 if off else 0)
+        else:
+            whole, off = divmod(pos, stride)
+            dropped = whole + (1 if off else 0)
+            if self._carry:
+                self._stats.torn_frames += 1
+        self._stats.dropped_frames += dropped
+        self._stats.skipped_bytes += len(self._carry)
+        self._carry.clear()
+        self._skip = (stride - off) if off else 0
+
+    def finish(self) -> np.ndarray:
+        """End of stream: a trailing partial frame is counted as dropped (and torn)."""
+        if self._carry:
+            self._stats.dropped_frames += 1
+            self._stats.torn_frames += 1
+            self._stats.skipped_bytes += len(self._carry)
+            self._carry.clear()
+        self._skip = 0
+        return np.empty((0, self.frame_nbytes), np.uint8)
+
+
+class LinePacketFramer:
+    """M1 line packets (FORMATS.md section 2) through :class:`spikevision.io.raw.LinePacketParser`."""
+
+    def __init__(self):
+        try:
+            from ..io import raw
+        except ImportError as exc:  # pragma: no cover - the codec ships with the package
+            raise BackendUnavailable(f"the M1 line-packet codec (spikevision.io.raw) is missing: {exc}") from exc
+        self._raw = raw
+        self._parser = raw.LinePacketParser()
+        self.height, self.width = raw.HEIGHT, raw.WIDTH
+        self.wire_frame_bytes = raw.FRAME_WIRE_BYTES
+        self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
+
+    @property
+    def stats(self) -> FramingStats:
+        s = self._parser.stats
+        return FramingStats(s.bytes_in, s.frames, s.resyncs, s.tag_errors, s.dropped_frames, s.torn_frames,
+                            s.skipped_bytes, bool(s.locked))
+
+    def feed(self, data) -> np.ndarray:
+        return self._parser.feed(data)
+
+    def gap(self, nbytes: int | None = None) -> None:
+        """Lost bytes need no help here: the unit tags reveal the loss and the parser relocks."""
+
+    def finish(self) -> np.ndarray:
+        return self._parser.finish()
+
+
+def make_framer(layout: str = "vidar", *, height: int | None = None, width: int | None = None,
+                header_bytes: int = 0, head_columns: int | None = None, flip: bool | None = None) -> Framer:
+    """A framer for a wire layout: ``"vidar"`` (250x416 rows, bottom-up), ``"m1"`` or ``"packed"``."""
+    if layout == "m1":
+        fr = LinePacketFramer()
+        if (height, width) not in ((None, None), (fr.height, fr.width)):
+            raise CameraURLError(f"the m1 layout is {fr.height}x{fr.width}; drop height/width or use layout=packed")
+        return fr
+    if layout == "vidar":
+        return RowFramer(height or 250, width or 400, head_columns=16 if head_columns is None else head_columns,
+                         header_bytes=header_bytes, flip=True if flip is None else flip)
+    if layout == "packed":
+        if height is None or width is None:
+            raise CameraURLError("layout=packed needs height and width (e.g. ?height=1000&width=1000)")
+        return RowFramer(height, width, head_columns=head_columns or 0, header_bytes=header_bytes,
+                         flip=bool(flip))
+    raise CameraURLError(f"unknown wire layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+
+
+def encode_rows(frames: np.ndarray, *, head_columns: int = 16, header_bytes: int = 0, flip: bool = True,
+                header: np.ndarray | None = None) -> np.ndarray:
+    """Encode (T, H, W) 0/1 frames in the row layout :class:`RowFramer` reads (the vidar wire form).
+
+    Head columns are written as zeros; ``header`` (T, header_bytes) uint8 fills
+    the per-frame headers (zeros when None). Returns 1-D uint8 wire bytes.
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 3:
+        raise ValueError(f"expected (T, H, W) frames, got shape {frames.shape}")
+    t, h, w = frames.shape
+    wide = np.zeros((t, h, w + head_columns), np.uint8)
+    wide[:, :, :w] = frames != 0
+    body = _bits.pack_frames(wide, flip=flip)
+    out = np.zeros((t, header_bytes + body.shape[1]), np.uint8)
+    if header_bytes:
+        if header is not None:
+            out[:, :header_bytes] = header
+    out[:, header_bytes:] = body
+    return out.reshape(-1)
+
+
+def feed_counted(framer: Framer, data) -> tuple[np.ndarray, int, bool]:
+    """``framer.feed(data)`` plus what changed: (frames, frames lost, resync happened)."""
+    before = framer.stats
+    out = framer.feed(data)
+    after = framer.stats
+    return out, after.dropped_frames - before.dropped_frames, after.resyncs != before.resyncs

@@ -1,0 +1,111 @@
+"""``replay://``: a recording played back as a live camera at its native rate.
+
+Any spike file :func:`spikevision.io.open_stream` reads can be replayed; a
+``.dat`` (or any file whose source exposes a memmap) is read through a
+read-only memmap, so replay costs no more memory than one block. Frames are
+released against a monotonic clock at ``fps * speed``; with ``loop=1`` the
+file repeats and the frame index keeps counting.
+
+URL: ``replay://path/to/file.dat?speed=1&loop=0&fps=20000&height=250&width=400``
+(``height``, ``width``, ``fps``, ``flip``, ``head_columns``,
+``frame_header_bytes`` are passed to the reader).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from typing import Any, Iterator
+
+import numpy as np
+
+from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
+from ._errors import CameraNotFound
+from ._pacing import Pacer, parse_speed
+
+__all__ = ["ReplayCamera"]
+
+
+class ReplayCamera(Camera):
+    """Replays a spike file (see the module docstring).
+
+    Args:
+        path: the recording.
+        speed: 1 = native rate, ``"max"`` = unpaced.
+        loop: start again at the end (endless stream).
+        frames: stop after this many frames (None: the file once, or endless with loop).
+        **read_options: reader options (height, width, fps, flip, head_columns, frame_header_bytes, format).
+    """
+
+    backend = "replay"
+    default_policy = "block"
+    _reader_keys = ("height", "width", "fps", "flip", "head_columns", "frame_header_bytes", "format", "strict")
+
+    def __init__(self, path: str | os.PathLike, *, speed="1", loop: bool = False, frames: int | None = None,
+                 **options: Any):
+        cam_kw = {k: options.pop(k) for k in list(options) if k not in self._reader_keys}
+        super().__init__(**cam_kw)
+        self.path = os.fspath(path)
+        self.speed = parse_speed(speed)
+        self.loop = bool(loop)
+        self.total = None if frames is None else int(frames)
+        self.read_options = options
+        self._stream = None
+
+    def _open(self) -> CameraInfo:
+        from ..io import open_stream
+
+        if not os.path.exists(self.path):
+            raise CameraNotFound(f"replay://{self.path}: no such file; check the path")
+        stream = open_stream(self.path, **self.read_options)
+        self._stream = stream
+        src = stream.source
+        self._n = len(stream)
+        if self._n == 0:
+            raise CameraNotFound(f"replay://{self.path}: the file holds no complete frame")
+        mm = getattr(src, "memmap", None) if hasattr(src, "layout") else None
+        if mm is not None and stream._step == 1:
+            base, layout = stream._start, src.layout
+            self._read = lambda a, b: layout.to_canonical(mm[base + a: base + b], b - a)
+            self._mode = "memmap"
+        else:
+            self._read = lambda a, b: stream[a:b].packed()
+            self._mode = "reader"
+        fps = stream.fps
+        fpb = default_frames_per_block(stream.height, stream.width, fps)
+        extra = {"frames_in_file": self._n, "loop": self.loop, "speed": self.speed, "mode": self._mode,
+                 "format": stream.meta.provenance.get("format")}
+        return CameraInfo(stream.height, stream.width, fps, fpb, "replay", self.path, self.url, extra)
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+            self._read = None
+
+    def _runs(self, stop: threading.Event) -> Iterator[FrameRun]:
+        info = self.info
+        pacer = Pacer(info.fps, self.speed)
+        step = info.frames_per_block
+        if not math.isinf(self.speed):
+            step = max(1, min(step, int(info.fps * self.speed * 0.002) or 1))
+        done = 0
+        pos = 0
+        while not stop.is_set():
+            if self.total is not None and done >= self.total:
+                return
+            if pos >= self._n:
+                if not self.loop:
+                    return
+                pos = 0
+            n = min(step, self._n - pos)
+            if self.total is not None:
+                n = min(n, self.total - done)
+            if not pacer.wait(done + n, stop):
+                return
+            packed = np.ascontiguousarray(self._read(pos, pos + n))
+            self._bytes += packed.nbytes
+            yield FrameRun(packed)
+            pos += n
+            done += n
