@@ -1,0 +1,162 @@
+"""Compiled hot loops of the SPS100 / M1 line-packet codec (FORMATS.md section 2).
+
+All kernels take the unit order from :data:`~spikevision.io._raw_layout.UNIT_TABLE`
+(passed in as arrays), never from a hard-coded order, so pinning a different
+table changes nothing here. Pixel bits move as bytes: a left unit's 500 pixel
+bits are display columns 0..499 (byte aligned), a right unit's are display
+columns 500..999, which start at bit 4 of a display byte, hence the nibble
+shifts. The NumPy twins in the tests (unpackbits / delete tag columns /
+packbits) check every kernel bit for bit.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._raw_layout import (
+    END_TAG,
+    EXPECTED_TAGS,
+    FRAME_WIRE_BYTES,
+    PACKED_FRAME_BYTES,
+    START_TAG,
+    TAG_MASK,
+    UNIT_BYTES,
+    UNIT_HALF,
+    UNIT_ROW_BYTE,
+)
+
+__all__ = ["check_frames", "check_decode", "decode_frames", "encode_packed", "find_start"]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_bad(buf, s, expected, mask):
+    """Index of the first unit of the frame at byte ``s`` whose tag differs from the table, or -1."""
+    for p in range(expected.size):
+        u = s + p * UNIT_BYTES
+        v = np.int64(buf[u + 62]) | (np.int64(buf[u + 63]) << 8)
+        if (v & mask) != expected[p]:
+            return p
+    return -1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _decode_one(buf, s, row_byte, half, out):
+    """Pixel bits of the frame at byte ``s`` of ``buf`` -> one canonical packed frame ``out`` (125,000 B)."""
+    for p in range(row_byte.size):
+        u = s + p * UNIT_BYTES
+        o = row_byte[p]
+        if half[p] == 0:
+            for j in range(62):
+                out[o + j] = buf[u + j]
+            out[o + 62] = (out[o + 62] & 0xF0) | (buf[u + 62] & 0x0F)
+        else:
+            out[o + 62] = (out[o + 62] & 0x0F) | ((buf[u] << 4) & 0xF0)
+            for j in range(1, 63):
+                out[o + 62 + j] = ((buf[u + j - 1] >> 4) | (buf[u + j] << 4)) & 0xFF
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _check_frames(buf, starts, expected, mask, bad):
+    for f in numba.prange(starts.size):
+        bad[f] = _first_bad(buf, starts[f], expected, mask)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _check_decode(buf, starts, expected, mask, row_byte, half, out, bad):
+    for f in numba.prange(starts.size):
+        b = _first_bad(buf, starts[f], expected, mask)
+        bad[f] = b
+        if b < 0:
+            _decode_one(buf, starts[f], row_byte, half, out[f])
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_frames(buf, starts, row_byte, half, out):
+    for f in numba.prange(starts.size):
+        _decode_one(buf, starts[f], row_byte, half, out[f])
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _encode(packed, expected, row_byte, half, wire):
+    n = packed.shape[0]
+    for f in numba.prange(n):
+        src = packed[f]
+        base = f * FRAME_WIRE_BYTES
+        for p in range(row_byte.size):
+            u = base + p * UNIT_BYTES
+            o = row_byte[p]
+            tag = expected[p]
+            if half[p] == 0:
+                for j in range(62):
+                    wire[u + j] = src[o + j]
+                wire[u + 62] = (src[o + 62] & 0x0F) | (tag & 0xF0)
+            else:
+                for j in range(62):
+                    wire[u + j] = ((src[o + 62 + j] >> 4) | (src[o + 63 + j] << 4)) & 0xFF
+                wire[u + 62] = (src[o + 124] >> 4) | (tag & 0xF0)
+            wire[u + 63] = (tag >> 8) & 0xFF
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_start(buf, lo, hi, stream_start, s_lo, s_hi, e_lo, e_hi):
+    for s in range(lo, hi + 1):
+        if buf[s + 63] == s_hi and (buf[s + 62] & 0xF0) == s_lo:
+            if s >= 2:
+                if buf[s - 1] == e_hi and (buf[s - 2] & 0xF0) == e_lo:
+                    return s
+            elif s == 0 and stream_start:
+                return s
+    return -1
+
+
+_MASK = np.int64(TAG_MASK)
+_EXPECTED = EXPECTED_TAGS.astype(np.int64)
+
+
+def check_frames(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For frames starting at byte offsets ``starts`` of ``buf``: first unit with a wrong tag, or -1 if whole."""
+    bad = np.empty(starts.size, dtype=np.int64)
+    if starts.size:
+        _check_frames(buf, starts, _EXPECTED, _MASK, bad)
+    return bad
+
+
+def check_decode(buf: np.ndarray, starts: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Like :func:`check_frames`, and decode every whole frame into ``out[f]`` (canonical packed)."""
+    bad = np.empty(starts.size, dtype=np.int64)
+    if starts.size:
+        _check_decode(buf, starts, _EXPECTED, _MASK, UNIT_ROW_BYTE, UNIT_HALF, out, bad)
+    return bad
+
+
+def decode_frames(buf: np.ndarray, starts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Decode frames at byte offsets ``starts`` of ``buf`` to canonical packed (n, 125000), tags unchecked."""
+    if out is None:
+        out = np.empty((starts.size, PACKED_FRAME_BYTES), dtype=np.uint8)
+    if starts.size:
+        _decode_frames(buf, starts, UNIT_ROW_BYTE, UNIT_HALF, out)
+    return out
+
+
+def encode_packed(packed: np.ndarray) -> np.ndarray:
+    """Canonical packed 1000x1000 frames (n, 125000) uint8 -> 1-D wire bytes (n * 128000) with tags."""
+    packed = np.ascontiguousarray(packed, dtype=np.uint8)
+    wire = np.empty(packed.shape[0] * FRAME_WIRE_BYTES, dtype=np.uint8)
+    if packed.shape[0]:
+        _encode(packed, _EXPECTED, UNIT_ROW_BYTE, UNIT_HALF, wire)
+    return wire
+
+
+def find_start(buf: np.ndarray, lo: int, hi: int, stream_start: bool) -> int:
+    """First frame start ``s`` in ``[lo, hi]`` confirmed by both markers, or -1.
+
+    A start is a unit tagged (500, 0) at ``s`` right after a unit tagged
+    (500, 3) (the previous frame's last); ``stream_start`` lets a (500, 0) unit
+    at ``s == 0`` stand alone, as the first frame of a stream has no
+    predecessor. Needs ``hi + UNIT_BYTES <= buf.size``.
+    """
+    if hi < lo:
+        return -1
+    return int(_find_start(buf, lo, hi, stream_start, START_TAG & 0xF0, START_TAG >> 8, END_TAG & 0xF0, END_TAG >> 8))
+
