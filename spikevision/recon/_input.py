@@ -1,0 +1,94 @@
+"""Input handling shared by the reconstruction functions.
+
+Spikes come as a :class:`~spikevision.stream.SpikeStream` (read lazily, only
+the frames a reconstruction needs) or a (T, H, W) array of any backend
+(nonzero = spike). Images go back on the caller's backend: NumPy for streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import backend_name, get_namespace, to_numpy
+from ..stream import SpikeStream
+
+__all__ = ["Spikes", "shape_of", "read_window", "check_frame", "check_window", "output_like", "xp_of"]
+
+Spikes = Any  # SpikeStream | (T, H, W) array (NumPy, CuPy or torch)
+
+
+def shape_of(spikes: Spikes) -> tuple[int, int, int]:
+    """(T, H, W) of a stream or an array; raises ValueError naming the fix for other shapes."""
+    if isinstance(spikes, SpikeStream):
+        return spikes.shape
+    shape = tuple(getattr(spikes, "shape", ()))
+    if len(shape) != 3:
+        raise ValueError(f"spikes must be a SpikeStream or a (T, H, W) array, got shape {shape}; "
+                         f"add a time axis with spikes[None] for a single frame")
+    t, h, w = (int(s) for s in shape)
+    if t < 1 or h < 1 or w < 1:
+        raise ValueError(f"spikes must have at least one frame of at least one pixel, got shape {(t, h, w)}")
+    return t, h, w
+
+
+def xp_of(spikes: Spikes):
+    """Array module for computing on ``spikes`` (NumPy for streams and torch tensors)."""
+    if isinstance(spikes, SpikeStream):
+        return np
+    return get_namespace(spikes)
+
+
+def read_window(spikes: Spikes, start: int, stop: int):
+    """Frames [start, stop) (already clipped to the data) as a uint8 0/1 array on the compute backend."""
+    if isinstance(spikes, SpikeStream):
+        return spikes[start:stop].unpack()
+    part = spikes[start:stop]
+    if backend_name(spikes) == "torch":
+        part = to_numpy(part)
+    xp = get_namespace(part)
+    if part.dtype != xp.uint8:
+        part = (part != 0).astype(xp.uint8)
+    return part
+
+
+def check_frame(at: int, n_frames: int) -> int:
+    """Validate a frame index (negative counts from the end)."""
+    if not isinstance(at, (int, np.integer)):
+        raise TypeError(f"at must be an integer frame index, got {type(at).__name__}")
+    at = int(at)
+    if at < 0:
+        at += n_frames
+    if not 0 <= at < n_frames:
+        raise IndexError(f"frame {at} is outside the {n_frames} frames of the input; choose 0 <= at < {n_frames}")
+    return at
+
+
+def check_window(window: int, name: str = "window", low: int = 1, high: int = 255) -> int:
+    """Validate a window length in frames."""
+    if not isinstance(window, (int, np.integer)) or not low <= int(window) <= high:
+        raise ValueError(f"{name} must be an integer number of frames in [{low}, {high}], got {window!r}")
+    return int(window)
+
+
+def check_rate(rate: float) -> float:
+    """Validate the firing rate that maps to intensity 1."""
+    rate = float(rate)
+    if not (rate > 0 and np.isfinite(rate)):
+        raise ValueError(f"rate must be a positive number (the firing rate shown as white), got {rate!r}")
+    return rate
+
+
+def output_like(image, spikes: Spikes):
+    """Return an image computed on the compute backend on the caller's backend, float32."""
+    xp = get_namespace(image)
+    image = image.astype(xp.float32, copy=False)
+    if backend_name(spikes) == "torch":
+        from ..backend import like
+
+        return like(to_numpy(image), spikes)
+    return image
+
+
+__all__ += ["check_rate"]

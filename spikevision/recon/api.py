@@ -1,0 +1,178 @@
+"""One entry point over every reconstruction method.
+
+Methods: "tfp", "tfi", "tfstp", "adaptive" and "best" (the method spikevision
+recommends: currently "adaptive", see :mod:`spikevision.recon.adaptive`).
+Outputs are (H, W) float32 images in [0, 1] on the caller's backend; 1.0 is a
+firing rate of ``rate`` spikes per tick (default 1: a spike every readout).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..backend import backend_name
+from ..stream import SpikeStream
+from ._input import Spikes, check_frame, shape_of
+from .adaptive import adaptive
+from .tfi import tfi
+from .tfp import tfp
+from .tfstp import tfstp, tfstp_series
+
+__all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "METHODS", "BEST", "resolve_method"]
+
+#: method name -> function(spikes, at, **params)
+METHODS = {"tfp": tfp, "tfi": tfi, "tfstp": tfstp, "adaptive": adaptive}
+#: what method="best" means
+BEST = "adaptive"
+
+_STREAMABLE = {"tfp", "tfi", "adaptive"}
+
+
+def resolve_method(method: str) -> str:
+    """Map "best" to the recommended method and validate the name."""
+    name = BEST if method == "best" else method
+    if name not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of best, {', '.join(METHODS)}")
+    return name
+
+
+def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, **params: Any):
+    """Reconstruct one image at frame ``at`` (default: the middle frame).
+
+    Args:
+        spikes: SpikeStream or (T, H, W) array of any backend (nonzero = spike).
+        method: "best" (default), "tfp", "tfi", "tfstp" or "adaptive".
+        at: frame index (negative counts from the end).
+        **params: the method's options (``window=``, ``convention=``, ``rate=`` ...).
+
+    Returns:
+        (H, W) float32 image in [0, 1] on the caller's backend.
+
+    Example:
+        >>> import numpy as np, spikevision.recon as rc
+        >>> s = (np.random.default_rng(0).random((101, 4, 4)) < 0.5).astype(np.uint8)
+        >>> rc.reconstruct(s, "tfp", at=50).shape
+        (4, 4)
+    """
+    name = resolve_method(method)
+    t_len, _, _ = shape_of(spikes)
+    at = t_len // 2 if at is None else at
+    return METHODS[name](spikes, at=at, **params)
+
+
+def _frames(t_len: int, start: int | None, stop: int | None, step: int) -> range:
+    if not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be an integer >= 1 (frames between images), got {step!r}")
+    start = 0 if start is None else check_frame(start, t_len)
+    stop = t_len if stop is None else min(int(stop) if stop >= 0 else t_len + int(stop), t_len)
+    if stop <= start:
+        raise ValueError(f"empty frame range start={start}, stop={stop} for {t_len} frames; choose start < stop")
+    return range(start, stop, int(step))
+
+
+def _streaming_params(name: str, params: dict) -> dict | None:
+    """Parameters for the streaming twin, or None when the offline reference must be used."""
+    if params.get("convention", "spikevision") != "spikevision":
+        return None
+    p = {k: v for k, v in params.items() if k != "convention"}
+    allowed = {"tfp": {"window", "rate"}, "tfi": {"window", "rate"},
+               "adaptive": {"span", "intervals", "tol", "tol_rel", "rate"}}[name]
+    return p if set(p) <= allowed else None
+
+
+def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,
+                     stop: int | None = None, engine: str = "auto", block: int = 1024,
+                     **params: Any) -> Iterator[tuple[int, Any]]:
+    """Yield ``(frame_index, image)`` for frames ``start, start + step, ... < stop``.
+
+    Args:
+        spikes: SpikeStream or (T, H, W) array of any backend.
+        method: "best", "tfp", "tfi", "tfstp" or "adaptive".
+        step, start, stop: frame range of the images (default: every frame).
+        engine: "auto" (compiled streaming kernels from packed bits where the method and
+            convention allow and the data is on the CPU, else the NumPy/CuPy reference),
+            "numba" (require the kernels) or "reference".
+        block: frames read per step when streaming.
+        **params: the method's options.
+
+    Images are fresh arrays (safe to keep).
+    """
+    name = resolve_method(method)
+    t_len, h, w = shape_of(spikes)
+    frames = _frames(t_len, start, stop, step)
+    if engine not in ("auto", "numba", "reference"):
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    sp = _streaming_params(name, params) if name in _STREAMABLE else None
+    on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
+    if engine == "numba" and (sp is None or not on_cpu):
+        raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options on "
+                         f"{'a CPU' if on_cpu else 'this backend'}; use engine='auto'")
+    if name == "tfstp":
+        yield from tfstp_series(spikes, list(frames), **params)
+        return
+    if sp is None or not on_cpu or engine == "reference":
+        for t in frames:
+            yield t, METHODS[name](spikes, at=t, **params)
+        return
+    yield from _iter_streaming(spikes, name, frames, sp, block)
+
+
+def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, block: int):
+    from .streaming import streaming
+
+    t_len, h, w = shape_of(spikes)
+    stream = spikes if isinstance(spikes, SpikeStream) else None
+    rec = streaming(name, h, w, emit_every=frames.step, start=frames.start, block=min(block, 256), **params)
+    first = max(0, frames.start - rec.lookback)
+    if first:  # start mid-stream: the reconstructor counts frames from `first`
+        rec = streaming(name, h, w, emit_every=frames.step, start=frames.start - first, block=min(block, 256),
+                        **params)
+    last = frames[-1]
+    end_main = min(t_len, last + rec.lookahead + 1)
+    from .. import _bits
+
+    def blocks():
+        for a in range(first, end_main, block):
+            b = min(a + block, end_main)
+            if stream is not None:
+                yield stream[a:b].packed()
+            else:
+                yield _bits.pack_frames(np.asarray(spikes[a:b]))
+
+    done = set()
+    for packed in blocks():
+        for t, img in rec.iter_packed(packed):
+            t_abs = t + first
+            if t_abs > last:
+                return
+            done.add(t_abs)
+            yield t_abs, img.copy()
+    # frames within `lookahead` of the end: the offline reference handles the clipped window
+    fn = METHODS[name]
+    for t in frames:
+        if t not in done:
+            yield t, fn(spikes, at=t, **params)
+
+
+def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,
+                         stop: int | None = None, engine: str = "auto", **params: Any):
+    """Images every ``step`` frames over ``[start, stop)`` as a (N, H, W) float32 stack.
+
+    Returns:
+        (frame_indices, images): an int64 array of N frame indices and the (N, H, W) stack
+        on the caller's backend (see :func:`iter_reconstruct` for a constant-memory iterator).
+    """
+    idx, imgs = [], []
+    for t, img in iter_reconstruct(spikes, method, step=step, start=start, stop=stop, engine=engine, **params):
+        idx.append(t)
+        imgs.append(img)
+    from ._input import xp_of
+
+    xp = xp_of(imgs[0]) if backend_name(imgs[0]) != "torch" else None
+    if xp is None:
+        import torch
+
+        return np.asarray(idx, dtype=np.int64), torch.stack(imgs)
+    return np.asarray(idx, dtype=np.int64), xp.stack(imgs)

@@ -1,0 +1,271 @@
+"""Streaming reconstructors for live cameras and viewers.
+
+They take canonical packed blocks (n, ceil(H*W/8)) uint8 as they arrive (from
+``SpikeStream.iter_packed``, a camera or a ring buffer), keep the frames they
+still need, and emit an image for frames ``start, start + K, start + 2K, ...``
+(``K = emit_every``, 1 allowed) as soon as the frames after it that the method
+looks at (its lookahead) have arrived. Images are identical to the offline
+functions (:func:`~spikevision.recon.tfp`, :func:`~spikevision.recon.tfi`,
+:func:`~spikevision.recon.adaptive`, convention "spikevision") on the same frames,
+with frame indices counted from the first frame pushed after construction or
+:meth:`~StreamingReconstructor.reset`.
+
+Uniform interface::
+
+    rec = StreamingTFP(250, 400, window=41, emit_every=40)
+    for block in stream.iter_packed(1024):
+        for t, image in rec.iter_packed(block):   # image: reused (H, W) float32 buffer
+            show(t, image)                         # copy it to keep it
+    rec.push_packed(block) -> list[(t, image copy)]
+    rec.push(frames)       -> same, from unpacked (n, H, W) spikes
+    rec.reset()            -> start over at frame 0
+    rec.lookahead          -> frames of latency after the emitted frame
+
+Kernels are compiled with numba (parallel, nogil: they run alongside a GUI
+thread) and work straight from packed bytes; see :mod:`spikevision.recon._kernels`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator
+
+import numpy as np
+
+from .. import _bits
+from . import _kernels as K
+from ._input import check_rate, check_window
+from .adaptive import check_adaptive
+from .tfi import isi_table
+from .tfp import tfp_scale
+
+__all__ = ["StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming"]
+
+log = logging.getLogger(__name__)
+
+#: most images computed per kernel call (bounds the reused output stack)
+MAX_BATCH = 16
+
+
+class StreamingReconstructor:
+    """Base class: buffering of packed frames and emission bookkeeping.
+
+    Args:
+        height, width: frame size in pixels.
+        emit_every: emit an image every this many frames (K >= 1).
+        start: frame index of the first image (counted from the first frame pushed).
+        block: frames handled per kernel call (bounds memory; results do not depend on it).
+
+    Subclasses set ``lookback``/``lookahead`` (frames before/after an emitted frame
+    that its image depends on) and ``keep`` (frames kept between calls) and implement
+    :meth:`_compute`.
+    """
+
+    lookback = 0
+    lookahead = 0
+    keep = 0
+
+    def __init__(self, height: int, width: int, emit_every: int = 40, start: int = 0, block: int = 256):
+        if height < 1 or width < 1:
+            raise ValueError(f"height and width must be positive, got {height}x{width}")
+        if not isinstance(emit_every, (int, np.integer)) or emit_every < 1:
+            raise ValueError(f"emit_every must be an integer >= 1 (frames between images), got {emit_every!r}")
+        if start < 0:
+            raise ValueError(f"start must be a frame index >= 0, got {start}")
+        self.height, self.width = int(height), int(width)
+        self.emit_every, self.start = int(emit_every), int(start)
+        self.npix = self.height * self.width
+        self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
+        self._chunk = max(1, min(int(block), self.emit_every * MAX_BATCH))
+        self._cap = self.keep + self._chunk
+        self._work = np.zeros((self._cap, self.frame_nbytes), dtype=np.uint8)
+        n_out = self._chunk // self.emit_every + 2
+        self._stack = np.zeros((n_out, self.npix), dtype=np.float32)
+        self.reset()
+
+    # --- public -------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget all frames: the next frame pushed is frame 0."""
+        self._base = 0        # absolute index of work[0]
+        self._nvalid = 0      # frames held in work
+        self._seen = 0        # frames pushed so far
+        self._next = self.start
+        self._reset_state()
+
+    @property
+    def frames_seen(self) -> int:
+        """Frames pushed since construction or :meth:`reset`."""
+        return self._seen
+
+    @property
+    def next_frame(self) -> int:
+        """Index of the next frame an image will be emitted for."""
+        return self._next
+
+    def iter_packed(self, packed: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """Push packed frames; yield ``(frame_index, image)`` for each image that became ready.
+
+        ``image`` is an (H, W) float32 view of a reused buffer, valid until the next
+        iteration: copy it to keep it.
+        """
+        packed = self._check_packed(packed)
+        i, n = 0, packed.shape[0]
+        while i < n:
+            m = min(n - i, self._chunk)
+            if self._nvalid + m > self._cap:
+                self._compact()
+            p0 = self._nvalid
+            self._work[p0 : p0 + m] = packed[i : i + m]
+            self._nvalid += m
+            self._seen += m
+            i += m
+            ready_until = self._seen - 1 - self.lookahead
+            targets = []
+            while self._next <= ready_until:
+                targets.append(self._next)
+                self._next += self.emit_every
+            self._compute(p0, p0 + m, targets)
+            for j, t in enumerate(targets):
+                yield t, self._stack[j].reshape(self.height, self.width)
+
+    def push_packed(self, packed: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Push packed frames; return ``[(frame_index, image copy), ...]`` of the images that became ready."""
+        return [(t, img.copy()) for t, img in self.iter_packed(packed)]
+
+    def push(self, frames: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Push unpacked (n, H, W) spikes (nonzero = spike); same result as :meth:`push_packed`."""
+        frames = np.asarray(frames)
+        if frames.ndim == 2:
+            frames = frames[None]
+        if frames.shape[1:] != (self.height, self.width):
+            raise ValueError(f"frames of shape {frames.shape[1:]} do not match this reconstructor's "
+                             f"{(self.height, self.width)}; create one with height={frames.shape[1]}, "
+                             f"width={frames.shape[2]}")
+        return self.push_packed(_bits.pack_frames(frames))
+
+    # --- internals ----------------------------------------------------------
+    def _check_packed(self, packed: np.ndarray) -> np.ndarray:
+        packed = np.asarray(packed)
+        if packed.ndim == 1:
+            packed = packed.reshape(1, -1)
+        if packed.ndim != 2 or packed.shape[1] != self.frame_nbytes or packed.dtype != np.uint8:
+            raise ValueError(f"expected canonical packed frames (n, {self.frame_nbytes}) uint8 for "
+                             f"{self.height}x{self.width}, got {packed.shape} {packed.dtype}; pack (n, H, W) spikes "
+                             f"with spikevision._bits.pack_frames or call push()")
+        return packed
+
+    def _compact(self) -> None:
+        drop = self._nvalid - self.keep
+        if drop <= 0:
+            return
+        self._work[: self.keep] = self._work[drop : self._nvalid]
+        self._base += drop
+        self._nvalid = self.keep
+
+    def _reset_state(self) -> None:
+        """Reset method state (running sums ...)."""
+
+    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
+        """New frames sit at work positions [p0, p1); fill ``self._stack[j]`` for each target frame."""
+        raise NotImplementedError
+
+
+class StreamingTFP(StreamingReconstructor):
+    """Streaming TFP (convention "spikevision"): same images as :func:`spikevision.recon.tfp`.
+
+    Uses a running sum (two table look-ups per 8 pixels per frame) when images are
+    frequent (``2 * emit_every < window``), otherwise sums each window on demand.
+
+    Example:
+        >>> import numpy as np
+        >>> rec = StreamingTFP(2, 8, window=5, emit_every=2)
+        >>> [t for t, _ in rec.push(np.ones((6, 2, 8), np.uint8))]
+        [0, 2]
+    """
+
+    def __init__(self, height: int, width: int, window: int = 41, emit_every: int = 40, start: int = 0,
+                 rate: float = 1.0, block: int = 256):
+        self.window = check_window(window)
+        self.rate = check_rate(rate)
+        self.lookback = self.window // 2
+        self.lookahead = self.window - 1 - self.lookback
+        self.running = 2 * emit_every < self.window
+        self.keep = self.window
+        super().__init__(height, width, emit_every, start, block)
+
+    def _reset_state(self) -> None:
+        self._acc = np.zeros(self.frame_nbytes, dtype=np.uint64)
+
+    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
+        n_e = len(targets)
+        if self.running:
+            ends = np.array([t + self.lookahead for t in targets], dtype=np.int64)
+            scales = np.array([tfp_scale(min(self.window, e + 1), self.rate) for e in ends], dtype=np.float32)
+            K.tfp_running(self._work, p0, p1, self.window, self._base, self._acc, ends - self._base, scales,
+                          self._stack, self.npix, K.LUT_ONE)
+            return
+        if not n_e:
+            return
+        a = np.array([max(0, t - self.lookback) for t in targets], dtype=np.int64)
+        b = np.array([t + self.lookahead + 1 for t in targets], dtype=np.int64)
+        scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b)], dtype=np.float32)
+        K.tfp_window(self._work, a - self._base, b - self._base, scales, self._stack, self.npix, K.LUT_ONE)
+
+
+class StreamingTFI(StreamingReconstructor):
+    """Streaming TFI (convention "spikevision"): same images as :func:`spikevision.recon.tfi`.
+
+    Latency: ``window // 2`` frames.
+    """
+
+    def __init__(self, height: int, width: int, window: int = 41, emit_every: int = 40, start: int = 0,
+                 rate: float = 1.0, block: int = 256):
+        self.window = check_window(window, high=253)
+        self.rate = check_rate(rate)
+        self.lookback = self.lookahead = self.window // 2
+        self.keep = 2 * self.lookback
+        self._table = isi_table(self.rate)
+        super().__init__(height, width, emit_every, start, block)
+
+    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
+        if not targets:
+            return
+        c = np.array(targets, dtype=np.int64)
+        lo = np.maximum(0, c - self.lookback)
+        hi = c + self.lookahead
+        K.tfi_window(self._work, c - self._base, lo - self._base, hi - self._base, self._table, self._stack,
+                     self.npix, K.LUT_FF)
+
+
+class StreamingAdaptive(StreamingReconstructor):
+    """Streaming spike-anchored adaptive windows: same images as :func:`spikevision.recon.adaptive`.
+
+    Latency: ``span`` frames. Heavier than TFP/TFI (per-pixel work at each image):
+    meant for display rates (tens to hundreds of images per second), not every frame.
+    """
+
+    def __init__(self, height: int, width: int, span: int = 64, intervals: int = 16, tol: float = 1.0,
+                 tol_rel: float = 0.1, emit_every: int = 40, start: int = 0, rate: float = 1.0, block: int = 256):
+        check_adaptive(span, intervals, tol, tol_rel)
+        self.span, self.intervals, self.tol, self.tol_rel = int(span), int(intervals), float(tol), float(tol_rel)
+        self.rate = check_rate(rate)
+        self.lookback = self.lookahead = self.span
+        self.keep = 2 * self.span
+        super().__init__(height, width, emit_every, start, block)
+
+    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
+        if not targets:
+            return
+        c = np.array(targets, dtype=np.int64)
+        lo = np.maximum(0, c - self.span)
+        hi = c + self.span
+        K.adaptive_window(self._work, c - self._base, lo - self._base, hi - self._base, self.intervals, self.tol,
+                          self.tol_rel, self.rate, self._stack, self.npix)
+
+
+def streaming(method: str, height: int, width: int, **params) -> StreamingReconstructor:
+    """A streaming reconstructor by method name: "tfp", "tfi", "adaptive" or "best" (= "adaptive")."""
+    classes = {"tfp": StreamingTFP, "tfi": StreamingTFI, "adaptive": StreamingAdaptive, "best": StreamingAdaptive}
+    if method not in classes:
+        raise ValueError(f"no streaming reconstructor for method {method!r}; choose one of {', '.join(classes)}")
+    return classes[method](height, width, **params)
