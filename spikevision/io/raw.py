@@ -56,6 +56,7 @@ from ._raw_layout import (
     UNITS_PER_FRAME,
     WIDTH,
     table_index,
+    tag_value,
     unit_tags,
 )
 from ._raw_parser import LinePacketParser, RawStats
@@ -63,7 +64,7 @@ from ._raw_source import RawFileSource, index_file
 
 __all__ = [
     "HEIGHT", "WIDTH", "RAW_WIDTH", "UNIT_BYTES", "UNITS_PER_FRAME", "FRAME_WIRE_BYTES", "PACKED_FRAME_BYTES",
-    "UNIT_TABLE", "encode_frames", "encode_packed", "unit_tags", "LinePacketParser", "RawStats", "RawFileSource",
+    "UNIT_TABLE", "encode_frames", "encode_packed", "unit_tags", "tag_value", "table_index", "LinePacketParser", "RawStats", "RawFileSource",
     "read", "write", "sniff", "OPTIONS", "WRITE_OPTIONS",
 ]
 
