@@ -1,0 +1,430 @@
+"""spikevision HDF5 container: round trips, crash safety (real SIGKILL), lazy chunk reads, bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import spikevision as sv
+from spikevision.errors import FormatError, OutputError, TruncatedFileError
+from spikevision.io import h5 as h5io
+from spikevision.io.h5 import H5Writer
+from tests.conftest import random_spikes
+
+
+def ref_pack(frames: np.ndarray) -> np.ndarray:
+    """Independent reference of the canonical layout: one np.packbits per frame."""
+    return np.stack([np.packbits(f.ravel(), bitorder="little") for f in frames]) if len(frames) else \
+        np.zeros((0, (frames.shape[1] * frames.shape[2] + 7) // 8), np.uint8)
+
+
+def ref_unpack(packed: np.ndarray, h: int, w: int) -> np.ndarray:
+    return np.unpackbits(packed, axis=1, bitorder="little", count=h * w).reshape(-1, h, w)
+
+
+# --- round trips -------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(h=st.integers(1, 13), w=st.integers(1, 17), t=st.integers(0, 70), block=st.integers(1, 19),
+       comp=st.sampled_from(["lzf", None, "gzip", "gzip:1"]), seed=st.integers(0, 2**31),
+       cuts=st.lists(st.tuples(st.integers(0, 70), st.booleans(), st.booleans()), max_size=8))
+def test_writer_round_trip(h, w, t, block, comp, seed, cuts):
+    rng = np.random.default_rng(seed)
+    x = random_spikes(rng, t, h, w, p=rng.uniform(0.02, 0.6))
+    bounds = sorted({0, t, *(min(c[0], t) for c in cuts)})
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "r.h5"
+        with H5Writer(path, h, w, fps=1234.5, block_frames=block, compression=comp) as wr:
+            for (a, b), (_, packed, flush) in zip(zip(bounds, bounds[1:]), cuts + [(0, False, False)] * len(bounds)):
+                if packed:
+                    wr.append_packed(ref_pack(x[a:b]))
+                else:
+                    wr.append(x[a:b])
+                assert wr.n_frames == b
+                if flush:
+                    wr.flush()
+                    assert wr.committed_frames == b
+        with h5py.File(path, "r") as f:  # the stored bytes are the reference packing, nothing more
+            ds = f["spikes"]
+            assert ds.shape == (t, (h * w + 7) // 8) and ds.attrs["n_frames"] == t
+            np.testing.assert_array_equal(ds[:], ref_pack(x))
+        s = sv.open(path)
+        assert s.shape == (t, h, w) and s.fps == 1234.5
+        np.testing.assert_array_equal(s.unpack(), x)
+        np.testing.assert_array_equal(s.packed(), ref_pack(x))
+        if t:
+            k = int(rng.integers(0, t))
+            np.testing.assert_array_equal(s[k], x[k])
+            np.testing.assert_array_equal(s[k:].unpack(), x[k:])
+        s.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 11), w=st.integers(1, 11), t=st.integers(0, 50), step=st.integers(1, 4),
+       block=st.integers(1, 16), comp=st.sampled_from(["lzf", None, "gzip:9"]), seed=st.integers(0, 2**31))
+def test_save_open_round_trip(h, w, t, step, block, comp, seed):
+    x = random_spikes(np.random.default_rng(seed), t, h, w)
+    src = sv.from_array(x, fps=40000, t0=0.5, sensor="vidar", cfa="rggb" if h % 2 == 0 else None,
+                        provenance={"format": "memory", "note": "ü"})
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "s.h5"
+        sv.save(path, src[::step], compression=comp, block_frames=block)
+        s = sv.open(path)
+        np.testing.assert_array_equal(s.unpack(), x[::step])
+        assert s.fps == pytest.approx(40000 / step) and s.t0 == 0.5 and s.meta.sensor == "vidar"
+        assert s.meta.cfa == src.meta.cfa
+        assert s.meta.provenance["format"] == "h5" and s.meta.provenance["source"]["note"] == "ü"
+        assert [p.name for p in Path(d).iterdir()] == ["s.h5"]  # no temporary left
+
+
+def test_metadata_attributes_and_layout(tmp_path, rng):
+    x = random_spikes(rng, 37, 6, 10)
+    path = tmp_path / "m.h5"
+    with H5Writer(path, 6, 10, fps=40000, t0=1.25, sensor="sps100", cfa="bggr", flip=True,
+                  provenance={"camera": "A", "n": 3}, block_frames=8, compression="gzip") as w:
+        w.append(x)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["spikevision_format"] == "spikestream" and f.attrs["spikevision_version"] == 1
+        ds = f["spikes"]
+        assert ds.dtype == np.uint8 and ds.maxshape == (None, 8) and ds.chunks == (8, 8)
+        assert ds.compression == "gzip" and ds.fletcher32
+        a = ds.attrs
+        assert (a["height"], a["width"], a["fps"], a["t0"], bool(a["flip"])) == (6, 10, 40000.0, 1.25, True)
+        assert a["sensor"] == "sps100" and a["cfa"] == "bggr" and json.loads(a["provenance"]) == {"camera": "A", "n": 3}
+    s = sv.open(path)
+    assert (s.meta.fps, s.meta.t0, s.meta.sensor, s.meta.cfa, s.meta.flip) == (40000, 1.25, "sps100", "bggr", True)
+    assert s.meta.provenance["source"] == {"camera": "A", "n": 3}
+    s2 = sv.open(path, fps=20000)
+    assert s2.fps == 20000 and s2.meta.provenance["fps_stored"] == 40000
+    np.testing.assert_array_equal(s2.unpack(), x)
+    none = tmp_path / "n.h5"
+    sv.save(none, sv.from_array(x))
+    m = sv.open(none).meta
+    assert m.sensor is None and m.cfa is None and m.flip is False
+
+
+def test_chunks_split_large_blocks(tmp_path):
+    path = tmp_path / "c.h5"
+    with H5Writer(path, 250, 400, block_frames=1024):
+        pass
+    with h5py.File(path, "r") as f:
+        rows = f["spikes"].chunks[0]
+    assert rows * 12500 <= h5io.CHUNK_MAX_BYTES and 1024 % rows == 0
+    assert h5io.chunk_frames(10, 100) == 10 and h5io.chunk_frames(1, 10**8) == 1
+
+
+def test_padding_bits_are_cleared(tmp_path, rng):
+    x = random_spikes(rng, 20, 3, 5)  # 15 pixels: the top bit of byte 1 is padding
+    p = ref_pack(x)
+    dirty = p.copy()
+    dirty[:, -1] |= 0x80
+    path = tmp_path / "p.h5"
+    with H5Writer(path, 3, 5, block_frames=4) as w:
+        w.append_packed(dirty[:3])
+        w.append_packed(dirty[3:])  # whole blocks take the no-copy path
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["spikes"][:], p)
+    assert dirty[0, -1] & 0x80  # the caller's array is left alone
+
+
+# --- writer behaviour --------------------------------------------------------
+def test_commit_point_follows_flush(tmp_path, rng):
+    x = random_spikes(rng, 50, 4, 8)
+    path = tmp_path / "c.h5"
+    w = H5Writer(path, 4, 8, block_frames=16)
+    w.append(x[:10])
+    assert (w.n_frames, w.committed_frames) == (10, 0)
+    w.append(x[10:20])  # crosses one block: 16 committed, 4 buffered
+    assert (w.n_frames, w.committed_frames) == (20, 16)
+    snap = tmp_path / "snap.h5"  # the bytes on disk now are what a crash would leave
+    shutil.copyfile(path, snap)
+    np.testing.assert_array_equal(sv.open(snap).unpack(), x[:16])
+    w.flush()
+    assert w.committed_frames == 20
+    w.append_packed(ref_pack(x[20:21])[0])  # one (F,) frame
+    w.close()
+    w.close()  # idempotent
+    assert w.closed and w.n_frames == 21
+    np.testing.assert_array_equal(sv.open(path).unpack(), x[:21])
+    with pytest.raises(ValueError, match="closed"):
+        w.append(x[:1])
+
+
+def test_writer_rejects_bad_arguments(tmp_path):
+    p = tmp_path / "b.h5"
+    with pytest.raises(ValueError, match="height and width"):
+        H5Writer(p, 0, 4)
+    with pytest.raises(ValueError, match="block_frames"):
+        H5Writer(p, 4, 4, block_frames=0)
+    with pytest.raises(ValueError, match="compression"):
+        H5Writer(p, 4, 4, compression="zstd")
+    with pytest.raises(ValueError, match="cfa"):
+        H5Writer(p, 4, 4, cfa="xyzw")
+    with pytest.raises(ValueError, match="fps"):
+        H5Writer(p, 4, 4, fps=-1)
+    with pytest.raises(ValueError, match="JSON"):
+        H5Writer(p, 4, 4, provenance={(1, 2): "tuple keys are not JSON"})
+    assert not p.exists()
+    with H5Writer(p, 4, 4) as w:
+        with pytest.raises(ValueError, match=r"\(n, 2\) uint8"):
+            w.append_packed(np.zeros((3, 3), np.uint8))
+        with pytest.raises(ValueError, match=r"\(n, 2\) uint8"):
+            w.append_packed(np.zeros((3, 2), np.int32))
+        with pytest.raises(ValueError, match=r"\(n, 4, 4\)"):
+            w.append(np.zeros((3, 4, 5), np.uint8))
+    with pytest.raises(OutputError, match="overwrite=True"):
+        H5Writer(p, 4, 4)
+    with pytest.raises(OutputError, match="does not exist"):
+        H5Writer(tmp_path / "nodir" / "x.h5", 4, 4)
+    H5Writer(p, 4, 4, overwrite=True).close()
+    assert sv.open(p).shape == (0, 4, 4)
+    with pytest.raises(FormatError, match="compression, block_frames"):
+        sv.save(tmp_path / "o.h5", np.zeros((1, 4, 4), np.uint8), level=3)
+
+
+def test_atomic_writer_leaves_nothing_on_error(tmp_path, rng):
+    path = tmp_path / "a.h5"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="boom"):
+        with H5Writer(path, 4, 4, atomic=True, overwrite=True, block_frames=2) as w:
+            w.append(random_spikes(rng, 5, 4, 4))
+            assert path.read_bytes() == b"old"
+            raise RuntimeError("boom")
+    assert path.read_bytes() == b"old" and sorted(os.listdir(tmp_path)) == ["a.h5"]
+    x = random_spikes(rng, 5, 4, 4)
+    with H5Writer(path, 4, 4, atomic=True, overwrite=True) as w:
+        w.append(x)
+    np.testing.assert_array_equal(sv.open(path).unpack(), x)
+    assert sorted(os.listdir(tmp_path)) == ["a.h5"]
+
+
+def test_in_place_writer_keeps_frames_on_error(tmp_path, rng):
+    x = random_spikes(rng, 9, 4, 4)
+    path = tmp_path / "rec.h5"
+    with pytest.raises(KeyboardInterrupt):
+        with H5Writer(path, 4, 4, block_frames=4) as w:
+            w.append(x)
+            raise KeyboardInterrupt
+    np.testing.assert_array_equal(sv.open(path).unpack(), x)
+
+
+def test_save_failure_mid_stream_leaves_no_file(tmp_path, rng):
+    class Boom:
+        n_frames, height, width = 100, 4, 4
+
+        def read_packed(self, a, b):
+            if a >= 20:
+                raise OSError("disk went away")
+            return ref_pack(random_spikes(rng, b - a, 4, 4))
+
+        read_frames = None
+
+    stream = sv.SpikeStream(Boom())
+    with pytest.raises(OSError, match="went away"):
+        sv.save(tmp_path / "x.h5", stream, block_frames=10)
+    assert os.listdir(tmp_path) == []
+
+
+# --- crash safety ------------------------------------------------------------
+CHILD = textwrap.dedent("""
+    import os, signal, sys, threading
+    import numpy as np
+    from spikevision.io.h5 import H5Writer
+
+    path, mode, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    H, W = 50, 64
+    F = H * W // 8
+
+    def frames(n0, n):  # deterministic content: frame i is a function of i
+        i = np.arange(n0, n0 + n, dtype=np.int64)[:, None]
+        return ((i * 7919 + np.arange(F)[None] * 104729) % 251).astype(np.uint8)
+
+    rng = np.random.default_rng(seed)
+    w = H5Writer(path, H, W, block_frames=int(rng.integers(16, 200)), compression=("lzf", None, "gzip:1")[seed % 3])
+    if mode == "timer":  # die at an arbitrary moment, inside appends and commits alike
+        threading.Timer(float(rng.uniform(0.3, 1.2)), lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    n = 0
+    for it in range(10**9):
+        k = int(rng.integers(1, 300))
+        w.append_packed(frames(n, k))
+        n += k
+        if rng.random() < 0.3:
+            w.flush()
+            print(n, flush=True)  # committed
+        if mode == "after" and it == 12:
+            w.append_packed(frames(n, 5))  # buffered, never committed
+            os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def _frames(n0: int, n: int, f: int) -> np.ndarray:
+    i = np.arange(n0, n0 + n, dtype=np.int64)[:, None]
+    return ((i * 7919 + np.arange(f)[None] * 104729) % 251).astype(np.uint8)
+
+
+def _kill_run(tmp_path: Path, mode: str, seed: int) -> tuple[Path, int]:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    path = tmp_path / f"k{seed}.h5"
+    r = subprocess.run([sys.executable, str(script), str(path), mode, str(seed)], capture_output=True, text=True,
+                       timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == -9, r.stderr  # really killed
+    lines = r.stdout.split()
+    return path, int(lines[-1]) if lines else 0
+
+
+def _check_committed(path: Path, committed: int) -> int:
+    s = sv.open(path)
+    assert len(s) >= committed
+    assert s.shape[1:] == (50, 64)
+    np.testing.assert_array_equal(s.packed(), _frames(0, len(s), 400))
+    s.close()
+    return len(s)
+
+
+def test_sigkill_after_flush_keeps_every_committed_frame(tmp_path):
+    path, committed = _kill_run(tmp_path, "after", 1)
+    assert committed > 0
+    assert _check_committed(path, committed) == committed  # the 5 buffered frames are not there
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow),
+                                  pytest.param(3, marks=pytest.mark.slow), pytest.param(4, marks=pytest.mark.slow)])
+def test_sigkill_at_random_moment(tmp_path, seed):
+    path, committed = _kill_run(tmp_path, "timer", seed)
+    _check_committed(path, committed)
+
+
+def test_uncommitted_rows_are_ignored_or_strict_error(tmp_path, rng, caplog):
+    x = random_spikes(rng, 30, 4, 8)
+    path = tmp_path / "u.h5"
+    sv.save(path, sv.from_array(x))
+    with h5py.File(path, "r+") as f:  # as if killed between writing frames and moving the commit point
+        f["spikes"].attrs["n_frames"] = 21
+    s = sv.open(path)
+    assert "9 frame(s) after the last commit point" in caplog.text
+    np.testing.assert_array_equal(s.unpack(), x[:21])
+    with pytest.raises(TruncatedFileError, match="strict=False"):
+        sv.open(path, strict=True)
+
+
+# --- lazy access -------------------------------------------------------------
+def _corrupt_chunks_except(path: Path, keep: set[int]) -> None:
+    with h5py.File(path, "r") as f:
+        ds = f["spikes"]
+        infos = [ds.id.get_chunk_info(i) for i in range(ds.id.get_num_chunks())]
+    with open(path, "r+b") as fh:
+        for info in infos:
+            if info.chunk_offset[0] // 64 not in keep:
+                fh.seek(info.byte_offset)
+                fh.write(bytes([0xA5]) * info.size)
+
+
+@pytest.mark.parametrize("comp", ["lzf", None])
+def test_reads_only_the_needed_chunks(tmp_path, rng, comp):
+    x = random_spikes(rng, 2000, 16, 16, p=0.2)
+    path = tmp_path / "long.h5"
+    sv.save(path, sv.from_array(x), block_frames=64, compression=comp)
+    k = 1000  # frames 1000..1015 live in chunk 15 (frames 960..1023)
+    _corrupt_chunks_except(path, keep={k // 64})
+    s = sv.open(path)
+    np.testing.assert_array_equal(s[k : k + 16].unpack(), x[k : k + 16])
+    np.testing.assert_array_equal(s.source.read_packed(k, k + 16), ref_pack(x[k : k + 16]))
+    # the other chunks really are unreadable: their checksums fail
+    with pytest.raises(FormatError, match="frames 0..15.*damaged"):
+        s[0:16].unpack()
+    s.close()
+
+
+def test_pickled_stream_reopens_by_path(tmp_path, rng):
+    x = random_spikes(rng, 40, 5, 9)
+    path = tmp_path / "p.h5"
+    sv.save(path, sv.from_array(x, fps=30000))
+    s = sv.open(path)[5:30:2]
+    s.unpack()  # opens the file
+    t = pickle.loads(pickle.dumps(s))
+    np.testing.assert_array_equal(t.unpack(), x[5:30:2])
+    assert t.fps == 15000
+    s.close()
+    np.testing.assert_array_equal(s.unpack(), x[5:30:2])  # reopens after close
+    with pytest.raises(IndexError):
+        s.source.read_packed(0, 41)
+
+
+# --- bad files ---------------------------------------------------------------
+def test_truncated_file(tmp_path, rng):
+    path = tmp_path / "t.h5"
+    sv.save(path, sv.from_array(random_spikes(rng, 500, 16, 16)))
+    data = path.read_bytes()
+    for cut in (1, 100, len(data) // 2):
+        path.write_bytes(data[:-cut])
+        with pytest.raises(TruncatedFileError, match="truncated.*copy it again"):
+            sv.open(path)
+
+
+def test_foreign_hdf5_file(tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f["data"] = np.zeros((3, 4, 4), np.uint8)
+    with pytest.raises(FormatError, match=r"spikevision_format='spikestream'.*dataset /spikes.*data.*sv\.save"):
+        sv.open(path)
+    with h5py.File(path, "r+") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+    with pytest.raises(FormatError, match=r"missing dataset /spikes"):
+        sv.open(path)
+
+
+def test_damaged_attributes(tmp_path, rng):
+    path = tmp_path / "d.h5"
+    sv.save(path, sv.from_array(random_spikes(rng, 10, 4, 8)))
+    with h5py.File(path, "r+") as f:
+        f["spikes"].attrs["width"] = 9
+    with pytest.raises(FormatError, match="rows have 4 bytes but height=4, width=9"):
+        sv.open(path)
+    with h5py.File(path, "r+") as f:
+        f["spikes"].attrs["width"] = 8
+        f["spikes"].attrs["n_frames"] = 11
+    with pytest.raises(FormatError, match="n_frames=11 but /spikes holds 10"):
+        sv.open(path)
+    with h5py.File(path, "r+") as f:
+        f["spikes"].attrs["n_frames"] = 10
+        del f["spikes"].attrs["height"]
+    with pytest.raises(FormatError, match="no 'height' attribute"):
+        sv.open(path)
+    with h5py.File(path, "r+") as f:
+        f["spikes"].attrs["height"] = 4
+        f.attrs["spikevision_version"] = 7
+    with pytest.raises(FormatError, match="upgrade spikevision"):
+        sv.open(path)
+
+
+def test_not_hdf5_with_h5_extension(tmp_path):
+    path = tmp_path / "x.h5"
+    path.write_bytes(b"\x00" * 4096)
+    with pytest.raises(FormatError, match="HDF5"):
+        sv.open(path)
+
+
+def test_sniff_and_detection(tmp_path, rng):
+    x = random_spikes(rng, 3, 4, 4)
+    path = tmp_path / "x.hdf5"
+    sv.save(path, sv.from_array(x))
+    assert h5io.sniff(path, path.read_bytes()[:512])
+    assert not h5io.sniff(path, b"PK\x03\x04" + bytes(508))
+    assert not h5io.sniff(path, b"")
+    noext = tmp_path / "recording"
+    noext.write_bytes(path.read_bytes())
+    np.testing.assert_array_equal(sv.open(noext).unpack(), x)
+    np.testing.assert_array_equal(sv.open(path, format="h5").unpack(), x)
