@@ -1,0 +1,165 @@
+"""The integrate-and-fire engine: per-pixel state, fixed patterns and one kernel call per segment.
+
+:class:`Engine` holds the accumulator of every pixel and advances it tick by
+tick with either the compiled kernels (``backend="numba"``, default) or the
+NumPy reference (``backend="numpy"``); both give bit-identical spikes. Higher
+level code (:mod:`.simulator`) feeds it keyframe segments.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from .. import _bits
+from . import _kernels, _reference, _rng
+from .inputs import SceneInputError
+from .noise import NoiseModel
+from .photometry import mosaic
+
+__all__ = ["Engine", "RESETS", "INITS"]
+
+log = logging.getLogger(__name__)
+
+RESETS = ("subtract", "zero")
+INITS = ("uniform", "zero")
+
+
+class Engine:
+    """Integrate-and-fire state of an H x W sensor.
+
+    Args:
+        height, width: sensor size.
+        fps: readout rate (sets the dark charge per tick).
+        theta: nominal threshold charge, in the units of ``gain * radiance`` per tick.
+        gain: charge per tick per unit of linear radiance (exposure).
+        reset: "subtract" (keep the residual, default) or "zero".
+        init: "uniform" (A_0 ~ U[0, theta), seeded), "zero", or an (H, W) array of initial charge.
+        noise: a :class:`NoiseModel`, or None for an ideal sensor.
+        cfa: Bayer pattern: inputs are (H, W, 3) linear RGB sampled through it.
+        seed: seeds the initial accumulator, the fixed patterns and every per-tick draw.
+        full_well: charge cap in units of theta (default 2): above it charge is lost, so a saturated pixel
+            fires once per tick without a backlog; None for no cap.
+        backend: "numba" (compiled, default) or "numpy" (reference).
+    """
+
+    def __init__(self, height: int, width: int, *, fps: float = 20000.0, theta: float = 2.0, gain: float = 1.0,
+                 reset: str = "subtract", init: str | np.ndarray = "uniform", noise: NoiseModel | None = None,
+                 cfa: str | None = None, seed: int = 0, full_well: float | None = 2.0, backend: str = "numba"):
+        if not (theta > 0 and math.isfinite(theta)):
+            raise SceneInputError(f"theta must be a positive number, got {theta!r}")
+        if not (gain > 0 and math.isfinite(gain)):
+            raise SceneInputError(f"gain must be a positive number, got {gain!r}")
+        if reset not in RESETS:
+            raise SceneInputError(f"reset must be one of {RESETS}, got {reset!r}")
+        if backend not in ("numba", "numpy"):
+            raise SceneInputError(f"backend must be 'numba' or 'numpy', got {backend!r}")
+        if full_well is not None and not full_well >= 1:
+            raise SceneInputError(f"full_well is in units of theta and must be >= 1 (or None), got {full_well!r}")
+        self.height, self.width, self.npix = int(height), int(width), int(height) * int(width)
+        self.nbytes = _bits.frame_nbytes(self.height, self.width)
+        self.fps, self.theta, self.gain, self.reset = float(fps), float(theta), float(gain), reset
+        self.cfa, self.seed, self.backend = cfa, int(seed), backend
+        self.full_well = full_well
+        self.noise = noise if (noise is not None and noise.any) else None
+        self.tick = 0
+        self._theta32 = np.float32(theta)
+        self._fw32 = np.float32(np.inf if full_well is None else full_well * theta)
+        shape = (self.height, self.width)
+        if self.noise is not None:
+            fp = self.noise.draw(self.height, self.width, self.seed, self.theta, self.fps)
+        else:
+            fp = None
+        self.pattern = fp
+        gp = np.float32(gain) * (fp.gain if fp is not None else np.ones(shape, np.float32))
+        self._gp = gp.astype(np.float32).reshape(-1)
+        acc = self._initial(init)
+        if backend == "numba":
+            self._acc = _kernels.to_planes(acc)
+            self._last = np.zeros((8, self.nbytes), np.uint8)
+            if fp is not None:
+                self._dark = _kernels.to_planes(fp.dark)
+                self._thr = _kernels.to_planes(fp.threshold, fill=np.inf)
+                self._jit = _kernels.to_planes(fp.jitter)
+        else:
+            self._acc = acc
+            self._last = np.zeros(self.npix, np.uint8)
+            if fp is not None:
+                self._dark = fp.dark.reshape(-1).copy()
+                self._thr = fp.threshold.reshape(-1).copy()
+                self._jit = fp.jitter.reshape(-1).copy()
+        self._c0 = self._cd = None
+
+    def _initial(self, init) -> np.ndarray:
+        if isinstance(init, str):
+            if init == "zero":
+                return np.zeros(self.npix, np.float32)
+            if init == "uniform":
+                return _rng.uniform_init(self.seed, self.npix) * self._theta32
+            raise SceneInputError(f"init must be 'uniform', 'zero' or an (H, W) array, got {init!r}")
+        a = np.asarray(init, dtype=np.float32)
+        if a.shape != (self.height, self.width):
+            raise SceneInputError(f"init array must have shape {(self.height, self.width)}, got {a.shape}")
+        if not np.isfinite(a).all() or a.min() < 0:
+            raise SceneInputError("init charge must be finite and >= 0")
+        return a.reshape(-1).copy()
+
+    # --- inputs -------------------------------------------------------
+    def charge(self, radiance: np.ndarray) -> np.ndarray:
+        """Charge per tick (flat float32) of a keyframe: gain * pixel gain * radiance (after the CFA)."""
+        a = np.asarray(radiance, dtype=np.float32)
+        if self.cfa is not None:
+            a = mosaic(a, self.cfa)
+        elif a.ndim == 3:
+            raise SceneInputError("RGB radiance needs a color filter: pass cfa='bggr' (or 'rggb', ...), or a "
+                                  "mono (H, W) radiance")
+        if a.shape != (self.height, self.width):
+            raise SceneInputError(f"radiance frame is {a.shape}, the sensor is {(self.height, self.width)}")
+        return self._gp * a.reshape(-1)
+
+    def set_segment(self, r0: np.ndarray, r1: np.ndarray | None) -> None:
+        """Interpolate from keyframe ``r0`` to ``r1`` (None: hold ``r0``) for the next ticks."""
+        c0 = self.charge(r0)
+        cd = np.zeros_like(c0) if r1 is None else self.charge(r1) - c0
+        if self.backend == "numba":
+            self._c0, self._cd = _kernels.to_planes(c0), _kernels.to_planes(cd)
+        else:
+            self._c0, self._cd = c0, cd
+
+    # --- stepping -----------------------------------------------------
+    def run(self, weights: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Advance ``len(weights)`` ticks, writing canonical packed frames into ``out`` (n, nbytes)."""
+        if self._c0 is None:
+            raise RuntimeError("call set_segment before run")
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        n = len(w)
+        if n == 0:
+            return out
+        zero = self.reset == "zero"
+        nz = self.noise
+        if self.backend == "numba":
+            if nz is None:
+                _kernels.run_clean(self._acc, self._c0, self._cd, w, self._theta32, self._fw32, zero, out)
+            else:
+                _kernels.run_noisy(self._acc, self._last, self._c0, self._cd, self._dark, self._thr, self._jit, w,
+                                   self.tick, np.uint64(self.seed & 0xFFFFFFFFFFFFFFFF), self.pattern.shot_scale,
+                                   np.float32(nz.dead_factor), self._fw32, zero, nz.shot, nz.jitter, nz.dead_time,
+                                   out)
+        else:
+            if nz is None:
+                s = _reference.step_clean(self._acc, self._c0, self._cd, w, self._theta32, self._fw32, zero)
+            else:
+                s = _reference.step_noisy(self._acc, self._last, self._c0, self._cd, self._dark, self._thr, self._jit,
+                                          w, self.tick, self.seed, self.pattern.shot_scale,
+                                          np.float32(nz.dead_factor), self._fw32, zero, nz.shot, nz.jitter,
+                                          nz.dead_time)
+            out[:] = np.packbits(s, axis=1, bitorder="little")
+        self.tick += n
+        return out
+
+    def residual(self) -> np.ndarray:
+        """Current accumulator charge (H, W) float32 (a copy)."""
+        flat = _kernels.from_planes(self._acc, self.npix) if self.backend == "numba" else self._acc
+        return flat.reshape(self.height, self.width).copy()

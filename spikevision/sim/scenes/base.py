@@ -1,0 +1,62 @@
+"""The scene protocol: linear radiance as a function of time, plus exact ground truth.
+
+Time ``t`` is measured in readout ticks (spike frames) at ``fps``; spike frame
+``j`` integrates ``radiance(j)`` (see :mod:`spikevision.sim.inputs`). A scene is
+a callable, so ``simulate(scene)`` works directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..photometry import expected_rate
+
+__all__ = ["Scene"]
+
+
+class Scene:
+    """Base class of the benchmark scenes.
+
+    Attributes:
+        height, width: frame size in pixels.
+        frames: default number of spike frames (``duration = frames / fps``).
+        fps: readout rate the scene is meant for (Hz).
+        keyframe_interval: ticks between radiance samples the simulator takes (linear in between).
+        seed: seeds every random parameter of the scene.
+        name: short scene name (used in manifests).
+    """
+
+    name = "scene"
+    keyframe_interval: float = 1.0
+
+    def __init__(self, height: int, width: int, frames: int, fps: float = 20000.0, seed: int = 0):
+        if height < 1 or width < 1:
+            raise ValueError(f"scene size must be positive, got {height}x{width}")
+        if frames < 0:
+            raise ValueError(f"frames must be >= 0, got {frames}")
+        self.height, self.width, self.frames, self.fps, self.seed = int(height), int(width), int(frames), float(fps), int(seed)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.fps
+
+    def radiance(self, t: float) -> np.ndarray:
+        """Linear radiance at tick ``t``: (H, W) float32 (or (H, W, 3) for color scenes)."""
+        raise NotImplementedError
+
+    def __call__(self, t: float) -> np.ndarray:
+        return self.radiance(t)
+
+    def rate(self, t: float, theta: float = 2.0, gain: float = 1.0) -> np.ndarray:
+        """Expected firing rate per tick at ``t``, ``min(1, gain * radiance(t) / theta)``: the intensity a
+        reconstruction of a stream simulated with the same ``theta``/``gain`` should recover."""
+        return expected_rate(self.radiance(t), theta, gain)
+
+    def params(self) -> dict:
+        """JSON-able parameters that rebuild this scene (name, size, frames, seed, ...)."""
+        return {"scene": self.name, "height": self.height, "width": self.width, "frames": self.frames,
+                "fps": self.fps, "seed": self.seed}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.height}x{self.width}, frames={self.frames}, seed={self.seed})"
