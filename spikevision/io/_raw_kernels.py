@@ -105,6 +105,22 @@ def _check_decode(buf, starts, expected, mask, row_byte, half, out, bad):
             _decode_one(buf, starts[f], row_byte, half, out[f])
 
 
+@numba.njit(cache=True, nogil=True)
+def _check_decode_serial(buf, starts, expected, mask, row_byte, half, out, bad):
+    # a parallel launch costs more than it saves for the 1-3 frames of a typical USB transfer
+    for f in range(starts.size):
+        b = _first_bad(buf, starts[f], expected, mask)
+        bad[f] = b
+        if b < 0:
+            _decode_one(buf, starts[f], row_byte, half, out[f])
+
+
+@numba.njit(cache=True, nogil=True)
+def _check_frames_serial(buf, starts, expected, mask, bad):
+    for f in range(starts.size):
+        bad[f] = _first_bad(buf, starts[f], expected, mask)
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _decode_frames(buf, starts, row_byte, half, out):
     for f in numba.prange(starts.size):
@@ -131,21 +147,26 @@ def _find_start(buf, lo, hi, stream_start, s_lo, s_hi, e_lo, e_hi):
 
 _MASK = np.int64(TAG_MASK)
 _EXPECTED = EXPECTED_TAGS.astype(np.int64)
+PARALLEL_MIN_FRAMES = 4  #: batches smaller than this run on the calling thread
 
 
 def check_frames(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """For frames starting at byte offsets ``starts`` of ``buf``: first unit with a wrong tag, or -1 if whole."""
     bad = np.empty(starts.size, dtype=np.int64)
-    if starts.size:
+    if starts.size >= PARALLEL_MIN_FRAMES:
         _check_frames(buf, starts, _EXPECTED, _MASK, bad)
+    elif starts.size:
+        _check_frames_serial(buf, starts, _EXPECTED, _MASK, bad)
     return bad
 
 
 def check_decode(buf: np.ndarray, starts: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Like :func:`check_frames`, and decode every whole frame into ``out[f]`` (canonical packed)."""
     bad = np.empty(starts.size, dtype=np.int64)
-    if starts.size:
+    if starts.size >= PARALLEL_MIN_FRAMES:
         _check_decode(buf, starts, _EXPECTED, _MASK, UNIT_ROW_BYTE, UNIT_HALF, out, bad)
+    elif starts.size:
+        _check_decode_serial(buf, starts, _EXPECTED, _MASK, UNIT_ROW_BYTE, UNIT_HALF, out, bad)
     return bad
 
 

@@ -64,7 +64,8 @@ from ._raw_source import RawFileSource, index_file
 
 __all__ = [
     "HEIGHT", "WIDTH", "RAW_WIDTH", "UNIT_BYTES", "UNITS_PER_FRAME", "FRAME_WIRE_BYTES", "PACKED_FRAME_BYTES",
-    "UNIT_TABLE", "encode_frames", "encode_packed", "unit_tags", "tag_value", "table_index", "LinePacketParser", "RawStats", "RawFileSource",
+    "UNIT_TABLE", "encode_frames", "encode_packed", "unit_tags", "tag_value", "table_index", "LinePacketParser",
+    "RawStats", "RawFileSource",
     "read", "write", "sniff", "OPTIONS", "WRITE_OPTIONS",
 ]
 
