@@ -4,7 +4,8 @@ Two wire layouts are in use (``../shared/FORMATS.md``):
 
 - ``"m1"``: SPS100 / M1 64-byte line packets (section 2), framed by
   :class:`spikevision.io.raw.LinePacketParser` (tags, double-marker lock,
-  resync and loss counting live there; :class:`LinePacketFramer` adapts it).
+  resync and loss counting live there; :class:`LinePacketFramer` adapts it and
+  keeps the loss count exact when the host knows how many bytes it lost).
 - ``"vidar"``: whole 250 x 416-bit frames, rows bottom-up as in ``.dat``, 16
   head columns per row dropped after decoding, optionally a 16-byte time header
   before every frame (section 1). There is no sync marker, so alignment follows
@@ -201,18 +202,30 @@ class LinePacketFramer:
         self.height, self.width = raw.HEIGHT, raw.WIDTH
         self.wire_frame_bytes = raw.FRAME_WIRE_BYTES
         self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
+        self._filler = 0
 
     @property
     def stats(self) -> FramingStats:
         s = self._parser.stats
-        return FramingStats(s.bytes_in, s.frames, s.resyncs, s.tag_errors, s.dropped_frames, s.torn_frames,
-                            s.skipped_bytes, bool(s.locked))
+        return FramingStats(s.bytes_in - self._filler, s.frames, s.resyncs, s.tag_errors, s.dropped_frames,
+                            s.torn_frames, s.skipped_bytes - self._filler, bool(s.locked))
 
     def feed(self, data) -> np.ndarray:
         return self._parser.feed(data)
 
     def gap(self, nbytes: int | None = None) -> None:
-        """Lost bytes need no help here: the unit tags reveal the loss and the parser relocks."""
+        """Account for ``nbytes`` lost wire bytes (None: unknown; the tags alone then reveal the loss).
+
+        The parser estimates lost frames from the stream distance between the last
+        good frame and the relock; feeding the same number of zero bytes (tag line 0,
+        which never occurs, so they can neither lock nor complete a frame) keeps that
+        distance true and the dropped-frame count exact.
+        """
+        if nbytes:
+            out = self._parser.feed(np.zeros(int(nbytes), np.uint8))
+            self._filler += int(nbytes)
+            if out.shape[0]:  # impossible with valid tags; never hand out frames made of filler
+                raise AssertionError("zero filler completed a frame")
 
     def finish(self) -> np.ndarray:
         return self._parser.finish()

@@ -20,6 +20,7 @@ URL: ``usb://[vid:pid]?serial=...&layout=vidar|m1&header=0|16&transfer=N&queue=1
 from __future__ import annotations
 
 import collections
+import ctypes
 import logging
 import threading
 import time
@@ -52,11 +53,11 @@ def import_usb1():
 
             path = libusb_package.get_library_path()
             if path:
-                usb1.loadLibrary(str(path))
+                usb1.loadLibrary(ctypes.CDLL(str(path), use_errno=True, use_last_error=True))
         except ImportError:
             pass  # rely on the system libusb-1.0
-        except Exception as exc:  # a loaded library already wins
-            log.debug("libusb-package not used: %s", exc)
+        except OSError as exc:
+            log.debug("libusb-package's library did not load (%s); trying the system libusb-1.0", exc)
         import_usb1._loaded = True
     return usb1
 
@@ -64,8 +65,13 @@ def import_usb1():
 def list_devices(vid_pid: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """FT60x devices on the bus: vid, pid, chip, bus, address, serial (None when access is denied)."""
     usb1 = import_usb1()
-    out = []
-    with usb1.USBContext() as ctx:
+    out: list[dict[str, Any]] = []
+    try:
+        ctx = usb1.USBContext().open()
+    except (OSError, usb1.USBError) as exc:
+        log.warning("libusb could not start: %s", exc)
+        return out
+    try:
         for dev in ctx.getDeviceIterator(skip_on_error=True):
             vid, pid = dev.getVendorID(), dev.getProductID()
             if (vid, pid) == vid_pid or (vid_pid is None and vid == FTDI_VID and pid in FT60X_PIDS):
@@ -75,6 +81,8 @@ def list_devices(vid_pid: tuple[int, int] | None = None) -> list[dict[str, Any]]
                     serial = None
                 out.append({"vid": vid, "pid": pid, "chip": FT60X_PIDS.get(pid, "?"), "bus": dev.getBusNumber(),
                             "address": dev.getDeviceAddress(), "serial": serial})
+    finally:
+        ctx.close()
     return out
 
 
@@ -110,7 +118,11 @@ class LibusbTransport:
     def open(self) -> None:
         u = self._usb1 = import_usb1()
         ctx = u.USBContext()
-        ctx.open()
+        try:
+            ctx.open()
+        except (OSError, u.USBError) as exc:
+            raise CameraNotFound(f"libusb could not start ({exc}); no USB bus is visible here (in a container, "
+                                 f"pass the host's /dev/bus/usb) or libusb is missing ({PIP_HINT})") from None
         self._ctx = ctx
         found, denied = [], []
         for dev in ctx.getDeviceIterator(skip_on_error=True):
