@@ -90,24 +90,17 @@ def _encode_one(src, expected, row_byte, half, wire, base):
         u += _UNIT
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+# Single-threaded on purpose: the kernels release the GIL, so callers overlap them
+# with I/O or run several in threads; on a shared 2-core machine an OpenMP
+# parallel loop spins on busy cores and costs far more than it saves.
+@numba.njit(cache=True, nogil=True)
 def _check_frames(buf, starts, expected, mask, bad):
-    for f in numba.prange(starts.size):
+    for f in range(starts.size):
         bad[f] = _first_bad(buf, starts[f], expected, mask)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _check_decode(buf, starts, expected, mask, row_byte, half, out, bad):
-    for f in numba.prange(starts.size):
-        b = _first_bad(buf, starts[f], expected, mask)
-        bad[f] = b
-        if b < 0:
-            _decode_one(buf, starts[f], row_byte, half, out[f])
-
-
-@numba.njit(cache=True, nogil=True)
-def _check_decode_serial(buf, starts, expected, mask, row_byte, half, out, bad):
-    # a parallel launch costs more than it saves for the 1-3 frames of a typical USB transfer
     for f in range(starts.size):
         b = _first_bad(buf, starts[f], expected, mask)
         bad[f] = b
@@ -116,20 +109,14 @@ def _check_decode_serial(buf, starts, expected, mask, row_byte, half, out, bad):
 
 
 @numba.njit(cache=True, nogil=True)
-def _check_frames_serial(buf, starts, expected, mask, bad):
-    for f in range(starts.size):
-        bad[f] = _first_bad(buf, starts[f], expected, mask)
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
 def _decode_frames(buf, starts, row_byte, half, out):
-    for f in numba.prange(starts.size):
+    for f in range(starts.size):
         _decode_one(buf, starts[f], row_byte, half, out[f])
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _encode(packed, expected, row_byte, half, wire):
-    for f in numba.prange(packed.shape[0]):
+    for f in range(packed.shape[0]):
         _encode_one(packed[f], expected, row_byte, half, wire, f * FRAME_WIRE_BYTES)
 
 
@@ -147,26 +134,21 @@ def _find_start(buf, lo, hi, stream_start, s_lo, s_hi, e_lo, e_hi):
 
 _MASK = np.int64(TAG_MASK)
 _EXPECTED = EXPECTED_TAGS.astype(np.int64)
-PARALLEL_MIN_FRAMES = 4  #: batches smaller than this run on the calling thread
 
 
 def check_frames(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """For frames starting at byte offsets ``starts`` of ``buf``: first unit with a wrong tag, or -1 if whole."""
     bad = np.empty(starts.size, dtype=np.int64)
-    if starts.size >= PARALLEL_MIN_FRAMES:
+    if starts.size:
         _check_frames(buf, starts, _EXPECTED, _MASK, bad)
-    elif starts.size:
-        _check_frames_serial(buf, starts, _EXPECTED, _MASK, bad)
     return bad
 
 
 def check_decode(buf: np.ndarray, starts: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Like :func:`check_frames`, and decode every whole frame into ``out[f]`` (canonical packed)."""
     bad = np.empty(starts.size, dtype=np.int64)
-    if starts.size >= PARALLEL_MIN_FRAMES:
+    if starts.size:
         _check_decode(buf, starts, _EXPECTED, _MASK, UNIT_ROW_BYTE, UNIT_HALF, out, bad)
-    elif starts.size:
-        _check_decode_serial(buf, starts, _EXPECTED, _MASK, UNIT_ROW_BYTE, UNIT_HALF, out, bad)
     return bad
 
 

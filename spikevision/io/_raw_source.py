@@ -24,14 +24,15 @@ def index_file(path: str | os.PathLike, chunk_frames: int = _SCAN_FRAMES) -> tup
         The byte offset of every complete frame (int64, increasing) and the parser's counters.
     """
     parser = LinePacketParser()
-    buf = bytearray(chunk_frames * FRAME_WIRE_BYTES)
-    view = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        buf = np.empty(max(1, min(size, chunk_frames * FRAME_WIRE_BYTES)), dtype=np.uint8)
+        view = memoryview(buf)
         while True:
             got = f.readinto(view)
             if not got:
                 break
-            parser._scan(np.frombuffer(view[:got], dtype=np.uint8))
+            parser._scan(buf[:got])
     index = parser._index or []
     parser.finish()
     offsets = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
