@@ -10,6 +10,13 @@ checked the same way. A frame with a wrong tag (a lost, extra or corrupted
 unit) is torn: it is dropped, counted, and the parser searches for the next
 start from the byte after the torn frame's start, so it relocks at the first
 frame whose markers are intact (within one frame of the damage).
+
+Limit of the format: tags give a unit's place in its frame, not the frame's
+number, so a loss of exactly k x 128,000 bytes keeps every tag in sequence and
+is invisible in the data (the splice would pass as a frame). A transport that
+knows it lost ``n`` bytes (a failed USB transfer) should feed ``n`` zero bytes
+in their place: line 0 never occurs, so the zeros tear the frame and keep the
+dropped-frame count exact.
 """
 
 from __future__ import annotations

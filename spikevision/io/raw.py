@@ -140,12 +140,12 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
         raise FormatError(f"{p}: size {size:,} is not a multiple of the {UNIT_BYTES}-byte line-packet unit "
                           f"({size % UNIT_BYTES} trailing bytes); if it is a raw capture cut off mid-unit, drop "
                           f"the partial unit (truncate -s {whole} '{p}'), otherwise open it with its real format "
-                          f"(format='dat' for .dat frames)")
+                          f"(format='dat', CLI --format dat, for vidar frames)")
     offsets, st = index_file(p)
     if offsets.size == 0:
         raise FormatError(f"{p}: no complete frame with valid line/channel tags in {size:,} bytes "
                           f"({_describe_tags(p)}); this is not an SPS100/M1 line-packet capture (for vidar "
-                          f"frames use format='dat'), or it holds less than one whole frame")
+                          f"frames use format='dat', CLI --format dat), or it holds less than one whole frame")
     lost = st.dropped_frames or st.tag_errors or st.torn_frames or st.skipped_bytes
     if lost:
         msg = (f"{p}: {st.dropped_frames} dropped frame(s), {st.tag_errors} tag error(s), {st.resyncs} resync(s), "
@@ -155,7 +155,7 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
                               "and skip the damaged parts")
         warnings.warn(msg + " (damaged parts skipped)", stacklevel=3)
     prov = {
-        "format": "raw", "path": str(p), "frames": int(offsets.size), "resyncs": st.resyncs,
+        "format": "raw", "path": str(p), "resyncs": st.resyncs,
         "dropped_frames": st.dropped_frames, "tag_errors": st.tag_errors, "torn_frames": st.torn_frames,
         "skipped_bytes": st.skipped_bytes, "unit_table": _MODEL,
     }

@@ -270,6 +270,35 @@ def test_dropped_unit_relocks_within_one_frame(clip):
     assert len(p.feed(stream[: 3 * F - U])) == 2 and p.stats.locked and p.stats.resyncs == 1
 
 
+def test_lost_bytes_off_the_unit_grid(clip):
+    # 37 bytes lost: every later unit sits off the 64-byte grid; the marker search works at byte granularity
+    x, wire = clip
+    k = F + 123 * U + 5
+    got, st = parse(np.concatenate([wire[:k], wire[k + 37 :]]), chunk=99_999)
+    assert (got == packed(x[[0, 2, 3, 4]])).all()
+    assert (st.dropped_frames, st.tag_errors, st.resyncs, st.skipped_bytes) == (1, 1, 1, F - 37)
+
+
+def test_burst_loss_counts_the_frame_slots_that_arrived(clip):
+    # the first half of frame 1 and the last quarter of frame 3 arrive (frame 2 vanished entirely): the wire has
+    # no frame counter, so the estimate is the arrived bytes between good frames, rounded to frames (min 1)
+    x, wire = clip
+    stream = np.concatenate([wire[: F + F // 2], wire[3 * F + 1500 * U :]])
+    got, st = parse(stream)
+    assert (got == packed(x[[0, 4]])).all()
+    assert (st.dropped_frames, st.tag_errors, st.resyncs) == (1, 1, 1)
+
+
+def test_known_gap_filled_with_zeros_gives_exact_count(clip):
+    # a transport that knows how many bytes it lost feeds that many zero bytes (tag line 0 never occurs):
+    # the count is then exact, even for a loss of exactly two frames that the tags alone cannot see
+    x, wire = clip
+    stream = np.concatenate([wire[: F + F // 2], np.zeros(2 * F, np.uint8), wire[3 * F + F // 2 :]])
+    got, st = parse(stream, chunk=200_000)
+    assert (got == packed(x[[0, 4]])).all()
+    assert (st.dropped_frames, st.torn_frames, st.tag_errors, st.resyncs) == (3, 1, 1, 1)
+
+
 def test_dropped_end_marker_unit(clip):
     # losing a frame's (500, 3) unit also costs the next frame: its start has no end marker before it
     x, wire = clip
