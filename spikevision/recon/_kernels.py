@@ -139,7 +139,7 @@ def tfi_window(work, centers, los, his, table, out, npix, lut_ff):
 
 
 @numba.njit(cache=True, nogil=True)
-def _adaptive_pixel(tt, nb, nf, k, lo, hi, tol, tol_rel, rate):
+def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center):
     if nb >= 1 and nf >= 1:
         first = k - nb
         last = k - 1 + nf
@@ -159,7 +159,13 @@ def _adaptive_pixel(tt, nb, nf, k, lo, hi, tol, tol_rel, rate):
             if right + 1 <= last:
                 dr = abs(np.float64(tt[right + 1] - tt[right]) - mean)
                 good_r = dr <= limit
-            if good_l and ((not good_r) or dl <= dr):
+            if center:
+                pref_l = True
+                if good_l and good_r:
+                    pref_l = abs(tt[left - 1] + tt[right] - 2 * c) <= abs(tt[left] + tt[right + 1] - 2 * c)
+            else:
+                pref_l = dl <= dr
+            if good_l and ((not good_r) or pref_l):
                 left -= 1
             elif good_r:
                 right += 1
@@ -174,7 +180,7 @@ def _adaptive_pixel(tt, nb, nf, k, lo, hi, tol, tol_rel, rate):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, out, npix):
+def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out, npix):
     """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 8 pixels per byte."""
     n_e = centers.shape[0]
     fb = work.shape[1]
@@ -229,4 +235,4 @@ def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, out, npix):
                     tt[k - 1 - j] = bt[i, j]
                 for j in range(nf):
                     tt[k + j] = ft[i, j]
-                out[e, px] = _adaptive_pixel(tt, nb, nf, k, lo, hi, tol, tol_rel, rate)
+                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center)

@@ -244,9 +244,11 @@ class StreamingAdaptive(StreamingReconstructor):
     meant for display rates (tens to hundreds of images per second), not every frame.
     """
 
-    def __init__(self, height: int, width: int, span: int = 64, intervals: int = 16, tol: float = 1.0,
-                 tol_rel: float = 0.1, emit_every: int = 40, start: int = 0, rate: float = 1.0, block: int = 256):
+    def __init__(self, height: int, width: int, span: int = 24, intervals: int = 8, tol: float = 1.0,
+                 tol_rel: float = 0.05, center: bool = True, emit_every: int = 40, start: int = 0, rate: float = 1.0,
+                 block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel)
+        self.center = bool(center)
         self.span, self.intervals, self.tol, self.tol_rel = int(span), int(intervals), float(tol), float(tol_rel)
         self.rate = check_rate(rate)
         self.lookback = self.lookahead = self.span
@@ -260,7 +262,7 @@ class StreamingAdaptive(StreamingReconstructor):
         lo = np.maximum(0, c - self.span)
         hi = c + self.span
         K.adaptive_window(self._work, c - self._base, lo - self._base, hi - self._base, self.intervals, self.tol,
-                          self.tol_rel, self.rate, self._stack, self.npix)
+                          self.tol_rel, self.rate, self.center, self._stack, self.npix)
 
 
 def streaming(method: str, height: int, width: int, **params) -> StreamingReconstructor:
