@@ -41,8 +41,9 @@ def from_planes(p: np.ndarray, n: int) -> np.ndarray:
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def run_clean(acc, c0, cd, w, theta, full_well, zero_reset, out):  # pragma: no cover - compiled
-    """Noise-free ticks: ``a = min(acc + (c0 + w[t]*cd), full_well)``; fire at ``a >= theta``."""
+def run_clean(acc, charges, k0, k1, w, theta, full_well, zero_reset, out):  # pragma: no cover - compiled
+    """Noise-free ticks: ``c0, c1 = charges[k0[t]], charges[k1[t]]``; ``a = min(acc + (c0 + w[t]*(c1 - c0)),
+    full_well)``; fire at ``a >= theta``. ``charges`` is (K, 8, nbytes) keyframe charge per tick."""
     nb = acc.shape[1]
     n = w.shape[0]
     nch = (nb + CHUNK - 1) // CHUNK
@@ -51,13 +52,9 @@ def run_clean(acc, c0, cd, w, theta, full_well, zero_reset, out):  # pragma: no 
         b0 = ci * CHUNK
         m = min(nb, b0 + CHUNK) - b0
         A = np.zeros((8, CHUNK), np.float32)
-        C0 = np.zeros((8, CHUNK), np.float32)
-        CD = np.zeros((8, CHUNK), np.float32)
         for i in range(8):
             for b in range(m):
                 A[i, b] = acc[i, b0 + b]
-                C0[i, b] = c0[i, b0 + b]
-                CD[i, b] = cd[i, b0 + b]
         bits = np.empty(CHUNK, np.uint8)
         for t in range(n):
             wt = w[t]
@@ -65,8 +62,10 @@ def run_clean(acc, c0, cd, w, theta, full_well, zero_reset, out):  # pragma: no 
                 bits[b] = 0
             for i in range(8):
                 bit = np.uint8(1) << np.uint8(i)
-                for b in range(CHUNK):
-                    a = min(A[i, b] + (C0[i, b] + wt * CD[i, b]), full_well)
+                c0 = charges[k0[t], i, b0 : b0 + m]
+                c1 = charges[k1[t], i, b0 : b0 + m]
+                for b in range(m):
+                    a = min(A[i, b] + (c0[b] + wt * (c1[b] - c0[b])), full_well)
                     s = a >= theta
                     A[i, b] = ((zero if zero_reset else a - theta) if s else a)
                     bits[b] |= bit if s else np.uint8(0)
@@ -79,7 +78,7 @@ def run_clean(acc, c0, cd, w, theta, full_well, zero_reset, out):  # pragma: no 
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def run_noisy(acc, last, c0, cd, dark, thr, jit, w, tick0, seed, shot_scale, dead_factor, full_well,
+def run_noisy(acc, last, charges, k0, k1, w, dark, thr, jit, tick0, seed, shot_scale, dead_factor, full_well,
               zero_reset, use_shot, use_jitter, use_dead, out):  # pragma: no cover - compiled
     """Ticks with the circuit noise model (formula: :mod:`._reference`)."""
     nb = acc.shape[1]
@@ -93,8 +92,6 @@ def run_noisy(acc, last, c0, cd, dark, thr, jit, w, tick0, seed, shot_scale, dea
         b0 = ci * CHUNK
         m = min(nb, b0 + CHUNK) - b0
         A = np.zeros((8, CHUNK), np.float32)
-        C0 = np.zeros((8, CHUNK), np.float32)
-        CD = np.zeros((8, CHUNK), np.float32)
         DK = np.zeros((8, CHUNK), np.float32)
         TH = np.full((8, CHUNK), np.inf, np.float32)
         JS = np.zeros((8, CHUNK), np.float32)
@@ -103,8 +100,6 @@ def run_noisy(acc, last, c0, cd, dark, thr, jit, w, tick0, seed, shot_scale, dea
         for i in range(8):
             for b in range(m):
                 A[i, b] = acc[i, b0 + b]
-                C0[i, b] = c0[i, b0 + b]
-                CD[i, b] = cd[i, b0 + b]
                 DK[i, b] = dark[i, b0 + b]
                 TH[i, b] = thr[i, b0 + b]
                 JS[i, b] = jit[i, b0 + b]
@@ -127,8 +122,10 @@ def run_noisy(acc, last, c0, cd, dark, thr, jit, w, tick0, seed, shot_scale, dea
                         Z1[b] = np.float32(lo - 65535) * PAIR_SCALE
                         Z2[b] = np.float32(hi - 65535) * PAIR_SCALE
                 bit = np.uint8(1) << np.uint8(i)
-                for b in range(CHUNK):
-                    mu = (C0[i, b] + wt * CD[i, b]) + DK[i, b]
+                c0 = charges[k0[t], i, b0 : b0 + m]
+                c1 = charges[k1[t], i, b0 : b0 + m]
+                for b in range(m):
+                    mu = (c0[b] + wt * (c1[b] - c0[b])) + DK[i, b]
                     inc = mu
                     if use_shot:
                         inc = max(mu + np.sqrt(mu * shot_scale) * Z1[b], zero)

@@ -23,11 +23,16 @@ from . import _rng
 __all__ = ["step_clean", "step_noisy"]
 
 
-def step_clean(acc: np.ndarray, c0: np.ndarray, cd: np.ndarray, w: np.ndarray, theta: np.float32,
-               full_well: np.float32, zero_reset: bool) -> np.ndarray:
-    """Run ``len(w)`` noise-free ticks in place on ``acc`` (flat float32); return (n, npix) uint8 spikes."""
+def step_clean(acc: np.ndarray, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray, w: np.ndarray,
+               theta: np.float32, full_well: np.float32, zero_reset: bool) -> np.ndarray:
+    """Run ``len(w)`` noise-free ticks in place on ``acc`` (flat float32); return (n, npix) uint8 spikes.
+
+    Tick t interpolates keyframe charges ``charges[k0[t]]`` -> ``charges[k1[t]]`` (K, npix) at weight ``w[t]``.
+    """
     out = np.empty((len(w), acc.size), dtype=np.uint8)
     for t, wt in enumerate(np.asarray(w, dtype=np.float32)):
+        c0 = charges[k0[t]]
+        cd = charges[k1[t]] - c0
         a = np.minimum(acc + (c0 + wt * cd), full_well)
         s = a >= theta
         acc[:] = np.where(s, np.float32(0.0) if zero_reset else a - theta, a)
@@ -35,8 +40,8 @@ def step_clean(acc: np.ndarray, c0: np.ndarray, cd: np.ndarray, w: np.ndarray, t
     return out
 
 
-def step_noisy(acc: np.ndarray, last: np.ndarray, c0: np.ndarray, cd: np.ndarray, dark: np.ndarray,
-               thr: np.ndarray, jit: np.ndarray, w: np.ndarray, tick0: int, seed: int, shot_scale: np.float32,
+def step_noisy(acc: np.ndarray, last: np.ndarray, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray,
+               w: np.ndarray, dark: np.ndarray, thr: np.ndarray, jit: np.ndarray, tick0: int, seed: int, shot_scale: np.float32,
                dead_factor: np.float32, full_well: np.float32, zero_reset: bool, use_shot: bool,
                use_jitter: bool, use_dead: bool) -> np.ndarray:
     """Run ``len(w)`` noisy ticks in place on ``acc``/``last``; return (n, npix) uint8 spikes."""
@@ -45,6 +50,8 @@ def step_noisy(acc: np.ndarray, last: np.ndarray, c0: np.ndarray, cd: np.ndarray
     zero = np.float32(0.0)
     for t, wt in enumerate(np.asarray(w, dtype=np.float32)):
         z1, z2 = _rng.normal_pair(_rng.words(_rng.tick_key(seed, _rng.STREAM_NOISE, tick0 + t), keys))
+        c0 = charges[k0[t]]
+        cd = charges[k1[t]] - c0
         mu = (c0 + wt * cd) + dark
         inc = np.maximum(mu + np.sqrt(mu * shot_scale) * z1, zero) if use_shot else mu
         if use_dead:

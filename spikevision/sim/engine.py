@@ -90,7 +90,6 @@ class Engine:
                 self._dark = fp.dark.reshape(-1).copy()
                 self._thr = fp.threshold.reshape(-1).copy()
                 self._jit = fp.jitter.reshape(-1).copy()
-        self._c0 = self._cd = None
 
     def _initial(self, init) -> np.ndarray:
         if isinstance(init, str):
@@ -119,45 +118,61 @@ class Engine:
             raise SceneInputError(f"radiance frame is {a.shape}, the sensor is {(self.height, self.width)}")
         return self._gp * a.reshape(-1)
 
-    def set_segment(self, r0: np.ndarray, r1: np.ndarray | None) -> None:
-        """Interpolate from keyframe ``r0`` to ``r1`` (None: hold ``r0``) for the next ticks."""
-        c0 = self.charge(r0)
-        cd = np.zeros_like(c0) if r1 is None else self.charge(r1) - c0
-        if self.backend == "numba":
-            self._c0, self._cd = _kernels.to_planes(c0), _kernels.to_planes(cd)
-        else:
-            self._c0, self._cd = c0, cd
+    def planes(self, charges: np.ndarray) -> np.ndarray:
+        """(K, npix) keyframe charges in the layout the backend's kernel reads ((K, 8, nbytes) for numba)."""
+        charges = np.asarray(charges, dtype=np.float32)
+        if self.backend == "numpy":
+            return charges
+        out = np.zeros((len(charges), 8, self.nbytes), np.float32)
+        for j, c in enumerate(charges):
+            out[j] = _kernels.to_planes(c)
+        return out
 
     # --- stepping -----------------------------------------------------
-    def run(self, weights: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Advance ``len(weights)`` ticks, writing canonical packed frames into ``out`` (n, nbytes)."""
-        if self._c0 is None:
-            raise RuntimeError("call set_segment before run")
+    def run(self, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray, weights: np.ndarray,
+            out: np.ndarray) -> np.ndarray:
+        """Advance ``len(weights)`` ticks, writing canonical packed frames into ``out`` (n, nbytes).
+
+        Tick ``t`` integrates ``c0 + w[t] * (c1 - c0)`` with ``c0 = charges[k0[t]]``, ``c1 = charges[k1[t]]``;
+        ``charges`` comes from :meth:`planes` (keyframe charges from :meth:`charge`).
+        """
         w = np.ascontiguousarray(weights, dtype=np.float32)
+        k0 = np.ascontiguousarray(k0, dtype=np.int64)
+        k1 = np.ascontiguousarray(k1, dtype=np.int64)
         n = len(w)
         if n == 0:
             return out
+        if len(k0) != n or len(k1) != n or out.shape != (n, self.nbytes):
+            raise ValueError("k0, k1, weights and out must all have one entry per tick")
+        if min(k0.min(), k1.min()) < 0 or max(k0.max(), k1.max()) >= len(charges):
+            raise ValueError("keyframe index out of range")
         zero = self.reset == "zero"
         nz = self.noise
         if self.backend == "numba":
             if nz is None:
-                _kernels.run_clean(self._acc, self._c0, self._cd, w, self._theta32, self._fw32, zero, out)
+                _kernels.run_clean(self._acc, charges, k0, k1, w, self._theta32, self._fw32, zero, out)
             else:
-                _kernels.run_noisy(self._acc, self._last, self._c0, self._cd, self._dark, self._thr, self._jit, w,
+                _kernels.run_noisy(self._acc, self._last, charges, k0, k1, w, self._dark, self._thr, self._jit,
                                    self.tick, np.uint64(self.seed & 0xFFFFFFFFFFFFFFFF), self.pattern.shot_scale,
                                    np.float32(nz.dead_factor), self._fw32, zero, nz.shot, nz.jitter, nz.dead_time,
                                    out)
         else:
             if nz is None:
-                s = _reference.step_clean(self._acc, self._c0, self._cd, w, self._theta32, self._fw32, zero)
+                s = _reference.step_clean(self._acc, charges, k0, k1, w, self._theta32, self._fw32, zero)
             else:
-                s = _reference.step_noisy(self._acc, self._last, self._c0, self._cd, self._dark, self._thr, self._jit,
-                                          w, self.tick, self.seed, self.pattern.shot_scale,
+                s = _reference.step_noisy(self._acc, self._last, charges, k0, k1, w, self._dark, self._thr,
+                                          self._jit, self.tick, self.seed, self.pattern.shot_scale,
                                           np.float32(nz.dead_factor), self._fw32, zero, nz.shot, nz.jitter,
                                           nz.dead_time)
             out[:] = np.packbits(s, axis=1, bitorder="little")
         self.tick += n
         return out
+
+    def run_constant(self, radiance: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Advance ``n`` ticks under constant radiance; return the packed frames."""
+        out = np.empty((n, self.nbytes), np.uint8) if out is None else out
+        z = np.zeros(n, np.int64)
+        return self.run(self.planes(self.charge(radiance)[None]), z, z, np.zeros(n, np.float32), out)
 
     def residual(self) -> np.ndarray:
         """Current accumulator charge (H, W) float32 (a copy)."""

@@ -38,13 +38,14 @@ class Simulator:
         theta, gain, reset, init, noise, cfa, seed, full_well, backend: see :class:`~.engine.Engine`.
         exposure: multiplier of 8-bit inputs after linearisation.
         keyframe_interval: ticks between samples of a callable (default: the scene's, else 1).
+        max_keyframes: keyframes held per kernel call (memory: this many frames of float32 charge).
     """
 
     def __init__(self, radiance: Any, *, n_frames: int | None = None, fps: float = 20000.0,
                  input_fps: float | None = None, theta: float = 2.0, gain: float = 1.0, reset: str = "subtract",
                  init: str | np.ndarray = "uniform", noise: NoiseModel | None = None, cfa: str | None = None,
                  seed: int = 0, full_well: float | None = 2.0, exposure: float = 1.0,
-                 keyframe_interval: float | None = None, backend: str = "numba"):
+                 keyframe_interval: float | None = None, backend: str = "numba", max_keyframes: int = 32):
         if not (fps > 0 and math.isfinite(fps)):
             raise SceneInputError(f"fps must be a positive number, got {fps!r}")
         self.input: KeyframeInput = as_input(radiance, fps, n_frames=n_frames, input_fps=input_fps,
@@ -63,7 +64,8 @@ class Simulator:
                        "init": init if isinstance(init, str) else "array", "seed": seed,
                        "full_well": full_well, "fps": self.fps, "cfa": cfa, "exposure": exposure,
                        "noise": noise.as_dict() if noise is not None and noise.any else None}
-        self._seg_key = None
+        self._charges: dict[int, np.ndarray] = {}
+        self.max_keyframes = max_keyframes
 
     @property
     def height(self) -> int:
@@ -87,22 +89,45 @@ class Simulator:
         return {"format": "memory", "generator": "spikevision.sim", "input": self.input.description,
                 "simulator": dict(self.params)}
 
+    def _charge(self, k: int) -> np.ndarray:
+        cache = self._charges
+        if k not in cache:
+            if len(cache) > 2 * self.max_keyframes:
+                for old in sorted(cache)[: len(cache) - self.max_keyframes]:
+                    del cache[old]
+            cache[k] = self.engine.charge(self.input.frame(k))
+        return cache[k]
+
     def fill(self, out: np.ndarray) -> np.ndarray:
         """Generate the next ``len(out)`` frames into ``out`` (n, frame_nbytes) uint8, canonical packed."""
         j0 = self.engine.tick
         n = len(out)
-        inp = self.input
-        for a, b, k, tk, tk1 in inp.segments(j0, j0 + n):
-            key = (k, tk1 == math.inf)
-            if key != self._seg_key:
-                nxt = None if tk1 == math.inf else inp.frame(k + 1)
-                self.engine.set_segment(inp.frame(k), nxt)
-                self._seg_key = key
-            if tk1 == math.inf:
-                w = np.zeros(b - a, np.float32)
-            else:
-                w = ((np.arange(a, b, dtype=np.float64) - tk) / (tk1 - tk)).astype(np.float32)
-            self.engine.run(w, out[a - j0 : b - j0])
+        segs = list(self.input.segments(j0, j0 + n))
+        i = 0
+        while i < len(segs):
+            # one kernel call per run of segments touching at most max_keyframes keyframes
+            first = segs[i][2]
+            group = []
+            while i < len(segs) and segs[i][2] + 1 - first < self.max_keyframes:
+                group.append(segs[i])
+                i += 1
+            if not group:
+                group.append(segs[i])
+                i += 1
+            last = max(k + (0 if tk1 == math.inf else 1) for _, _, k, _, tk1 in group)
+            charges = self.engine.planes(np.stack([self._charge(k) for k in range(first, last + 1)]))
+            a0, b1 = group[0][0], group[-1][1]
+            k0 = np.empty(b1 - a0, np.int64)
+            k1 = np.empty(b1 - a0, np.int64)
+            w = np.zeros(b1 - a0, np.float32)
+            for a, b, k, tk, tk1 in group:
+                k0[a - a0 : b - a0] = k - first
+                if tk1 == math.inf:
+                    k1[a - a0 : b - a0] = k - first
+                else:
+                    k1[a - a0 : b - a0] = k + 1 - first
+                    w[a - a0 : b - a0] = ((np.arange(a, b, dtype=np.float64) - tk) / (tk1 - tk)).astype(np.float32)
+            self.engine.run(charges, k0, k1, w, out[a0 - j0 : b1 - j0])
         return out
 
     def blocks(self, block: int = 1024, packed: bool = True) -> Iterator[np.ndarray]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..texture import natural_texture, sample_bilinear
+from ..texture import natural_texture, sample_affine
 from .base import Scene
 
 __all__ = ["TextureMotion"]
@@ -72,13 +72,17 @@ class TextureMotion(Scene):
         c, s = np.cos(angle), np.sin(angle)
         return np.array([[c, -s], [s, c]])
 
+    def texture_map(self, t: float) -> np.ndarray:
+        """2x3 affine map from pixel (x, y) to the texture coordinates (u, v) it sees at tick ``t``."""
+        m = self._rot(-self.rotation * t) * np.exp(-self.zoom * t)
+        off = self.center + np.array(self.velocity) * t
+        return np.hstack([m, (self.p0 - m @ off)[:, None]])
+
     def texture_coords(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Texture coordinates (u, v) (float64, (H, W) each) seen by every pixel at tick ``t``."""
         yy, xx = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64)
-        d = np.stack([xx - self.center[0] - self.velocity[0] * t, yy - self.center[1] - self.velocity[1] * t])
-        m = self._rot(-self.rotation * t) * np.exp(-self.zoom * t)
-        p = np.tensordot(m, d, axes=1)
-        return p[0] + self.p0[0], p[1] + self.p0[1]
+        a = self.texture_map(t)
+        return a[0, 0] * xx + a[0, 1] * yy + a[0, 2], a[1, 0] * xx + a[1, 1] * yy + a[1, 2]
 
     def flow(self, t: float, dt: float) -> np.ndarray:
         """Exact optical flow (H, W, 2) float32 in pixels, (dx, dy), of every pixel from ``t`` to ``t + dt``."""
@@ -91,9 +95,10 @@ class TextureMotion(Scene):
         return np.stack([x1 - xx, y1 - yy], axis=-1).astype(np.float32)
 
     def radiance(self, t: float) -> np.ndarray:
-        u, v = self.texture_coords(t)
-        chans = [self.low + (self.high - self.low) * sample_bilinear(tex, u, v) for tex in self.textures]
+        a = self.texture_map(t)
+        chans = [self.low + (self.high - self.low) * sample_affine(tex, a, self.height, self.width)
+                 for tex in self.textures]
         if self.color:
             tint = np.array([1.0, 0.9, 0.75], dtype=np.float32)
-            return np.stack(chans[:3], axis=-1) * tint
+            return (np.stack(chans[:3], axis=-1) * tint).astype(np.float32)
         return chans[0].astype(np.float32)
