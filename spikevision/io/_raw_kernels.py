@@ -34,7 +34,6 @@ __all__ = ["check_frames", "check_decode", "decode_frames", "encode_packed", "fi
 _U62 = np.uint64(62)  # byte 62: pixel bits 496..499 in the low nibble, tag bits 0..3 in the high nibble
 _U63 = np.uint64(63)  # byte 63: tag bits 4..11
 _UNIT = np.uint64(UNIT_BYTES)
-_FRAME = np.uint64(FRAME_WIRE_BYTES)
 _ONE = np.uint64(1)
 _LO = np.uint8(0x0F)
 _HI = np.uint8(0xF0)

@@ -76,7 +76,11 @@ class RawStats:
 def _as_bytes(data) -> np.ndarray:
     if isinstance(data, np.ndarray):
         return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-    return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+    try:
+        return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+    except TypeError:
+        raise TypeError(f"feed() takes wire bytes (bytes, bytearray, memoryview or a NumPy array), "
+                        f"got {type(data).__name__}") from None
 
 
 class LinePacketParser:
@@ -183,6 +187,8 @@ class LinePacketParser:
                 k = (size - pos) // FRAME_WIRE_BYTES
                 if k == 0:
                     break
+                if out is not None and n + k > out.shape[0]:  # kernels do not bounds-check: never write past out
+                    raise AssertionError(f"framing overran its output ({n} + {k} > {out.shape[0]} frames)")
                 starts = pos + np.arange(k, dtype=np.int64) * FRAME_WIRE_BYTES
                 bad = check_decode(buf, starts, out[n : n + k]) if out is not None else check_frames(buf, starts)
                 fails = np.flatnonzero(bad >= 0)
