@@ -231,6 +231,20 @@ def test_frames_are_returned_as_soon_as_complete(clip):
     assert got.shape == (1, P) and p.stats.locked and p.stats.frames == 1
 
 
+def test_transfer_buffers_can_be_reused_after_feed(clip):
+    # a USB backend hands the same buffer back to the driver: the parser must copy what it carries over
+    x, wire = clip
+    p = raw.LinePacketParser()
+    transfer = bytearray(50_000)
+    outs = []
+    for a in range(0, 3 * F, len(transfer)):
+        piece = wire[a : min(a + len(transfer), 3 * F)]
+        transfer[: piece.size] = piece.tobytes()
+        outs.append(p.feed(memoryview(transfer)[: piece.size]))
+        transfer[:] = bytes(len(transfer))  # the driver overwrites it
+    assert (np.concatenate(outs) == packed(x[:3])).all()
+
+
 def test_empty_input():
     p = raw.LinePacketParser()
     assert p.feed(b"").shape == (0, P)
@@ -438,6 +452,20 @@ def test_damaged_file_warns_and_records_losses(tmp_path, clip):
     assert prov["skipped_bytes"] == data.size - 3 * F
     with pytest.raises(FormatError, match="strict=False"):
         sv.open(path, strict=True)
+
+
+def test_index_scan_carries_over_between_reads(tmp_path, clip):
+    from spikevision.io._raw_source import index_file
+
+    _, wire = clip
+    k = F + 300 * U + 3
+    data = np.concatenate([wire[F - 2 * U : F], wire[:k], wire[k + 41 :]])
+    path = tmp_path / "d.raw"
+    path.write_bytes(data.tobytes())
+    want = (2 * U + np.array([0, F + (F - 41), 2 * F + (F - 41), 3 * F + (F - 41)])).tolist()
+    for chunk in (1, 3, 128):  # reads of 128,000 B force carry-over of every partial frame
+        offsets, st = index_file(path, chunk_frames=chunk)
+        assert offsets.tolist() == want and (st.dropped_frames, st.resyncs) == (1, 1)
 
 
 def test_clean_file_is_silent(tmp_path, clip):
