@@ -4,7 +4,7 @@ URLs (query values are typed by each backend's option table):
 
 - ``sim://[scene]?height=250&width=400&fps=20000&speed=1|max&frames=N&seed=0&noise=0&wire=vidar|m1``
 - ``replay://path/to/file.dat?speed=1&loop=1&fps=20000`` (``replay:///abs/path.dat`` for absolute paths)
-- ``usb://[vid:pid][?serial=...&layout=vidar|m1&header=16&transfer=1048576&queue=16&pipe=0x82]``
+- ``usb://[vid:pid][?serial=...&layout=vidar|m1&header=16&transfer=1048576&queue=16&pipe=0x82&dump=raw.bin]``
 - ``sdk://[library path]?type=usb|pcie|file&file=...&dev=...&layout=packed|vidar|m1``
 
 Every backend also takes ``frames_per_block``, ``ring_blocks``, ``policy``
@@ -47,7 +47,7 @@ OPTIONS: dict[str, dict[str, Callable[[str], Any]]] = {
     "replay": {"speed": str, "loop": _bool, "frames": _opt_int, "fps": float, "height": _int, "width": _int,
                "flip": _bool, "head_columns": _int, "frame_header_bytes": _int, "format": str, "strict": _bool},
     "usb": {"serial": str, "layout": str, "header": _int, "height": _int, "width": _int, "fps": float,
-            "transfer": _int, "queue": _int, "pipe": _int, "frames": _opt_int},
+            "transfer": _int, "queue": _int, "pipe": _int, "frames": _opt_int, "dump": str},
     "sdk": {"type": str, "file": str, "dev": str, "layout": str, "height": _int, "width": _int, "fps": float,
             "buffers": _int, "mode": _int, "channels": _int, "repeat": _bool},
 }

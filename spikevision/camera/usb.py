@@ -14,7 +14,7 @@ transfer error and its bytes as lost (for ``vidar`` the framer re-aligns
 assuming the transfer was full; ``m1`` tags locate the loss exactly). An
 unplug ends the stream with :class:`DeviceDisconnected` at the next read.
 
-URL: ``usb://[vid:pid]?serial=...&layout=vidar|m1&header=0|16&transfer=N&queue=16&pipe=0x82&fps=20000``.
+URL: ``usb://[vid:pid]?serial=...&layout=vidar|m1&header=0|16&transfer=N&queue=16&pipe=0x82&fps=20000&dump=raw.bin``.
 """
 
 from __future__ import annotations
@@ -257,6 +257,7 @@ class UsbCamera(Camera):
         queue: transfers kept in flight.
         pipe: IN pipe (0x82 .. 0x85).
         frames: stop after this many frames (None: until closed).
+        dump: also write every received wire byte, unframed, to this file (a golden raw capture).
         transport: an :class:`~spikevision.camera.ft60x.Ft60xTransport` to use instead of libusb
             (e.g. :class:`~spikevision.camera.emulator.EmulatedFT60x`).
     """
@@ -267,7 +268,7 @@ class UsbCamera(Camera):
     def __init__(self, vid_pid: tuple[int, int] | None = None, serial: str | None = None, *, layout: str = "vidar",
                  header: int = 0, height: int | None = None, width: int | None = None, fps: float = 20000.0,
                  transfer: int | None = None, queue: int = 16, pipe: int = 0x82, frames: int | None = None,
-                 transport: Any = None, **kw):
+                 dump: str | None = None, transport: Any = None, **kw):
         super().__init__(**kw)
         if pipe not in DATA_IN_EPS:
             raise CameraError(f"pipe must be an FT60x IN pipe 0x82..0x85, got {pipe:#x}")
@@ -280,12 +281,22 @@ class UsbCamera(Camera):
             raise CameraError(f"transfer must be >= 1 byte, got {transfer}")
         self.layout, self.queue, self.pipe, self.fps = layout, int(queue), int(pipe), float(fps)
         self.total = frames
+        self.dump = dump
+        self._dump_f = None
         self.transport = transport if transport is not None else LibusbTransport(vid_pid, serial)
         self._idx = 0
         self._lock_t = threading.Lock()
 
     def _open(self) -> CameraInfo:
-        self.transport.open()
+        if self.dump:
+            from ..io._atomic import check_output_path
+
+            self._dump_f = open(check_output_path(self.dump, overwrite=True), "wb")
+        try:
+            self.transport.open()
+        except BaseException:
+            self._close_dump()
+            raise
         fr = self._framer
         fpb = default_frames_per_block(fr.height, fr.width, self.fps)
         t = self.transport
@@ -294,8 +305,16 @@ class UsbCamera(Camera):
                  "sensor": "m1" if self.layout == "m1" else "vidar"}
         return CameraInfo(fr.height, fr.width, self.fps, fpb, "usb", t.serial, self.url, extra)
 
+    def _close_dump(self) -> None:
+        if self._dump_f is not None:
+            self._dump_f.close()
+            self._dump_f = None
+
     def _close(self) -> None:
-        self.transport.close()
+        try:
+            self.transport.close()
+        finally:
+            self._close_dump()
 
     def _framing_stats(self) -> dict[str, int]:
         s = self._framer.stats
@@ -327,6 +346,8 @@ class UsbCamera(Camera):
                                              f"open the camera again")
                 if tr.status == "completed":
                     self._bytes += len(tr.data)
+                    if self._dump_f is not None:
+                        self._dump_f.write(tr.data)
                     out, lost, resync = feed_counted(fr, tr.data)
                 else:
                     self._transfer_errors += 1

@@ -283,3 +283,14 @@ def test_usb_backend_without_libusb(monkeypatch):
     with pytest.raises(BackendUnavailable, match=r"pip install"):
         cam.open()
     cam.close()
+
+
+def test_dump_writes_the_unframed_wire_bytes(rng, tmp_path, no_thread_leak):
+    frames = vidar_frames(rng, 9)
+    wire = encode_rows(frames).tobytes()[:-100]  # a torn tail is dumped too
+    dump = tmp_path / "golden.raw"
+    dev = EmulatedFT60x(wire, short_reads=True, end="unplug", seed=11)
+    with open_camera(f"usb://?transfer=20000&queue=2&dump={dump}", transport=dev) as cam:
+        blocks, _ = _collect(cam)
+    assert dump.read_bytes() == wire
+    np.testing.assert_array_equal(_frames(blocks), frames[:8])
