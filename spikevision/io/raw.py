@@ -18,10 +18,13 @@ numbers counted from the horizontal midline outwards: row 0 is (500, 0) and
 row 999 is (500, 2) and (500, 3).
 
 Parsing (:class:`LinePacketParser`) locks on a frame start only when both
-markers agree ((500, 3) then (500, 0)) and all 2000 tags follow the table;
+markers agree ((500, 3) then (500, 0); at byte 0 of a stream the stream start
+stands in for the missing predecessor) and all 2000 tags follow the table;
 a lost, extra or corrupted unit tears the frame: it is dropped, counted, and
-the parser relocks at the next intact frame. The readout rate is not in the
-file: ``fps`` is metadata (default 20000 Hz).
+the parser relocks at the next intact frame. Tags carry no frame number, so a
+loss of exactly k x 128,000 bytes cannot be seen in the data; transports that
+know their losses feed that many zero bytes instead. The readout rate is not
+in the file: ``fps`` is metadata (default 20000 Hz).
 
 Example:
     >>> import numpy as np, spikevision as sv
