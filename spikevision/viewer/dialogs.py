@@ -1,0 +1,150 @@
+"""Dialogs: connect a camera (listing what is available) and export a range."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                             QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from .export import EXPORT_KINDS
+
+__all__ = ["available_cameras", "ConnectDialog", "ExportDialog"]
+
+log = logging.getLogger(__name__)
+
+
+def available_cameras(recent_files: list[str] | None = None) -> list[tuple[str, str]]:
+    """(url, description) of cameras that can be opened here: USB devices found, simulators, replays."""
+    out: list[tuple[str, str]] = []
+    try:
+        from ..camera.usb import list_devices
+
+        for d in list_devices():
+            out.append((f"usb://{d['vid']:04x}:{d['pid']:04x}" + (f"?serial={d['serial']}" if d.get("serial") else ""),
+                        f"USB camera ({d.get('chip', 'FT60x')}, bus {d.get('bus')} address {d.get('address')})"))
+    except Exception as exc:  # libusb missing or no permission: say so in the list
+        out.append(("usb://", f"USB cameras unavailable here: {exc}"))
+    out += [
+        ("sim://?fps=20000", "simulated vidar camera, 250x400 at 20 kHz, real time"),
+        ("sim://?fps=40000", "simulated camera, 250x400 at 40 kHz, real time"),
+        ("sim://?fps=20000&noise=1", "simulated camera with the calibrated sensor noise"),
+        ("sim://?fps=20000&wire=vidar", "simulated camera through the USB wire framing"),
+    ]
+    for f in recent_files or []:
+        out.append((f"replay://{f}?loop=1", f"replay {Path(f).name} at its native rate, looped"))
+    out.append(("sdk://", "vendor SDK (SpikeLink): set the library path, e.g. sdk:///opt/spikelink/libspikelink.so"))
+    return out
+
+
+class ConnectDialog(QDialog):
+    """Pick a camera from the list or type a URL."""
+
+    def __init__(self, parent: QWidget | None = None, recent_files: list[str] | None = None,
+                 last_url: str = "sim://?fps=20000"):
+        super().__init__(parent)
+        self.setWindowTitle("Connect camera")
+        self.setMinimumWidth(560)
+        self.list = QListWidget()
+        self.url = QLineEdit(last_url)
+        self.url.setPlaceholderText("sim://, replay://file.dat, usb://vid:pid, sdk://lib.so")
+        for url, desc in available_cameras(recent_files):
+            item = QListWidgetItem(f"{desc}\n    {url}")
+            item.setData(Qt.ItemDataRole.UserRole, url)
+            self.list.addItem(item)
+        self.list.currentItemChanged.connect(
+            lambda item, _old: item and self.url.setText(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        browse = QPushButton("Replay a file…")
+        browse.clicked.connect(self._browse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Available cameras"))
+        lay.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("URL"))
+        row.addWidget(self.url, 1)
+        row.addWidget(browse)
+        lay.addLayout(row)
+        lay.addWidget(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Replay a spike file", "",
+                                              "Spike files (*.dat *.h5 *.hdf5 *.npz *.raw *.bin);;All files (*)")
+        if path:
+            self.url.setText(f"replay://{path}?loop=1")
+
+    def selected_url(self) -> str:
+        return self.url.text().strip()
+
+
+class ExportDialog(QDialog):
+    """Choose what to export: kind, frame range, step, video rate and destination."""
+
+    def __init__(self, parent: QWidget | None, n_frames: int, current: int, start: int = 0,
+                 stop: int | None = None, directory: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("Export range")
+        self.kind = QComboBox()
+        for kind, (label, _) in EXPORT_KINDS.items():
+            self.kind.addItem(label, kind)
+        self.start = QSpinBox()
+        self.stop = QSpinBox()
+        for s in (self.start, self.stop):
+            s.setRange(0, max(0, n_frames))
+        self.start.setValue(start)
+        self.stop.setValue(min(n_frames, stop if stop is not None else min(n_frames, current + 1000)))
+        self.step = QSpinBox()
+        self.step.setRange(1, max(1, n_frames))
+        self.step.setToolTip("export every step-th frame (video and images); spikes are exported with this step too")
+        self.video_fps = QDoubleSpinBox()
+        self.video_fps.setRange(1, 240)
+        self.video_fps.setValue(30)
+        self.path = QLineEdit(str(Path(directory or ".") / "export.mp4"))
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        form = QFormLayout(self)
+        form.addRow("export", self.kind)
+        form.addRow("from frame", self.start)
+        form.addRow("to frame (excl.)", self.stop)
+        form.addRow("every", self.step)
+        form.addRow("video rate", self.video_fps)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        form.addRow("to", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _kind_changed(self, _i: int) -> None:
+        kind = self.kind.currentData()
+        ext = EXPORT_KINDS[kind][1][0]
+        p = Path(self.path.text() or "export")
+        stem = p.with_suffix("") if p.suffix else p
+        self.path.setText(str(stem) + ext if ext else str(stem) + "_frames")
+        self.video_fps.setEnabled(kind == "mp4")
+
+    def _browse(self) -> None:
+        kind = self.kind.currentData()
+        if kind == "png":
+            path = QFileDialog.getExistingDirectory(self, "Folder for the PNG frames (a new subfolder is created)")
+            if path:
+                self.path.setText(str(Path(path) / "frames"))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), EXPORT_KINDS[kind][0])
+        if path:
+            self.path.setText(path)
+
+    def values(self) -> dict:
+        return {"path": self.path.text().strip(), "start": self.start.value(), "stop": self.stop.value(),
+                "step": self.step.value(), "video_fps": self.video_fps.value()}

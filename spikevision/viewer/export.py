@@ -1,0 +1,177 @@
+"""Export what the viewer shows: a PNG snapshot, a range as mp4 or an image sequence, or the spikes themselves.
+
+Images go through the same display pipeline as the screen
+(:func:`spikevision.viewer.display.to_rgb`), so an exported frame equals the
+displayed one. Every export is atomic (a temporary file or directory renamed
+on success) and can be cancelled from the ``progress`` callback, which gets
+``(done, total)`` and returns False to stop; a cancelled export leaves nothing.
+
+Example:
+    >>> export_range(stream, 0, 200, "clip.mp4", mode="tfp", window=41)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import OutputError
+from ..io._atomic import atomic_path, check_output_path
+from ..stream import SpikeStream
+from .display import DisplaySettings, auto_levels, to_rgb
+from .modes import get_mode
+from .playback import RenderKey, render_frame
+
+__all__ = ["EXPORT_KINDS", "ExportCancelled", "export_kind", "save_png", "export_range", "frame_rgb"]
+
+#: kind -> (file dialog filter, extensions)
+EXPORT_KINDS = {
+    "mp4": ("MPEG-4 video (*.mp4)", (".mp4",)),
+    "png": ("PNG image sequence (folder)", ("",)),
+    "dat": ("Vidar spikes (*.dat)", (".dat",)),
+    "h5": ("spikevision HDF5 spikes (*.h5)", (".h5", ".hdf5")),
+}
+
+Progress = Callable[[int, int], bool]
+
+
+class ExportCancelled(OutputError):
+    """The export was cancelled; nothing was written."""
+
+
+def export_kind(path: str | os.PathLike) -> str:
+    """The export kind a path asks for (a name without a known extension is a PNG sequence folder)."""
+    ext = Path(path).suffix.lower()
+    for kind, (_, exts) in EXPORT_KINDS.items():
+        if ext and ext in exts:
+            return kind
+    if ext in ("", ".png", ".d"):
+        return "png"
+    raise OutputError(f"cannot export to {path}: unknown extension {ext!r}; use .mp4, .dat, .h5, "
+                      f"or a folder name for a PNG sequence")
+
+
+def save_png(rgb: np.ndarray, path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """Write an (H, W, 3) uint8 RGB image as PNG atomically."""
+    import cv2
+
+    p = Path(path)
+    if p.suffix.lower() != ".png":
+        raise OutputError(f"snapshot {p} must end in .png")
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
+        if not ok:
+            raise OutputError(f"could not encode {p} as PNG")
+        tmp.write_bytes(data.tobytes())
+    return p
+
+
+def frame_rgb(stream: SpikeStream, index: int, mode: str, window: int, display: DisplaySettings) -> np.ndarray:
+    """The (H, W, 3) RGB image of frame ``index`` as the viewer shows it."""
+    frame = render_frame(stream, RenderKey(index, mode, window))
+    if frame.error:
+        raise OutputError(frame.error)
+    levels = auto_levels(frame.image) if display.auto_levels else display.levels
+    return to_rgb(frame.image, levels, display.gamma, display.colormap)
+
+
+def _tick(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and progress(done, total) is False:
+        raise ExportCancelled("export cancelled; nothing was written")
+
+
+def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.PathLike, *, mode: str = "tfp",
+                 window: int | None = None, display: DisplaySettings | None = None, step: int = 1,
+                 video_fps: float = 30.0, overwrite: bool = True, progress: Progress | None = None) -> Path:
+    """Export frames [start, stop) (every ``step``-th) to ``path``.
+
+    ``.mp4``: the rendered view as video (OpenCV mp4v) at ``video_fps``; a folder
+    name: one PNG per frame (``frame_000123.png``); ``.dat`` / ``.h5``: the
+    spikes of the range, bit-exact, via :func:`spikevision.save`.
+
+    Raises:
+        ExportCancelled: ``progress`` returned False (nothing is left behind).
+        OutputError: the path cannot be written or the range is empty.
+    """
+    n = len(stream)
+    start, stop = max(0, int(start)), min(n, int(stop))
+    if stop <= start:
+        raise OutputError(f"nothing to export: frames [{start}, {stop}) are empty; choose a range within 0..{n}")
+    kind = export_kind(path)
+    m = get_mode(mode)
+    window = m.clamp_window(window or m.default_window)
+    display = display or DisplaySettings(levels=m.levels or (0.0, 1.0), colormap=m.colormap,
+                                         auto_levels=m.levels is None)
+    idx = list(range(start, stop, max(1, int(step))))
+    if kind in ("dat", "h5"):
+        return _export_spikes(stream[start:stop:max(1, int(step))], Path(path), overwrite, progress)
+    if kind == "png":
+        return _export_pngs(stream, idx, Path(path), m.name, window, display, overwrite, progress)
+    return _export_mp4(stream, idx, Path(path), m.name, window, display, video_fps, overwrite, progress)
+
+
+def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Progress | None) -> Path:
+    from ..io import save_stream
+
+    check_output_path(path, overwrite)
+    _tick(progress, 0, 1)
+    save_stream(path, part)  # atomic: written to a temporary file and renamed
+    _tick(progress, 1, 1)
+    return path
+
+
+def _export_pngs(stream, idx, path: Path, mode, window, display, overwrite, progress) -> Path:
+    import cv2
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not (overwrite and path.is_dir()):
+        raise OutputError(f"{path} already exists; choose a new folder name or allow overwriting")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: directory {parent} does not exist; create it first")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+    try:
+        for k, i in enumerate(idx):
+            _tick(progress, k, len(idx))
+            rgb = frame_rgb(stream, i, mode, window, display)
+            if not cv2.imwrite(str(tmp / f"frame_{i:06d}.png"), np.ascontiguousarray(rgb[..., ::-1])):
+                raise OutputError(f"could not write PNG frames into {parent}; check free space")
+        _tick(progress, len(idx), len(idx))
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overwrite, progress) -> Path:
+    import cv2
+
+    h, w = stream.height, stream.width
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        target = tmp.with_suffix(".mp4")  # OpenCV picks the container from the extension
+        writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), float(video_fps), (w, h))
+        if not writer.isOpened():
+            raise OutputError(f"OpenCV cannot write mp4 video to {path}; export a PNG sequence instead")
+        ok = False
+        try:
+            for k, i in enumerate(idx):
+                _tick(progress, k, len(idx))
+                writer.write(np.ascontiguousarray(frame_rgb(stream, i, mode, window, display)[..., ::-1]))
+            _tick(progress, len(idx), len(idx))
+            ok = True
+        finally:
+            writer.release()
+            if ok:
+                os.replace(target, tmp)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+    return path

@@ -1,0 +1,355 @@
+"""A live camera session for the viewer: drain blocks, record, render the newest frame off the GUI thread.
+
+:class:`LiveSession` runs one worker thread that opens the camera, reads every
+block as soon as it arrives (so the camera's ring stays near empty), appends
+it to the recorder while recording, keeps the last ``keep_frames`` packed
+frames, and at most ``render_hz`` times a second renders the newest frame in
+the current view mode. The GUI pulls :meth:`LiveSession.newest` and
+:meth:`LiveSession.status` from a timer and never waits on the camera.
+
+Example:
+    >>> with LiveSession("sim://?speed=1") as live:      # doctest: +SKIP
+    ...     live.set_view("tfp", 41)
+    ...     time.sleep(1); frame = live.newest()
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..stream import from_packed
+from .modes import get_mode
+from .playback import RenderedFrame, RenderKey, render_frame
+from .probe import PixelReadout, pixel_train_packed
+
+__all__ = ["LiveSession", "LiveStatus", "RecordingStatus", "STATES"]
+
+log = logging.getLogger(__name__)
+
+#: session states, in the order a session normally goes through them
+STATES = ("connecting", "streaming", "ended", "disconnected", "error", "stopped")
+
+
+@dataclass(frozen=True)
+class RecordingStatus:
+    """The recording in progress (or the last one).
+
+    Attributes:
+        path: output file.
+        active: still recording.
+        frames: frames committed by the writer.
+        bytes_written: size of the file on disk.
+        dropped_frames: frames the camera lost between recorded blocks (gaps; frames are never padded).
+        error: why the recording stopped early, if it did.
+    """
+
+    path: Path
+    active: bool
+    frames: int
+    bytes_written: int
+    dropped_frames: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """A snapshot for the camera panel (see :class:`spikevision.camera.CameraStats` for ``camera``)."""
+
+    state: str
+    url: str
+    info: Any = None
+    camera: Any = None
+    error: str | None = None
+    recording: RecordingStatus | None = None
+    render_fps: float = 0.0
+    render_load: float = 0.0
+    newest_index: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class LiveSession:
+    """Stream a camera for display (and optionally record it) in a worker thread.
+
+    Args:
+        source: a camera URL (``sim://``, ``replay://...``, ``usb://``, ``sdk://``) or a
+            :class:`spikevision.camera.Camera` (the session closes it when it stops).
+        keep_frames: recent frames kept for rendering (bounds the longest view window).
+        render_hz: most renders per second (the display never needs more).
+        mode, window: initial view mode and window.
+    """
+
+    def __init__(self, source: Any, *, keep_frames: int = 4096, render_hz: float = 60.0, mode: str = "tfp",
+                 window: int | None = None):
+        self.url = source if isinstance(source, str) else getattr(source, "url", "") or repr(source)
+        self._source = source
+        self.camera: Any = None
+        self.keep_frames = max(8, int(keep_frames))
+        self.render_hz = float(render_hz)
+        m = get_mode(mode)
+        self._view = (m.name, m.clamp_window(window or m.default_window), None)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._state = "connecting"
+        self._error: str | None = None
+        self._newest: RenderedFrame | None = None
+        self._buf: np.ndarray | None = None
+        self._fill = 0  # frames in _buf
+        self._last_index: int | None = None  # sensor index of the frame at _buf[_fill - 1]
+        self._recorder: Any = None
+        self._rec_status: RecordingStatus | None = None
+        self._renders: list[float] = []
+        self._render_time = 0.0
+        self._thread = threading.Thread(target=self._run, name="spikevision-viewer-live", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------
+    def start(self) -> "LiveSession":
+        """Start the worker (it opens the camera; failures show in :meth:`status`)."""
+        if not self._thread.is_alive() and not self._stop.is_set():
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> RecordingStatus | None:
+        """Stop recording and streaming, close the camera, join the worker; idempotent."""
+        rec = self.stop_recording()
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        with self._lock:
+            if self._state in ("connecting", "streaming"):
+                self._state = "stopped"
+        return rec
+
+    close = stop
+
+    def __enter__(self) -> "LiveSession":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- GUI side ----------------------------------------------------------
+    def set_view(self, mode: str, window: int, roi: tuple[int, int, int, int] | None = None) -> None:
+        """Change the view mode, window (frames, clamped to ``keep_frames``) and ROI."""
+        m = get_mode(mode)
+        with self._lock:
+            self._view = (m.name, min(m.clamp_window(window), self.keep_frames), roi)
+
+    def newest(self) -> RenderedFrame | None:
+        """The newest rendered frame (its key.index is the sensor frame index)."""
+        with self._lock:
+            return self._newest
+
+    def status(self) -> LiveStatus:
+        """State, camera counters, recording progress, render rate (cheap; call from a GUI timer)."""
+        cam = self.camera
+        stats = None
+        info = None
+        if cam is not None and self._state != "connecting":
+            try:
+                info = cam.info
+                stats = cam.stats()
+            except Exception as exc:  # a camera that failed to open has no stats
+                log.debug("camera stats unavailable: %s", exc)
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._renders if now - t <= 1.0]
+            self._renders = recent
+            rec = self._recording_status_locked()
+            return LiveStatus(self._state, self.url, info, stats, self._error, rec, float(len(recent)),
+                              min(1.0, self._render_time), self._last_index)
+
+    def readout(self, row: int, col: int, window: int = 255) -> PixelReadout | None:
+        """Spike count and last ISI of a pixel over the newest frames (None before the first block)."""
+        with self._lock:
+            if self._buf is None or self._fill == 0 or self._last_index is None:
+                return None
+            n = min(self._fill, max(1, 4 * window))
+            train = pixel_train_packed(self._buf[self._fill - n: self._fill], self._buf_w, row, col)
+            last = self._last_index
+        idx = np.flatnonzero(train) + (last - n + 1)
+        return PixelReadout(row, col, int(train[-window:].sum()), min(window, n),
+                            int(idx[-1]) if idx.size else None, int(idx[-1] - idx[-2]) if idx.size >= 2 else None)
+
+    # --- recording ---------------------------------------------------------
+    def start_recording(self, path: str | os.PathLike, overwrite: bool = False) -> None:
+        """Record every following block to ``path`` (.h5 recommended, or .dat), committing each block."""
+        from ..camera import Recorder
+
+        cam = self.camera
+        if cam is None or self._state != "streaming":
+            raise RuntimeError(f"cannot record: the camera is {self._state}; connect it first")
+        with self._lock:
+            if self._recorder is not None:
+                raise RuntimeError(f"already recording to {self._recorder.path}; stop that recording first")
+        rec = Recorder(path, cam.info, overwrite=overwrite)
+        with self._lock:
+            self._recorder = rec
+            self._rec_status = None
+
+    def stop_recording(self) -> RecordingStatus | None:
+        """Finish the recording (waits for queued blocks to be written); the final status or None."""
+        with self._lock:
+            rec, self._recorder = self._recorder, None
+        if rec is None:
+            return self._rec_status
+        err = None
+        try:
+            rec.close()
+        except Exception as exc:
+            err = f"{type(exc).__name__}: {exc}"
+            log.error("recording to %s failed: %s", rec.path, err)
+        status = self._status_of(rec, active=False, error=err)
+        with self._lock:
+            self._rec_status = status
+        return status
+
+    @staticmethod
+    def _status_of(rec: Any, active: bool, error: str | None = None) -> RecordingStatus:
+        try:
+            size = os.path.getsize(rec.path)
+        except OSError:
+            size = 0
+        err = error or (None if rec._error is None else f"{type(rec._error).__name__}: {rec._error}")
+        return RecordingStatus(Path(rec.path), active, int(rec.frames), size, int(sum(n for _, n in rec.gaps)), err)
+
+    def _recording_status_locked(self) -> RecordingStatus | None:
+        if self._recorder is not None:
+            return self._status_of(self._recorder, active=True)
+        return self._rec_status
+
+    # --- worker --------------------------------------------------------------
+    def _open(self) -> Any:
+        if isinstance(self._source, str):
+            from ..camera import open_camera
+
+            return open_camera(self._source)
+        return self._source
+
+    def _run(self) -> None:
+        from ..camera import DeviceDisconnected
+
+        try:
+            self.camera = self._open()
+            self.camera.start()
+            info = self.camera.info
+            self._buf = np.empty((2 * self.keep_frames, info.frame_nbytes), np.uint8)
+            self._buf_w, self._buf_h = info.width, info.height
+            with self._lock:
+                self._state = "streaming"
+        except Exception as exc:
+            self._fail("error", exc)
+            self._close_camera()
+            return
+        last_render = 0.0
+        dirty = False
+        try:
+            while not self._stop.is_set():
+                try:
+                    block = self.camera.read(timeout=0.05)
+                except TimeoutError:
+                    block = False
+                if block is None:
+                    with self._lock:
+                        self._state = "ended"
+                    break
+                if block is not False:
+                    self._ingest(block)
+                    dirty = True
+                now = time.monotonic()
+                if dirty and now - last_render >= 1.0 / self.render_hz and self._ring_fill() <= 1:
+                    self._render()
+                    last_render, dirty = now, False
+            if dirty:
+                self._render()
+        except DeviceDisconnected as exc:
+            self._fail("disconnected", exc)
+        except Exception as exc:
+            self._fail("error", exc)
+        finally:
+            self._finish_recording_on_exit()
+            self._close_camera()
+
+    def _fail(self, state: str, exc: BaseException) -> None:
+        msg = f"{type(exc).__name__}: {exc}"
+        log.warning("live camera %s: %s", self.url, msg)
+        with self._lock:
+            self._state, self._error = state, msg
+
+    def _finish_recording_on_exit(self) -> None:
+        with self._lock:
+            active = self._recorder is not None
+        if active:
+            self.stop_recording()
+
+    def _close_camera(self) -> None:
+        cam = self.camera
+        if cam is not None:
+            try:
+                cam.close()
+            except Exception as exc:
+                log.warning("closing camera %s: %s", self.url, exc)
+
+    def _ring_fill(self) -> int:
+        ring = getattr(self.camera, "_ring", None)
+        return len(ring) if ring is not None else 0
+
+    def _ingest(self, block: Any) -> None:
+        with self._lock:
+            rec = self._recorder
+        if rec is not None:
+            try:
+                rec.write(block)
+            except Exception as exc:
+                log.error("recording stopped: %s", exc)
+                self.stop_recording()
+        p = block.packed
+        keep, buf = self.keep_frames, self._buf
+        with self._lock:
+            if block.dropped_before:
+                self._fill = 0  # never render a window across a gap
+            if p.shape[0] >= keep:
+                buf[:keep] = p[-keep:]
+                self._fill = keep
+            else:
+                if self._fill + p.shape[0] > buf.shape[0]:
+                    k = min(self._fill, keep - p.shape[0])
+                    buf[:k] = buf[self._fill - k: self._fill]
+                    self._fill = k
+                buf[self._fill: self._fill + p.shape[0]] = p
+                self._fill += p.shape[0]
+            self._last_index = block.stop_index - 1
+
+    def _render(self) -> None:
+        with self._lock:
+            mode_name, window, roi = self._view
+            fill, last = self._fill, self._last_index
+        if fill == 0 or last is None:
+            return
+        mode = get_mode(mode_name)
+        before, after = mode.span(window)
+        n = min(fill, before + after + 1)
+        # the worker is the only writer of _buf, so the view stays valid while rendering
+        stream = from_packed(self._buf[fill - n: fill], self._buf_h, self._buf_w, self.camera.info.fps)
+        at = max(0, n - 1 - after)
+        t = time.perf_counter()
+        frame = render_frame(stream, RenderKey(at, mode_name, window, roi))
+        dt = time.perf_counter() - t
+        key = RenderKey(last - (n - 1 - at), mode_name, window, roi)
+        frame = RenderedFrame(key, frame.image, frame.seconds, frame.roi_rate, frame.roi_mean, frame.error)
+        now = time.monotonic()
+        with self._lock:
+            self._newest = frame
+            self._renders.append(now)
+            self._render_time = 0.9 * self._render_time + 0.1 * dt * self.render_hz
