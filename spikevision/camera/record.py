@@ -14,6 +14,7 @@ holds. Frames the camera lost are not padded: the result (and, for HDF5, the
 from __future__ import annotations
 
 import json
+import math
 import logging
 import os
 import queue
@@ -119,7 +120,9 @@ class Recorder:
             return DatWriter(self.path, i.height, i.width, flip=True, overwrite=self.overwrite, atomic=False)
         from ..io.h5 import H5Writer
 
-        prov = {"format": "camera", "backend": i.backend, "url": i.url, "serial": i.serial,
+        extra = {k: v for k, v in i.extra.items()
+                 if isinstance(v, (str, int, bool)) or (isinstance(v, float) and math.isfinite(v))}
+        prov = {"format": "camera", "backend": i.backend, "url": i.url, "serial": i.serial, "camera": extra,
                 "first_index": None if block is None else block.index,
                 "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         t0 = 0.0 if block is None else block.time

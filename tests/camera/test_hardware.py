@@ -64,7 +64,7 @@ def test_golden_capture_replays_bit_exact(no_thread_leak):
 
     raw = open(os.environ["SPIKEVISION_GOLDEN_RAW"], "rb").read()
     ref = sv.open(os.environ["SPIKEVISION_GOLDEN_H5"])
-    layout = ref.meta.provenance.get("layout", "m1" if ref.height == 1000 else "vidar")
+    layout = ref.meta.provenance.get("camera", {}).get("layout", "m1" if ref.height == 1000 else "vidar")
     dev = EmulatedFT60x(raw, short_reads=True, end="unplug")
     got = []
     with UsbCamera(transport=dev, layout=layout) as cam:
