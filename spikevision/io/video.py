@@ -1,0 +1,288 @@
+"""Export reconstructed images: a PNG sequence, an mp4 video or an HDF5 image stack.
+
+Writers take (H, W) float images in [0, 1] (clipped) one at a time, so a long
+reconstruction is written in constant memory, and commit atomically: output
+goes to a temporary file or directory next to the target and is renamed on
+:meth:`ImageWriter.close`; an error or interruption leaves nothing behind
+(use them as context managers).
+
+- PNG sequence (``cv2.imwrite``): a directory of ``<frame index:06d>.png``, 8 or 16 bit.
+- mp4 (``cv2.VideoWriter``, codec ``mp4v``), 8-bit grayscale at a chosen display fps.
+- HDF5 (h5py): dataset ``images`` (N, H, W) float32, chunked one image per chunk
+  and gzip-compressed, dataset ``frame_index`` (N,) int64 (spike frame of each
+  image), and attributes (method, parameters, fps of the spike stream ...).
+
+Example:
+    >>> import numpy as np
+    >>> from spikevision.io.video import open_image_writer
+    >>> with open_image_writer("out.h5", method="tfp") as w:      # doctest: +SKIP
+    ...     w.write(np.zeros((250, 400), np.float32), frame_index=20)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..errors import OutputError
+from ._atomic import check_output_path
+
+__all__ = ["ImageWriter", "PngSequenceWriter", "VideoWriter", "H5StackWriter", "open_image_writer", "write_images",
+           "image_kind", "to_uint"]
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
+H5_EXTENSIONS = (".h5", ".hdf5")
+
+
+def to_uint(image: Any, bits: int = 8) -> np.ndarray:
+    """(H, W) float image in [0, 1] (clipped) to uint8 or uint16, rounded."""
+    img = np.asarray(to_numpy(image), dtype=np.float32)
+    if img.ndim != 2:
+        raise ValueError(f"expected an (H, W) grayscale image, got shape {img.shape}")
+    top = 255 if bits == 8 else 65535
+    out = np.rint(np.clip(img, 0.0, 1.0) * top)
+    return out.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def image_kind(path: str | os.PathLike) -> str:
+    """"video", "h5" or "png" (a directory of PNG files) from the output path."""
+    suffix = Path(path).suffix.lower()
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
+    if suffix in H5_EXTENSIONS:
+        return "h5"
+    if suffix in ("", ".png") or Path(path).is_dir():
+        return "png"
+    raise OutputError(f"{path}: cannot tell the output kind from {suffix!r}; use a directory name (PNG sequence), "
+                      f"{'/'.join(VIDEO_EXTENSIONS)} (video) or .h5 (HDF5 image stack)")
+
+
+class ImageWriter:
+    """Base class: write images one by one, commit with :meth:`close`, discard with :meth:`abort`."""
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = True):
+        self.path = Path(path)
+        self.overwrite = overwrite
+        self.count = 0
+        self.shape: tuple[int, int] | None = None
+        self._closed = False
+
+    def _check(self, image: Any) -> np.ndarray:
+        img = np.asarray(to_numpy(image))
+        if img.ndim != 2:
+            raise ValueError(f"expected an (H, W) grayscale image, got shape {img.shape}")
+        if self.shape is None:
+            self.shape = img.shape
+        elif img.shape != self.shape:
+            raise ValueError(f"image {self.count} has shape {img.shape}, the first had {self.shape}; all images "
+                             f"of one output must have the same size")
+        return img
+
+    def write(self, image: Any, frame_index: int | None = None) -> None:
+        """Append one (H, W) image in [0, 1]; ``frame_index`` is its spike frame (default: a counter)."""
+        raise NotImplementedError
+
+    def close(self) -> Path:
+        """Finish and move the output into place; returns its path."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Discard everything written so far."""
+        raise NotImplementedError
+
+    def __enter__(self) -> "ImageWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class PngSequenceWriter(ImageWriter):
+    """A directory of ``<frame index:06d>.png`` (8 or 16 bit), created whole on :meth:`close`."""
+
+    def __init__(self, path: str | os.PathLike, bits: int = 8, overwrite: bool = True):
+        super().__init__(path, overwrite)
+        if bits not in (8, 16):
+            raise ValueError(f"bits must be 8 or 16, got {bits}")
+        self.bits = bits
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputError(f"cannot write {self.path}: directory {parent} does not exist; create it first "
+                              f"(mkdir -p {parent})")
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputError(f"{self.path} exists and is not a directory; choose a directory name for a PNG sequence")
+        if self.path.exists() and not overwrite:
+            raise OutputError(f"{self.path} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
+        try:
+            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
+        except OSError as exc:
+            raise OutputError(f"cannot write in {parent}: {exc.strerror}; choose a writable directory") from exc
+
+    def write(self, image: Any, frame_index: int | None = None) -> None:
+        img = self._check(image)
+        idx = self.count if frame_index is None else int(frame_index)
+        name = self._tmp / f"{idx:06d}.png"
+        if not __import__("cv2").imwrite(str(name), to_uint(img, self.bits)):
+            raise OutputError(f"OpenCV could not write {name}; check free disk space")
+        self.count += 1
+
+    def close(self) -> Path:
+        if self._closed:
+            return self.path
+        self._closed = True
+        old = None
+        if self.path.exists():
+            old = self.path.with_name(f".{self.path.name}.old{os.getpid()}")
+            os.replace(self.path, old)
+        os.replace(self._tmp, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.path
+
+    def abort(self) -> None:
+        self._closed = True
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class VideoWriter(ImageWriter):
+    """An 8-bit grayscale video (OpenCV ``VideoWriter``, codec ``mp4v`` by default) at ``fps`` frames per second."""
+
+    def __init__(self, path: str | os.PathLike, fps: float = 30.0, codec: str = "mp4v", overwrite: bool = True):
+        super().__init__(path, overwrite)
+        if not fps > 0:
+            raise ValueError(f"fps must be positive (display frames per second), got {fps}")
+        self.fps, self.codec = float(fps), codec
+        p = check_output_path(self.path, overwrite)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".part{p.suffix}", dir=p.parent if str(p.parent)
+                                   else ".")
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._vw = None
+
+    def write(self, image: Any, frame_index: int | None = None) -> None:
+        import cv2
+
+        img = self._check(image)
+        if self._vw is None:
+            h, w = img.shape
+            self._vw = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*self.codec), self.fps, (w, h),
+                                       isColor=False)
+            if not self._vw.isOpened():
+                self.abort()
+                raise OutputError(f"OpenCV cannot encode {self.path.suffix} with codec {self.codec!r} here; write a "
+                                  f"PNG sequence (a directory name) or an .h5 stack instead")
+        self._vw.write(to_uint(img, 8))
+        self.count += 1
+
+    def close(self) -> Path:
+        if self._closed:
+            return self.path
+        self._closed = True
+        if self._vw is not None:
+            self._vw.release()
+        if self.count == 0:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"no images to write to {self.path}; check the frame range")
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._closed = True
+        if self._vw is not None:
+            self._vw.release()
+        self._tmp.unlink(missing_ok=True)
+
+
+class H5StackWriter(ImageWriter):
+    """HDF5 image stack: ``images`` (N, H, W) float32, ``frame_index`` (N,) int64, attributes from ``attrs``."""
+
+    def __init__(self, path: str | os.PathLike, attrs: dict | None = None, overwrite: bool = True):
+        super().__init__(path, overwrite)
+        p = check_output_path(self.path, overwrite)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self.attrs = dict(attrs or {})
+        self._f = None
+
+    def write(self, image: Any, frame_index: int | None = None) -> None:
+        import h5py
+
+        img = self._check(image).astype(np.float32, copy=False)
+        if self._f is None:
+            h, w = img.shape
+            self._f = h5py.File(self._tmp, "w")
+            self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
+                                               chunks=(1, h, w), compression="gzip", compression_opts=1)
+            self._idx = self._f.create_dataset("frame_index", shape=(0,), maxshape=(None,), dtype=np.int64,
+                                               chunks=(1024,))
+            for k, v in self.attrs.items():
+                self._f.attrs[k] = v if isinstance(v, (int, float, str, bool, np.number)) else str(v)
+        n = self.count
+        self._img.resize(n + 1, axis=0)
+        self._idx.resize(n + 1, axis=0)
+        self._img[n] = img
+        self._idx[n] = n if frame_index is None else int(frame_index)
+        self.count += 1
+
+    def close(self) -> Path:
+        if self._closed:
+            return self.path
+        self._closed = True
+        if self._f is None:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"no images to write to {self.path}; check the frame range")
+        self._f.attrs["count"] = self.count
+        self._f.close()
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._closed = True
+        if self._f is not None:
+            with contextlib.suppress(Exception):
+                self._f.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def open_image_writer(path: str | os.PathLike, *, fps: float = 30.0, bits: int = 8, codec: str = "mp4v",
+                      overwrite: bool = True, **attrs: Any) -> ImageWriter:
+    """The writer for ``path``: a directory name -> PNG sequence, .mp4/.avi -> video, .h5 -> HDF5 stack.
+
+    Args:
+        path: output path.
+        fps: display rate of a video.
+        bits: 8 or 16 for PNG files.
+        codec: FourCC of a video.
+        overwrite: replace an existing output.
+        **attrs: attributes stored in an HDF5 stack (method, parameters ...).
+    """
+    kind = image_kind(path)
+    if kind == "video":
+        return VideoWriter(path, fps=fps, codec=codec, overwrite=overwrite)
+    if kind == "h5":
+        return H5StackWriter(path, attrs=attrs, overwrite=overwrite)
+    return PngSequenceWriter(Path(path).with_suffix("") if Path(path).suffix.lower() == ".png" else path, bits=bits,
+                             overwrite=overwrite)
+
+
+def write_images(path: str | os.PathLike, images: Iterable[Any], frame_indices: Iterable[int] | None = None,
+                 **options: Any) -> Path:
+    """Write a sequence of (H, W) images in [0, 1] atomically (see :func:`open_image_writer`); return the path."""
+    idx = iter(frame_indices) if frame_indices is not None else None
+    with open_image_writer(path, **options) as w:
+        for img in images:
+            w.write(img, next(idx) if idx is not None else None)
+    return w.path
