@@ -53,7 +53,7 @@ def _text(facts: dict[str, Any], warns: list[str]) -> str:
     lines = [f"file          {facts['path'] or '(memory)'}",
              f"format        {facts['format']}",
              f"frames        {facts['frames']:,} x {facts['height']} x {facts['width']}",
-             f"fps           {facts['fps']:g} Hz" + ("" if facts["details"].get("fps_given") else ""),
+             f"fps           {facts['fps']:g} Hz",
              f"duration      {facts['duration_s']:.6g} s",
              f"sensor        {facts['sensor'] or 'unknown'}" + (f"  cfa {facts['cfa']}" if facts["cfa"] else ""),
              f"flip          {'rows stored bottom-up (flipped on read)' if facts['flip'] else 'none'}"]
@@ -66,7 +66,8 @@ def _text(facts: dict[str, Any], warns: list[str]) -> str:
         lines.append("size          inferred from the file size")
     for k, v in d.items():
         if k not in ("head_columns", "frame_header_bytes", "size_inferred", "stored_width", "trailing_bytes"):
-            lines.append(f"{k:<13} {v}")
+            text = str(v)
+            lines.append(f"{k:<13} {text if len(text) <= 100 else text[:97] + '...'}")
     if "mean_firing_rate" in facts:
         p = facts["firing_rate_percentiles"]
         lines += [f"firing rate   mean {facts['mean_firing_rate']:.4f} spikes/frame "
