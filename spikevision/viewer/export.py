@@ -93,7 +93,7 @@ def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.Path
 
     ``.mp4``: the rendered view as video (OpenCV mp4v) at ``video_fps``; a folder
     name: one PNG per frame (``frame_000123.png``); ``.dat`` / ``.h5``: the
-    spikes of the range, bit-exact, via :func:`spikevision.save`.
+    spikes of the range, bit-exact, through the formats' atomic writers.
 
     Raises:
         ExportCancelled: ``progress`` returned False (nothing is left behind).
@@ -116,13 +116,28 @@ def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.Path
     return _export_mp4(stream, idx, Path(path), m.name, window, display, video_fps, overwrite, progress)
 
 
-def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Progress | None) -> Path:
-    from ..io import save_stream
-
+def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Progress | None,
+                   block: int = 1024) -> Path:
+    """Write the packed frames block by block through the format's atomic writer (cancel = nothing written)."""
     check_output_path(path, overwrite)
-    _tick(progress, 0, 1)
-    save_stream(path, part)  # atomic: written to a temporary file and renamed
-    _tick(progress, 1, 1)
+    if export_kind(path) == "dat":
+        from ..io.dat import DatWriter
+
+        writer = DatWriter(path, part.height, part.width, flip=True, overwrite=overwrite, atomic=True)
+    else:
+        from ..io.h5 import H5Writer
+
+        prov = {**part.meta.provenance, "exported_by": "spikevision viewer"}
+        writer = H5Writer(path, part.height, part.width, part.fps, t0=part.t0, sensor=part.meta.sensor,
+                          provenance=prov, atomic=True, overwrite=overwrite)
+    n = len(part)
+    with writer:
+        done = 0
+        for packed in part.iter_packed(block):
+            _tick(progress, done, n)
+            writer.append_packed(packed)
+            done += packed.shape[0]
+        _tick(progress, n, n)
     return path
 
 

@@ -96,6 +96,7 @@ class LiveSession:
         m = get_mode(mode)
         self._view = (m.name, m.clamp_window(window or m.default_window), None)
         self._lock = threading.Lock()
+        self._rec_lock = threading.Lock()
         self._stop = threading.Event()
         self._state = "connecting"
         self._error: str | None = None
@@ -117,11 +118,14 @@ class LiveSession:
         return self
 
     def stop(self, timeout: float = 10.0) -> RecordingStatus | None:
-        """Stop recording and streaming, close the camera, join the worker; idempotent."""
-        rec = self.stop_recording()
+        """Stop streaming (the worker finishes the recording), close the camera, join the worker; idempotent.
+
+        Returns the final recording status, if there was a recording.
+        """
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        rec = self.stop_recording()
         with self._lock:
             if self._state in ("connecting", "streaming"):
                 self._state = "stopped"
@@ -200,6 +204,10 @@ class LiveSession:
 
     def stop_recording(self) -> RecordingStatus | None:
         """Finish the recording (waits for queued blocks to be written); the final status or None."""
+        with self._rec_lock:  # a second caller waits until the first has closed the file
+            return self._stop_recording()
+
+    def _stop_recording(self) -> RecordingStatus | None:
         with self._lock:
             rec, self._recorder = self._recorder, None
         if rec is None:
