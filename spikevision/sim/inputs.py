@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import FormatError, SpikevisionError
 from .photometry import srgb_to_linear
 
-__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "as_input",
+__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "as_input", "read_image",
            "check_radiance"]
 
 
