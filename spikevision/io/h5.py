@@ -6,21 +6,32 @@ Layout (format ``spikestream``, version 1; every name lives in :class:`_Names`):
 * dataset ``/spikes``: uint8, shape ``(N, F)``, ``maxshape (None, F)``, ``F = ceil(H*W/8)``,
   one row per frame in the canonical packed layout of :mod:`spikevision._bits`
   (display orientation, row-major, pixel ``k = r*W + c`` in bit ``k % 8`` of byte
-  ``k // 8``, LSB first); chunked by blocks of frames, LZF (default) or gzip;
-* attributes of ``/spikes``: ``n_frames`` (the commit point: readers use only rows
-  ``< n_frames``), ``height``, ``width``, ``fps``, ``t0``, ``flip`` (the row convention
-  of the source the frames came from, for provenance; stored rows are always
-  top-down), ``sensor`` and ``cfa`` (empty string for none), ``provenance`` (JSON)
-  and ``bit_order`` (a human-readable description of the packing). Every chunk
-  carries a Fletcher-32 checksum, so a damaged chunk is reported, never decoded.
+  ``k // 8``, LSB first); chunked by blocks of frames (at most 1 MiB a chunk),
+  LZF (default) or gzip, with a Fletcher-32 checksum per chunk so a damaged
+  chunk is reported, never decoded;
+* attributes of ``/spikes``: ``n_frames`` (the commit point: readers use only frames
+  ``< n_frames``), ``sealed`` (True once the writer closed cleanly), ``height``,
+  ``width``, ``fps``, ``t0``, ``flip`` (the row convention of the source the frames
+  came from, for provenance; stored rows are always top-down), ``sensor`` and
+  ``cfa`` (empty string for none), ``provenance`` (JSON) and ``bit_order`` (a
+  human-readable description of the packing);
+* datasets ``/spikes_tail0`` and ``/spikes_tail1`` (in-place recordings only): two
+  uncompressed one-chunk slots for committed frames that do not fill a chunk yet.
 
-Crash safety: :class:`H5Writer` touches the file only when it commits a block
-(every ``block_frames`` frames and on :meth:`H5Writer.flush`): it writes the
-frames, flushes HDF5, then raises ``n_frames`` and flushes again. Between
-commits the file is not modified, so killing the process at any moment leaves a
-file that opens and holds every committed frame bit-exactly. The file uses the
-default (widely readable) HDF5 format version: files written with
-``libver="latest"`` or SWMR refuse to open after a crash until ``h5clear`` is run.
+Reading: a sealed file holds frames ``0 .. n_frames-1`` in ``/spikes``. An
+unsealed file (a recording that was killed) holds frames ``0 .. m-1`` in
+``/spikes``, ``m = n_frames - n_frames % chunk_rows``, and the other
+``n_frames - m`` in the first rows of ``/spikes_tail{n_frames % 2}``.
+
+Crash safety (``atomic=False``): a chunk of ``/spikes`` is written once, when it
+is full, and never rewritten (HDF5 rewrites a compressed chunk in place or into
+freed space, and a kill in the middle would corrupt committed frames); a partial
+chunk goes to the tail slot that the committed state does not use; the data is
+flushed before the single 8-byte ``n_frames`` attribute moves, then flushed
+again. Killing the process at any moment therefore leaves a file that opens and
+holds every committed frame bit-exactly. The file uses the default (widely
+readable) HDF5 format version: files written with ``libver="latest"`` or in SWMR
+mode refuse to open after a crash until ``h5clear`` is run.
 
 Example:
     >>> import numpy as np, spikevision as sv
@@ -62,7 +73,7 @@ FORMAT_VERSION = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 #: largest chunk in bytes; a block of frames bigger than this is split into several chunks
-CHUNK_MAX_BYTES = 4 << 20
+CHUNK_MAX_BYTES = 1 << 20
 #: chunk cache of a reader (holds a few chunks, so reads that straddle a chunk decompress it once)
 READ_CACHE_BYTES = 4 * CHUNK_MAX_BYTES
 COMPRESSIONS = ("lzf", "gzip", "gzip:1..9", None)
@@ -74,7 +85,9 @@ class _Names:
     format = "spikevision_format"  # root attribute
     version = "spikevision_version"  # root attribute
     dataset = "spikes"
+    tails = ("spikes_tail0", "spikes_tail1")
     n_frames = "n_frames"
+    sealed = "sealed"
     height = "height"
     width = "width"
     fps = "fps"
@@ -106,21 +119,28 @@ def _compression_args(compression: str | None) -> dict[str, Any]:
 
 
 def chunk_frames(block_frames: int, frame_bytes: int) -> int:
-    """Frames per HDF5 chunk: the block, split evenly so no chunk exceeds :data:`CHUNK_MAX_BYTES`."""
-    parts = max(1, math.ceil(block_frames * frame_bytes / CHUNK_MAX_BYTES))
-    return max(1, math.ceil(block_frames / parts))
+    """Frames per HDF5 chunk: the block, or a divisor of it of at most :data:`CHUNK_MAX_BYTES`.
+
+    Small chunks keep random access cheap (a 16-frame window decompresses one
+    chunk); a divisor of the block keeps every block commit chunk-aligned.
+    """
+    fit = max(1, CHUNK_MAX_BYTES // max(1, frame_bytes))
+    if block_frames <= fit:
+        return block_frames
+    best = max(d for d in range(1, fit + 1) if block_frames % d == 0)
+    return best if 2 * best >= fit else fit
 
 
 class H5Writer:
     """Append packed spike frames to a spikevision HDF5 file, committing block by block.
 
-    Frames are buffered in memory and written one block of ``block_frames`` at a
-    time; each write is a commit (data flushed, then the ``n_frames`` attribute
-    raised and flushed). :meth:`flush` commits a partial block. With
-    ``atomic=False`` (recording) the file is written in place and survives the
-    process being killed at any time with all committed frames; with
-    ``atomic=True`` (:func:`write`, ``sv.save``) a temporary file is renamed onto
-    ``path`` by :meth:`close` and removed if the writer fails.
+    Frames are buffered in memory and committed every ``block_frames`` frames and
+    on :meth:`flush`. With ``atomic=False`` (recording) the file is written in
+    place and each commit is durable against the process being killed at any
+    moment (see the module notes); with ``atomic=True`` (:func:`write`,
+    ``sv.save``) a temporary file is renamed onto ``path`` by :meth:`close` and
+    removed if the writer fails. Leaving a ``with`` block on an exception keeps
+    every appended frame (``atomic=False``) or writes nothing (``atomic=True``).
 
     Args:
         path: output file (``.h5``).
@@ -129,7 +149,7 @@ class H5Writer:
         sensor: sensor or dataset name; cfa: Bayer pattern ("bggr", ...) or None.
         flip: the row convention of the source (recorded for provenance only).
         provenance: JSON-serialisable description of the origin.
-        block_frames: frames per commit (and per chunk, split at 4 MiB).
+        block_frames: frames per commit (a chunk is the block or a divisor of it, at most 1 MiB).
         compression: "lzf" (default), "gzip", "gzip:1".."gzip:9" or None.
         atomic: write to a temporary file and rename on close.
         overwrite: replace an existing file (otherwise :class:`OutputError`).
@@ -159,10 +179,13 @@ class H5Writer:
         self.height, self.width = int(height), int(width)
         self.frame_bytes = _bits.frame_nbytes(self.height, self.width)
         self.block_frames = int(block_frames)
+        self.chunk_frames = chunk_frames(self.block_frames, self.frame_bytes)
         self.atomic = atomic
         self._pad_mask = np.uint8((1 << ((self.height * self.width) % 8 or 8)) - 1)
-        self._buf = np.empty((self.block_frames, self.frame_bytes), dtype=np.uint8)
-        self._nbuf = 0
+        # frames [main_len, main_len + npend) not yet in /spikes: committed tail first, then uncommitted
+        self._pend = np.empty((self.block_frames + self.chunk_frames, self.frame_bytes), dtype=np.uint8)
+        self._npend = 0
+        self._main_len = 0
         self._committed = 0
         self._closed = True  # until the file exists
         self._file: h5py.File | None = None
@@ -176,26 +199,7 @@ class H5Writer:
             target = self.path
             mode = "w" if overwrite else "w-"
         try:
-            self._file = h5py.File(target, mode)
-            f = self._file
-            f.attrs[_Names.format] = FORMAT_NAME
-            f.attrs[_Names.version] = FORMAT_VERSION
-            ds = f.create_dataset(_Names.dataset, shape=(0, self.frame_bytes), maxshape=(None, self.frame_bytes),
-                                  dtype=np.uint8, chunks=(chunk_frames(self.block_frames, self.frame_bytes),
-                                                          self.frame_bytes), fletcher32=True, **comp)
-            a = ds.attrs
-            a[_Names.height] = self.height
-            a[_Names.width] = self.width
-            a[_Names.fps] = float(fps)
-            a[_Names.t0] = float(t0)
-            a[_Names.flip] = bool(flip)
-            a[_Names.sensor] = sensor or ""
-            a[_Names.cfa] = cfa or ""
-            a[_Names.provenance] = prov_json
-            a[_Names.bit_order] = BIT_ORDER
-            a[_Names.n_frames] = np.int64(0)
-            self._ds = ds
-            f.flush()
+            self._file = self._create(target, mode, comp, fps, t0, sensor, cfa, flip, prov_json)
             self._closed = False
         except BaseException as e:
             self._abort(e)
@@ -203,11 +207,39 @@ class H5Writer:
                 raise OutputError(f"cannot create {self.path}: {e}; check the path and free disk space") from e
             raise
 
+    def _create(self, target, mode, comp, fps, t0, sensor, cfa, flip, prov_json) -> h5py.File:
+        f = h5py.File(target, mode)
+        self._file = f
+        f.attrs[_Names.format] = FORMAT_NAME
+        f.attrs[_Names.version] = FORMAT_VERSION
+        ds = f.create_dataset(_Names.dataset, shape=(0, self.frame_bytes), maxshape=(None, self.frame_bytes),
+                              dtype=np.uint8, chunks=(self.chunk_frames, self.frame_bytes), fletcher32=True, **comp)
+        a = ds.attrs
+        a[_Names.height] = self.height
+        a[_Names.width] = self.width
+        a[_Names.fps] = float(fps)
+        a[_Names.t0] = float(t0)
+        a[_Names.flip] = bool(flip)
+        a[_Names.sensor] = sensor or ""
+        a[_Names.cfa] = cfa or ""
+        a[_Names.provenance] = prov_json
+        a[_Names.bit_order] = BIT_ORDER
+        a[_Names.sealed] = False
+        a[_Names.n_frames] = np.int64(0)
+        self._ds = ds
+        self._tails = []
+        if not self.atomic:  # allocated now, so commits never change the group structure
+            for name in _Names.tails:
+                self._tails.append(f.create_dataset(name, data=np.zeros((self.chunk_frames, self.frame_bytes),
+                                                                        np.uint8)))
+        f.flush()
+        return f
+
     # --- state ------------------------------------------------------------
     @property
     def n_frames(self) -> int:
         """Frames appended so far (committed + buffered)."""
-        return self._committed + self._nbuf
+        return self._main_len + self._npend
 
     @property
     def committed_frames(self) -> int:
@@ -230,23 +262,16 @@ class H5Writer:
                              f"got {packed.shape} {packed.dtype}; pack (n, H, W) spikes with append()")
         i, n = 0, packed.shape[0]
         while i < n:
-            if self._nbuf == 0 and n - i >= self.block_frames:  # whole block: write without copying
-                blk = packed[i : i + self.block_frames]
-                if self._pad_mask != 0xFF and np.any(blk[:, -1] & ~self._pad_mask):
-                    blk = blk.copy()
-                    blk[:, -1] &= self._pad_mask
-                self._commit(blk)
-                i += self.block_frames
-                continue
-            m = min(n - i, self.block_frames - self._nbuf)
-            self._buf[self._nbuf : self._nbuf + m] = packed[i : i + m]
+            uncommitted = self.n_frames - self._committed
+            m = min(n - i, self.block_frames - uncommitted)
+            dst = self._pend[self._npend : self._npend + m]
+            dst[:] = packed[i : i + m]
             if self._pad_mask != 0xFF:
-                self._buf[self._nbuf : self._nbuf + m, -1] &= self._pad_mask
-            self._nbuf += m
+                dst[:, -1] &= self._pad_mask
+            self._npend += m
             i += m
-            if self._nbuf == self.block_frames:
-                self._commit(self._buf)
-                self._nbuf = 0
+            if uncommitted + m == self.block_frames:
+                self._commit()
 
     def append(self, frames: np.ndarray) -> None:
         """Append ``(n, H, W)`` (or one ``(H, W)``) spike frames; nonzero counts as a spike."""
@@ -262,30 +287,70 @@ class H5Writer:
     def flush(self) -> None:
         """Write buffered frames and commit: after this returns, a crash keeps every frame appended so far."""
         self._check_open()
-        if self._nbuf:
-            self._commit(self._buf[: self._nbuf])
-            self._nbuf = 0
+        if self.n_frames > self._committed:
+            self._commit()
 
-    def _commit(self, block: np.ndarray) -> None:
-        n0, m = self._committed, block.shape[0]
+    # --- committing -------------------------------------------------------
+    def _commit(self) -> None:
+        total = self.n_frames
         try:
-            self._ds.resize(n0 + m, axis=0)
-            self._ds[n0 : n0 + m] = block
-            self._file.flush()  # frames and chunk index reach the file before the commit point moves
-            self._ds.attrs[_Names.n_frames] = np.int64(n0 + m)
-            self._file.flush()
+            if self.atomic:
+                self._write_main(total)  # a temporary file: chunks may be rewritten, no flush needed
+                self._set_n_frames(total, flush=False)
+                return
+            r = self.chunk_frames
+            c = self._committed
+            if c % r and total % r and c % 2 == total % 2:
+                # the tail slot for ``total`` holds the committed tail: commit total-1 (the other slot) first
+                self._commit_to(total - 1)
+            self._commit_to(total)
         except OSError as e:
-            raise OutputError(f"writing {self.path} failed after {n0} committed frames: {e}; "
+            raise OutputError(f"writing {self.path} failed after {self._committed} committed frames: {e}; "
                               f"check free disk space (the committed frames stay readable)") from e
-        self._committed = n0 + m
+
+    def _commit_to(self, total: int) -> None:
+        """Crash-safe commit of frames [0, total): whole chunks to /spikes once, the rest to a free tail slot."""
+        full = total - total % self.chunk_frames
+        if full > self._main_len:
+            self._write_main(full)
+        tail = total - full
+        if tail:
+            self._tails[total % 2][:tail] = self._pend[:tail]
+        self._file.flush()  # frames reach the file before the commit point moves
+        self._set_n_frames(total, flush=True)
+
+    def _write_main(self, stop: int) -> None:
+        """Append pending frames [main_len, stop) to /spikes and drop them from the pending buffer."""
+        k = stop - self._main_len
+        self._ds.resize(stop, axis=0)
+        self._ds[self._main_len : stop] = self._pend[:k]
+        rest = self._npend - k
+        self._pend[:rest] = self._pend[k : self._npend]
+        self._npend = rest
+        self._main_len = stop
+
+    def _set_n_frames(self, total: int, flush: bool) -> None:
+        self._ds.attrs[_Names.n_frames] = np.int64(total)
+        if flush:
+            self._file.flush()
+        self._committed = total
+
+    def _seal(self) -> None:
+        """Move the committed tail into /spikes and mark the file sealed (all frames in /spikes)."""
+        if self._main_len < self._committed:
+            self._write_main(self._committed)
+            self._file.flush()
+        self._ds.attrs[_Names.sealed] = True
+        self._file.flush()
 
     # --- closing ----------------------------------------------------------
     def close(self) -> None:
-        """Commit buffered frames, close the file and (atomic) rename it into place; idempotent."""
+        """Commit buffered frames, seal and close the file and (atomic) rename it into place; idempotent."""
         if self._closed:
             return
         try:
             self.flush()
+            self._seal()
             self._file.close()
         except BaseException as e:
             self._abort(e)
@@ -400,28 +465,35 @@ class H5Source:
     """Frames of a spikevision HDF5 file, read lazily chunk by chunk.
 
     Only the chunks holding the requested frames are read and decompressed.
+    Frames ``>= n_main`` come from the tail slot ``tail`` (an unsealed recording).
     Picklable (the file is reopened by path), so streams travel to process
     pools and Dask workers.
     """
 
-    def __init__(self, path: str | os.PathLike, n_frames: int, height: int, width: int):
+    def __init__(self, path: str | os.PathLike, n_frames: int, height: int, width: int, *,
+                 n_main: int | None = None, tail: str | None = None):
         self.path = os.fspath(path)
         self.n_frames = int(n_frames)
         self.height = int(height)
         self.width = int(width)
+        self.n_main = self.n_frames if n_main is None else int(n_main)
+        self.tail = tail
         self.frame_bytes = _bits.frame_nbytes(self.height, self.width)
         self._file: h5py.File | None = None
         self._ds: h5py.Dataset | None = None
+        self._tail: h5py.Dataset | None = None
 
-    def _dataset(self) -> h5py.Dataset:
+    def _open(self) -> tuple[h5py.Dataset, h5py.Dataset | None]:
         if self._ds is None:
             self._file = _open_file(self.path)
-            self._ds = _check_container(self._file, self.path)
-            if self._ds.shape[0] < self.n_frames or self._ds.shape[1] != self.frame_bytes:
+            ds = _check_container(self._file, self.path)
+            tail = self._file.get(self.tail) if self.tail else None
+            if (ds.shape[0] < self.n_main or ds.shape[1] != self.frame_bytes
+                    or (self.n_frames > self.n_main and (tail is None or tail.shape[0] < self.n_frames - self.n_main))):
                 self.close()
-                raise FormatError(f"{self.path}: file changed since it was opened (now {self._ds.shape}); "
-                                  f"open it again")
-        return self._ds
+                raise FormatError(f"{self.path}: file changed since it was opened; open it again")
+            self._ds, self._tail = ds, tail
+        return self._ds, self._tail
 
     def _check_range(self, start: int, stop: int) -> None:
         if not 0 <= start <= stop <= self.n_frames:
@@ -431,13 +503,19 @@ class H5Source:
         """Canonical packed frames [start, stop) as (n, ceil(H*W/8)) uint8."""
         self._check_range(start, stop)
         out = np.empty((stop - start, self.frame_bytes), dtype=np.uint8)
-        if stop > start:
-            ds = self._dataset()
-            try:
-                ds.read_direct(out, np.s_[start:stop])
-            except OSError as e:
-                raise FormatError(f"{self.path}: cannot read frames {start}..{stop - 1} ({e}); the file is "
-                                  f"damaged there (checksum or decompression failed); copy it again") from e
+        if stop == start:
+            return out
+        ds, tail = self._open()
+        try:
+            a = min(stop, self.n_main)
+            if start < a:
+                ds.read_direct(out, np.s_[start:a], np.s_[0 : a - start])
+            if stop > self.n_main:
+                b = max(start, self.n_main)
+                tail.read_direct(out, np.s_[b - self.n_main : stop - self.n_main], np.s_[b - start : stop - start])
+        except OSError as e:
+            raise FormatError(f"{self.path}: cannot read frames {start}..{stop - 1} ({e}); the file is "
+                              f"damaged there (checksum or decompression failed); copy it again") from e
         return out
 
     def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -446,7 +524,7 @@ class H5Source:
 
     def close(self) -> None:
         """Close the file (it is reopened on the next read)."""
-        self._ds = None
+        self._ds = self._tail = None
         if self._file is not None:
             with contextlib.suppress(Exception):
                 self._file.close()
@@ -454,13 +532,44 @@ class H5Source:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_file"] = None
-        state["_ds"] = None
+        state["_file"] = state["_ds"] = state["_tail"] = None
         return state
 
     def __del__(self):
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _committed_layout(f: h5py.File, ds: h5py.Dataset, n: int, p: Path, strict: bool) -> tuple[int, str | None]:
+    """Where the ``n`` committed frames are: (frames in /spikes, tail slot name or None)."""
+    stored = ds.shape[0]
+    sealed = bool(_attr(ds.attrs, _Names.sealed, p, default=True))
+    if sealed:
+        n_main, tail, problem = n, None, ""
+    else:
+        rows = ds.chunks[0] if ds.chunks else n or 1
+        n_main = n - n % rows
+        tail = _Names.tails[n % 2] if n > n_main else None
+        problem = "the recording was not closed (the writer was killed or crashed)"
+    if n < 0 or n_main > stored:
+        raise FormatError(f"{p}: n_frames={n} but /{_Names.dataset} holds {stored} frames; the file is "
+                          f"damaged; read the first {stored} rows with h5py and save them again")
+    if tail is not None:
+        t = f.get(tail)
+        if not (isinstance(t, h5py.Dataset) and t.ndim == 2 and t.dtype == np.uint8 and t.shape[0] >= n - n_main
+                and t.shape[1] == ds.shape[1]):
+            raise FormatError(f"{p}: unsealed recording with {n} committed frames needs /{tail} with "
+                              f"{n - n_main} packed frames; the file is damaged; read /{_Names.dataset} with "
+                              f"h5py and save it again")
+    if stored > n_main:
+        extra = f"{stored - n_main} frame(s) after the last commit point (n_frames={n}) were not committed"
+        problem = f"{problem}; {extra}" if problem else f"{extra} (the recording was interrupted)"
+    if problem:
+        msg = f"{p}: {problem}"
+        if strict:
+            raise TruncatedFileError(msg + "; pass strict=False to read the committed frames")
+        log.warning("%s; reading the %d committed frames", msg, n)
+    return n_main, tail
 
 
 def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = False) -> SpikeStream:
@@ -469,8 +578,9 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
     Args:
         path: the ``.h5`` file.
         fps: override the stored readout rate.
-        strict: raise :class:`TruncatedFileError` when the file holds uncommitted frames
-            (a recording that was interrupted); by default they are ignored with a warning.
+        strict: raise :class:`TruncatedFileError` for a recording that was not closed
+            (killed or crashed) or holds uncommitted frames; by default its committed
+            frames are read with a warning.
     """
     p = Path(path)
     with _open_file(p) as f:
@@ -482,16 +592,7 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
             raise FormatError(f"{p}: /{_Names.dataset} rows have {ds.shape[1]} bytes but height={h}, width={w} "
                               f"need {_bits.frame_nbytes(max(h, 0), max(w, 0))}; the attributes are wrong, "
                               f"fix them with h5py or rewrite the file")
-        stored = ds.shape[0]
-        if n < 0 or n > stored:
-            raise FormatError(f"{p}: n_frames={n} but /{_Names.dataset} holds {stored} frames; the file is "
-                              f"damaged; read the first {stored} rows with h5py and save them again")
-        if stored > n:
-            msg = (f"{p}: {stored - n} frame(s) after the last commit point (n_frames={n}) were not committed "
-                   f"(the recording was interrupted)")
-            if strict:
-                raise TruncatedFileError(msg + "; pass strict=False to read the committed frames")
-            log.warning("%s; reading the %d committed frames", msg, n)
+        n_main, tail = _committed_layout(f, ds, n, p, strict)
         stored_fps = float(_attr(a, _Names.fps, p))
         try:
             prov = json.loads(_attr(a, _Names.provenance, p, default="{}") or "{}")
@@ -501,7 +602,7 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
             meta = _meta(a, p, f, prov, fps, stored_fps)
         except ValueError as e:
             raise FormatError(f"{p}: bad metadata attribute: {e}; fix it with h5py or pass fps=") from e
-    return SpikeStream(H5Source(p, n, h, w), meta)
+    return SpikeStream(H5Source(p, n, h, w, n_main=n_main, tail=tail), meta)
 
 
 def _meta(a, p: Path, f: h5py.File, prov: dict, fps: float | None, stored_fps: float) -> StreamMeta:
@@ -524,7 +625,7 @@ def write(path: str | os.PathLike, stream: SpikeStream, *, compression: str | No
         path: output file; replaced if it exists.
         stream: the spikes and their metadata (fps, t0, sensor, cfa, flip, provenance).
         compression: "lzf" (default), "gzip", "gzip:1".."gzip:9" or None.
-        block_frames: frames per block (and per chunk, split at 4 MiB).
+        block_frames: frames per block (a chunk is the block or a divisor of it, at most 1 MiB).
     """
     m = stream.meta
     with H5Writer(path, stream.height, stream.width, fps=stream.fps, t0=stream.t0, sensor=m.sensor, cfa=m.cfa,

@@ -121,8 +121,11 @@ def test_chunks_split_large_blocks(tmp_path):
         pass
     with h5py.File(path, "r") as f:
         rows = f["spikes"].chunks[0]
-    assert rows * 12500 <= h5io.CHUNK_MAX_BYTES and 1024 % rows == 0
+    assert rows * 12500 <= h5io.CHUNK_MAX_BYTES and 1024 % rows == 0 and rows == 64
+    cap = h5io.CHUNK_MAX_BYTES
     assert h5io.chunk_frames(10, 100) == 10 and h5io.chunk_frames(1, 10**8) == 1
+    assert h5io.chunk_frames(1000, 12500) == 50  # largest divisor of 1000 within 1 MiB (83 frames)
+    assert h5io.chunk_frames(1021, 12500) == cap // 12500  # a prime block: no useful divisor
 
 
 def test_padding_bits_are_cleared(tmp_path, rng):
@@ -238,6 +241,68 @@ def test_save_failure_mid_stream_leaves_no_file(tmp_path, rng):
 
 
 # --- crash safety ------------------------------------------------------------
+def _chunk_bytes(path: Path) -> dict[int, bytes]:
+    """Stored bytes of every chunk of /spikes, by first frame."""
+    with h5py.File(path, "r") as f:
+        ds = f["spikes"]
+        infos = [ds.id.get_chunk_info(i) for i in range(ds.id.get_num_chunks())]
+    data = path.read_bytes()
+    return {i.chunk_offset[0]: data[i.byte_offset : i.byte_offset + i.size] for i in infos}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(block=st.integers(1, 9), comp=st.sampled_from(["lzf", None, "gzip:1"]), seed=st.integers(0, 2**31),
+       ops=st.lists(st.tuples(st.integers(0, 23), st.booleans()), min_size=1, max_size=14))
+def test_every_commit_leaves_a_readable_file_and_never_rewrites_a_chunk(block, comp, seed, ops):
+    x = random_spikes(np.random.default_rng(seed), sum(n for n, _ in ops), 4, 8)
+    with tempfile.TemporaryDirectory() as d:
+        path, snap = Path(d) / "rec.h5", Path(d) / "snap.h5"
+        seen: dict[int, bytes] = {}
+        with H5Writer(path, 4, 8, block_frames=block, compression=comp) as w:
+            n = 0
+            for k, flush in ops:
+                w.append(x[n : n + k])
+                n += k
+                if flush:
+                    w.flush()
+                    assert w.committed_frames == n
+                shutil.copyfile(path, snap)  # the bytes a crash would leave now
+                s = sv.open(snap)
+                assert len(s) == w.committed_frames
+                np.testing.assert_array_equal(s.packed(), ref_pack(x[: len(s)]))
+                s.close()
+                chunks = _chunk_bytes(snap)
+                for first, data in seen.items():  # committed chunks are written once
+                    assert chunks[first] == data
+                seen.update(chunks)
+        with h5py.File(path, "r") as f:  # closed: sealed, every frame in /spikes
+            assert f["spikes"].attrs["sealed"] and f["spikes"].shape[0] == n
+        np.testing.assert_array_equal(sv.open(path, strict=True).unpack(), x)
+
+
+def test_unsealed_recording_warns_or_strict_error(tmp_path, rng, caplog):
+    x = random_spikes(rng, 13, 4, 8)
+    path, snap = tmp_path / "r.h5", tmp_path / "s.h5"
+    with H5Writer(path, 4, 8, block_frames=5) as w:
+        w.append(x)
+        w.flush()  # 10 frames in two chunks, 3 in tail slot 13 % 2 = 1
+        shutil.copyfile(path, snap)
+    with h5py.File(snap, "r") as f:
+        assert f["spikes"].shape[0] == 10 and not f["spikes"].attrs["sealed"]
+        np.testing.assert_array_equal(f["spikes_tail1"][:3], ref_pack(x[10:]))
+    s = sv.open(snap)
+    assert "not closed" in caplog.text
+    np.testing.assert_array_equal(s.unpack(), x)
+    np.testing.assert_array_equal(s[8:12].unpack(), x[8:12])  # a read across /spikes and the tail
+    s.close()
+    with pytest.raises(TruncatedFileError, match="not closed.*strict=False"):
+        sv.open(snap, strict=True)
+    with h5py.File(snap, "r+") as f:
+        del f["spikes_tail1"]
+    with pytest.raises(FormatError, match="needs /spikes_tail1 with 3 packed frames"):
+        sv.open(snap)
+
+
 CHILD = textwrap.dedent("""
     import os, signal, sys, threading
     import numpy as np
