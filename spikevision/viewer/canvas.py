@@ -53,6 +53,7 @@ class ImageCanvas(QWidget):
         self._roi_drag: tuple[float, float, float, float] | None = None
         self.banner = "Open a spike file (Ctrl+O), drop one here, or connect a camera (Ctrl+K)"
         self.overlay = ""
+        self._overlay_rect = QRectF()
 
     # --- image -----------------------------------------------------------
     def set_image(self, rgb: np.ndarray | None) -> None:
@@ -149,11 +150,15 @@ class ImageCanvas(QWidget):
             f = p.font()
             f.setFamily("monospace")
             p.setFont(f)
-            box = QRectF(8, 6, self.width() - 16, 20)
-            p.fillRect(QRectF(4, 4, p.fontMetrics().horizontalAdvance(self.overlay) + 10, 20),
-                       QColor(0, 0, 0, 150))
-            p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.overlay)
+            self._overlay_rect = QRectF(4, 4, p.fontMetrics().horizontalAdvance(self.overlay) + 10, 20)
+            p.fillRect(self._overlay_rect, QColor(0, 0, 0, 150))
+            p.drawText(QRectF(8, 6, self.width() - 16, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       self.overlay)
         p.end()
+
+    def overlay_rect(self) -> QRectF:
+        """Where the frame caption was last drawn (it covers the image there)."""
+        return QRectF(self._overlay_rect) if self.overlay else QRectF()
 
     # --- mouse ---------------------------------------------------------------
     def wheelEvent(self, event) -> None:

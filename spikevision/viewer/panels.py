@@ -116,7 +116,7 @@ class DisplayPanel(QGroupBox):
         self.hi = QDoubleSpinBox()
         for s in (self.lo, self.hi):
             s.setDecimals(4)
-            s.setRange(-1e6, 1e6)
+            s.setRange(-1e4, 1e4)
             s.setSingleStep(0.01)
             s.setKeyboardTracking(False)
         self.gamma = QDoubleSpinBox()

@@ -128,8 +128,8 @@ class ViewerWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side.setMinimumWidth(330)
-        scroll.setMinimumWidth(350)
+        side.setMinimumWidth(300)
+        scroll.setMinimumWidth(320)
         scroll.setMaximumWidth(480)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         split = QSplitter()
@@ -188,7 +188,7 @@ class ViewerWindow(QMainWindow):
         f.addSeparator()
         act(f, "&Quit", self.close, "Ctrl+Q")
         p = mb.addMenu("&Playback")
-        act(p, "Play / pause", lambda: self.set_playing(not self.playing), "Space")
+        act(p, "Play / pause", self.toggle_playing, "Space")
         act(p, "Step forward", lambda: self.step(1), "Right")
         act(p, "Step back", lambda: self.step(-1), "Left")
         act(p, "Forward 10 frames", lambda: self.step(10), "Shift+Right")
@@ -255,14 +255,15 @@ class ViewerWindow(QMainWindow):
         self.set_frame(0)
         return True
 
-    def open_camera(self, url: str) -> LiveSession:
-        """Connect to a camera URL; its state, counters and errors show in the camera panel."""
+    def open_camera(self, url: Any) -> LiveSession:
+        """Connect to a camera URL (or an unopened :class:`~spikevision.camera.Camera`); its state, counters
+        and errors show in the camera panel."""
         self.close_source()
         self.live = LiveSession(url, mode=self.view_panel.mode_name, window=self.view_panel.window.value(),
                                 render_hz=max(30.0, self.transport.display_rate))
         self.live.set_view(self.view_panel.mode_name, self.view_panel.window.value(), self.canvas.roi)
         self.live.start()
-        self.source_name = url
+        self.source_name = self.live.url
         self._live_state = ""
         self.frozen = False
         self.transport.set_live(True)
@@ -272,12 +273,12 @@ class ViewerWindow(QMainWindow):
         if not self.camera_panel.path.text():
             self.camera_panel.path.setText(str(Path(self._last_dir()) / "recording.h5"))
         self.canvas.set_image(None)
-        self.canvas.banner = f"connecting to {url} …"
+        self.canvas.banner = f"connecting to {self.live.url} …"
         self.trace.clear()
-        if self.settings is not None:
+        if self.settings is not None and isinstance(url, str):
             self.settings.setValue("last_url", url)
         self._update_title()
-        self.set_message(f"connecting to {url}")
+        self.set_message(f"connecting to {self.live.url}")
         return self.live
 
     def close_source(self) -> None:
@@ -336,6 +337,10 @@ class ViewerWindow(QMainWindow):
         self.playing = on
         self.transport.set_playing(on)
         self._reset_clock()
+
+    def toggle_playing(self) -> None:
+        """Space: play/pause a recording, freeze/resume a camera."""
+        self.set_playing(self.frozen if self.live is not None else not self.playing)
 
     def set_mode(self, name: str, window: int | None = None) -> None:
         """Switch the view mode (and optionally its window); applies the mode's default colormap and levels."""
@@ -727,12 +732,14 @@ class ViewerWindow(QMainWindow):
         if on:
             try:
                 self.live.start_recording(path or "recording.h5")
+                self.camera_panel.update_status(self.live.status())
                 self.set_message(f"recording to {path}")
             except Exception as exc:
                 self.camera_panel.set_recording(False)
                 self.show_error("Cannot record", str(exc))
         else:
             rec = self.live.stop_recording()
+            self.camera_panel.update_status(self.live.status())
             if rec is not None:
                 self.set_message(f"recorded {rec.frames:,} frames to {rec.path}", warn=bool(rec.error))
                 if rec.error:
