@@ -1,0 +1,146 @@
+"""``spikevision simulate OUT``: spikes from an image, a video or a named scene, to .dat or .h5."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import FormatError
+from ._common import progress
+
+__all__ = ["register", "noise_from_arg", "parse_scene_params"]
+
+NOISE_TERMS = ("dark_current", "prnu", "capacitance", "threshold_offset", "shot", "jitter", "dead_time")
+
+
+def noise_from_arg(text: str | None):
+    """``none`` -> None, ``full`` -> every term, ``shot,dark_current`` -> those terms only."""
+    from ..sim import NoiseModel
+
+    if text is None or text == "none":
+        return None
+    if text == "full":
+        return NoiseModel()
+    terms = [t.strip().replace("-", "_") for t in text.split(",") if t.strip()]
+    bad = [t for t in terms if t not in NOISE_TERMS]
+    if bad or not terms:
+        raise FormatError(f"--noise {text!r}: unknown term(s) {', '.join(bad) or '(none)'}; use 'none', 'full' or "
+                          f"a comma list of {', '.join(NOISE_TERMS)}")
+    return NoiseModel.only(*terms)
+
+
+def parse_scene_params(items: list[str] | None) -> dict:
+    """``key=value`` pairs (values parsed as JSON when they can be: numbers, lists, true/false)."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise FormatError(f"--scene-param {item!r}: write key=value, e.g. --scene-param density=120")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+def _source(args: argparse.Namespace):
+    from ..sim.scenes import SCENES, make_scene
+
+    given = [x for x in (args.scene, args.image, args.video) if x]
+    if len(given) != 1:
+        raise FormatError("give exactly one input: --scene NAME, --image PATH or --video PATH")
+    if args.scene:
+        if args.scene not in SCENES:
+            raise FormatError(f"unknown scene {args.scene!r}; choose one of {', '.join(SCENES)}")
+        params = {"height": args.height or 250, "width": args.width or 400, "frames": args.frames or 2000,
+                  "fps": args.fps, "seed": args.seed, **parse_scene_params(args.scene_param)}
+        if args.cfa:
+            if args.scene != "texture_motion":
+                raise FormatError(f"--cfa needs a color scene; only texture_motion renders color "
+                                  f"(got {args.scene}); drop --cfa or use --scene texture_motion")
+            params["color"] = True
+        try:
+            scene = make_scene(args.scene, **params)
+        except TypeError as exc:
+            raise FormatError(f"--scene-param: {exc}; see `help(spikevision.sim.{SCENES[args.scene].__name__})`"
+                              ) from None
+        if args.view:
+            if args.scene != "stereo":
+                raise FormatError("--view applies to --scene stereo only")
+            scene = scene.view(args.view)
+        return scene
+    if args.view or args.scene_param:
+        raise FormatError("--view/--scene-param apply to --scene only")
+    if args.height or args.width:
+        raise FormatError("--height/--width apply to scenes; resize the image or video beforehand")
+    return args.image or args.video
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..sim import Simulator
+    from ..sim.modulo import save_modulo, simulate_modulo
+    from ..sim.writer import write_blocks
+
+    src = _source(args)
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise FormatError(f"{out} already exists; pass --overwrite to replace it")
+    opts = dict(fps=args.fps, theta=args.theta, gain=args.gain, reset=args.reset, noise=noise_from_arg(args.noise),
+                cfa=args.cfa, seed=args.seed, exposure=args.exposure, input_fps=args.input_fps,
+                n_frames=None if args.scene else (args.frames or (2000 if args.image else None)))
+    if args.modulo:
+        if out.suffix.lower() != ".h5" and out.suffix.lower() != ".dat":
+            raise FormatError(f"{out}: write spikes to .dat or .h5")
+        mpath = Path(args.modulo)
+        stream, rec = simulate_modulo(src, bits=args.modulo_bits, every=args.modulo_every, mode=args.modulo_mode,
+                                      **opts)
+        from ..io import save_stream
+
+        with progress(len(stream), f"write {out.name}") as bar:
+            save_stream(out, stream)
+            bar.update(len(stream))
+        save_modulo(mpath, rec)
+        return 0
+    sim = Simulator(src, **opts)
+    with progress(sim.n_frames, f"simulate {out.name}") as bar:
+        write_blocks(sim, out, args.format, progress=bar.update, overwrite=True)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="simulate a spike camera (image, video or scene) to .dat/.h5",
+                       description="Simulate an integrate-and-fire spike camera looking at an image, a video "
+                       "(8-bit sRGB, linearised) or a named benchmark scene, with the calibrated noise model and "
+                       "an optional Bayer filter. Written block by block; the file appears only when complete.")
+    p.add_argument("output", help="output file (.dat or .h5; .h5 keeps fps, cfa and provenance)")
+    src = p.add_argument_group("input (one of)")
+    src.add_argument("--scene", help="texture_motion, stereo, rain, hdr or moving_objects")
+    src.add_argument("--image", help="an image file (PNG/JPEG/TIFF; 8-bit is sRGB)")
+    src.add_argument("--video", help="a video file OpenCV can read")
+    src.add_argument("--scene-param", action="append", metavar="KEY=VALUE",
+                     help="scene parameter, repeatable (e.g. density=120, velocity=[0.1,0])")
+    src.add_argument("--view", choices=("left", "right"), help="stereo scene: which camera")
+    g = p.add_argument_group("sensor")
+    g.add_argument("--frames", type=int, help="spike frames (scenes: default 2000; image: 2000; video: its length)")
+    g.add_argument("--height", type=int, help="scene height (default 250)")
+    g.add_argument("--width", type=int, help="scene width (default 400)")
+    g.add_argument("--fps", type=float, default=20000.0, help="readout rate in Hz (default 20000)")
+    g.add_argument("--input-fps", type=float, help="video frame rate when the file does not say")
+    g.add_argument("--theta", type=float, default=2.0, help="threshold (default 2.0, radiance in [0,1])")
+    g.add_argument("--gain", type=float, default=1.0, help="charge per tick per unit radiance")
+    g.add_argument("--exposure", type=float, default=1.0, help="multiplier of linearised 8-bit input")
+    g.add_argument("--reset", choices=("subtract", "zero"), default="subtract")
+    g.add_argument("--noise", default="none",
+                   help="none (default), full, or a comma list of: " + ", ".join(NOISE_TERMS))
+    g.add_argument("--cfa", choices=("bggr", "rggb", "grbg", "gbrg"), help="Bayer color filter (color input)")
+    g.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=("dat", "h5"), help="output format (default: from the extension)")
+    o.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    o.add_argument("--modulo", metavar="NPZ", help="also write B-bit modulo counter readings to this .npz "
+                   "(in memory: for short streams)")
+    o.add_argument("--modulo-bits", type=int, default=8, help="counter bits B (default 8)")
+    o.add_argument("--modulo-every", type=int, default=20, help="ticks between reads K (default 20)")
+    o.add_argument("--modulo-mode", choices=("count", "charge"), default="count")
+    p.set_defaults(func=run)
