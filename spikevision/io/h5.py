@@ -416,9 +416,10 @@ def _open_file(path: str | os.PathLike) -> h5py.File:
             size = p.stat().st_size
             raise TruncatedFileError(f"{p}: HDF5 file is truncated ({size:,} bytes on disk, the file says it "
                                      f"needs more: {msg}); the copy or download is incomplete, copy it again") from e
-        if "lock" in msg:
-            raise FormatError(f"{p}: file is open for writing by another process ({msg}); wait until the "
-                              f"recording is closed, or copy the file and open the copy") from e
+        if "lock" in msg or "already open" in msg:
+            raise FormatError(f"{p}: file is open for writing ({msg}); close the writer or wait until the "
+                              f"recording ends, or copy the file and open the copy (it holds the committed "
+                              f"frames)") from e
         if "signature" in msg or "not an hdf5" in msg.lower():
             raise FormatError(f"{p}: not an HDF5 file ({msg}); check the file or pass format= for its real "
                               f"format") from e
@@ -465,35 +466,36 @@ class H5Source:
     """Frames of a spikevision HDF5 file, read lazily chunk by chunk.
 
     Only the chunks holding the requested frames are read and decompressed.
-    Frames ``>= n_main`` come from the tail slot ``tail`` (an unsealed recording).
+    Frames ``>= n_main`` (the tail of an unsealed recording, less than one chunk)
+    are held in memory in ``tail``, read when the file was opened, so the stream
+    stays the same while a writer in this process goes on appending.
     Picklable (the file is reopened by path), so streams travel to process
     pools and Dask workers.
     """
 
     def __init__(self, path: str | os.PathLike, n_frames: int, height: int, width: int, *,
-                 n_main: int | None = None, tail: str | None = None):
+                 n_main: int | None = None, tail: np.ndarray | None = None):
         self.path = os.fspath(path)
         self.n_frames = int(n_frames)
         self.height = int(height)
         self.width = int(width)
         self.n_main = self.n_frames if n_main is None else int(n_main)
-        self.tail = tail
+        self.tail = tail if tail is not None else np.zeros((0, _bits.frame_nbytes(height, width)), np.uint8)
+        if self.tail.shape != (self.n_frames - self.n_main, _bits.frame_nbytes(height, width)):
+            raise ValueError(f"tail must hold frames [{self.n_main}, {self.n_frames}), got {self.tail.shape}")
         self.frame_bytes = _bits.frame_nbytes(self.height, self.width)
         self._file: h5py.File | None = None
         self._ds: h5py.Dataset | None = None
-        self._tail: h5py.Dataset | None = None
 
-    def _open(self) -> tuple[h5py.Dataset, h5py.Dataset | None]:
+    def _dataset(self) -> h5py.Dataset:
         if self._ds is None:
             self._file = _open_file(self.path)
             ds = _check_container(self._file, self.path)
-            tail = self._file.get(self.tail) if self.tail else None
-            if (ds.shape[0] < self.n_main or ds.shape[1] != self.frame_bytes
-                    or (self.n_frames > self.n_main and (tail is None or tail.shape[0] < self.n_frames - self.n_main))):
+            if ds.shape[0] < self.n_main or ds.shape[1] != self.frame_bytes:
                 self.close()
                 raise FormatError(f"{self.path}: file changed since it was opened; open it again")
-            self._ds, self._tail = ds, tail
-        return self._ds, self._tail
+            self._ds = ds
+        return self._ds
 
     def _check_range(self, start: int, stop: int) -> None:
         if not 0 <= start <= stop <= self.n_frames:
@@ -505,17 +507,16 @@ class H5Source:
         out = np.empty((stop - start, self.frame_bytes), dtype=np.uint8)
         if stop == start:
             return out
-        ds, tail = self._open()
-        try:
-            a = min(stop, self.n_main)
-            if start < a:
-                ds.read_direct(out, np.s_[start:a], np.s_[0 : a - start])
-            if stop > self.n_main:
-                b = max(start, self.n_main)
-                tail.read_direct(out, np.s_[b - self.n_main : stop - self.n_main], np.s_[b - start : stop - start])
-        except OSError as e:
-            raise FormatError(f"{self.path}: cannot read frames {start}..{stop - 1} ({e}); the file is "
-                              f"damaged there (checksum or decompression failed); copy it again") from e
+        a = min(stop, self.n_main)
+        if start < a:
+            try:
+                self._dataset().read_direct(out, np.s_[start:a], np.s_[0 : a - start])
+            except OSError as e:
+                raise FormatError(f"{self.path}: cannot read frames {start}..{a - 1} ({e}); the file is "
+                                  f"damaged there (checksum or decompression failed); copy it again") from e
+        if stop > self.n_main:
+            b = max(start, self.n_main)
+            out[b - start :] = self.tail[b - self.n_main : stop - self.n_main]
         return out
 
     def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -524,7 +525,7 @@ class H5Source:
 
     def close(self) -> None:
         """Close the file (it is reopened on the next read)."""
-        self._ds = self._tail = None
+        self._ds = None
         if self._file is not None:
             with contextlib.suppress(Exception):
                 self._file.close()
@@ -532,7 +533,7 @@ class H5Source:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_file"] = state["_ds"] = state["_tail"] = None
+        state["_file"] = state["_ds"] = None
         return state
 
     def __del__(self):
@@ -540,8 +541,9 @@ class H5Source:
             self.close()
 
 
-def _committed_layout(f: h5py.File, ds: h5py.Dataset, n: int, p: Path, strict: bool) -> tuple[int, str | None]:
-    """Where the ``n`` committed frames are: (frames in /spikes, tail slot name or None)."""
+def _committed_layout(f: h5py.File, ds: h5py.Dataset, n: int, p: Path,
+                      strict: bool) -> tuple[int, np.ndarray | None]:
+    """Where the ``n`` committed frames are: (frames in /spikes, the tail frames or None)."""
     stored = ds.shape[0]
     sealed = bool(_attr(ds.attrs, _Names.sealed, p, default=True))
     if sealed:
@@ -561,6 +563,7 @@ def _committed_layout(f: h5py.File, ds: h5py.Dataset, n: int, p: Path, strict: b
             raise FormatError(f"{p}: unsealed recording with {n} committed frames needs /{tail} with "
                               f"{n - n_main} packed frames; the file is damaged; read /{_Names.dataset} with "
                               f"h5py and save it again")
+        tail = t[: n - n_main]
     if stored > n_main:
         extra = f"{stored - n_main} frame(s) after the last commit point (n_frames={n}) were not committed"
         problem = f"{problem}; {extra}" if problem else f"{extra} (the recording was interrupted)"

@@ -294,6 +294,7 @@ def test_unsealed_recording_warns_or_strict_error(tmp_path, rng, caplog):
     assert "not closed" in caplog.text
     np.testing.assert_array_equal(s.unpack(), x)
     np.testing.assert_array_equal(s[8:12].unpack(), x[8:12])  # a read across /spikes and the tail
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(s))[9:].unpack(), x[9:])
     s.close()
     with pytest.raises(TruncatedFileError, match="not closed.*strict=False"):
         sv.open(snap, strict=True)
@@ -473,6 +474,22 @@ def test_damaged_attributes(tmp_path, rng):
         f.attrs["spikevision_version"] = 7
     with pytest.raises(FormatError, match="upgrade spikevision"):
         sv.open(path)
+
+
+def test_open_while_writing_in_the_same_process(tmp_path, rng):
+    x = random_spikes(rng, 30, 4, 8)
+    path = tmp_path / "busy.h5"
+    with H5Writer(path, 4, 8, block_frames=4) as w:
+        w.append(x[:10])
+        w.flush()
+        w.append(x[10:13])  # buffered, not committed
+        s = sv.open(path)  # a viewer in the recording process sees the committed frames
+        assert len(s) == 10
+        w.append(x[13:])
+        np.testing.assert_array_equal(s.unpack(), x[:10])
+    np.testing.assert_array_equal(s.unpack(), x[:10])
+    s.close()
+    np.testing.assert_array_equal(sv.open(path).unpack(), x)
 
 
 def test_not_hdf5_with_h5_extension(tmp_path):
