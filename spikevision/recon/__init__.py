@@ -19,11 +19,11 @@ from __future__ import annotations
 from .adaptive import ADAPTIVE_DEFAULTS, adaptive
 from .api import BEST, METHODS, iter_reconstruct, reconstruct, reconstruct_sequence
 from .dsft import dsft, last_next
-from .streaming import StreamingAdaptive, StreamingReconstructor, StreamingTFI, StreamingTFP, streaming
+from .streaming import StreamingAdaptive, StreamingReconstructor, StreamingTFI, StreamingTFP, streaming_reconstructor
 from .tfi import tfi
 from .tfp import CONVENTIONS, tfp
 from .tfstp import STP_DEFAULTS, tfstp
 
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "tfp", "tfi", "tfstp", "adaptive", "dsft",
-           "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming",
+           "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming_reconstructor",
            "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]

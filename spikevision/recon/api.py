@@ -120,14 +120,14 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
 
 
 def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, block: int):
-    from .streaming import streaming
+    from .streaming import streaming_reconstructor
 
     t_len, h, w = shape_of(spikes)
     stream = spikes if isinstance(spikes, SpikeStream) else None
-    rec = streaming(name, h, w, emit_every=frames.step, start=frames.start, block=min(block, 256), **params)
+    rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start, block=min(block, 256), **params)
     first = max(0, frames.start - rec.lookback)
     if first:  # start mid-stream: the reconstructor counts frames from `first`
-        rec = streaming(name, h, w, emit_every=frames.step, start=frames.start - first, block=min(block, 256),
+        rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start - first, block=min(block, 256),
                         **params)
     last = frames[-1]
     end_main = min(t_len, last + rec.lookahead + 1)

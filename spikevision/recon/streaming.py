@@ -39,7 +39,7 @@ from .adaptive import check_adaptive
 from .tfi import isi_table
 from .tfp import tfp_scale
 
-__all__ = ["StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming"]
+__all__ = ["StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming_reconstructor"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,10 @@ class StreamingReconstructor:
         self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
         self._chunk = max(1, min(int(block), self.emit_every * MAX_BATCH))
         self._cap = self.keep + self._chunk
-        self._work = np.zeros((self._cap, self.frame_nbytes), dtype=np.uint8)
+        # rows padded to whole uint64 words (the padding stays zero)
+        self._row_bytes = (self.frame_nbytes + 7) // 8 * 8
+        self._work = np.zeros((self._cap, self._row_bytes), dtype=np.uint8)
+        self._work64 = self._work.view(np.uint64)
         n_out = self._chunk // self.emit_every + 2
         self._stack = np.zeros((n_out, self.npix), dtype=np.float32)
         self.reset()
@@ -115,7 +118,7 @@ class StreamingReconstructor:
             if self._nvalid + m > self._cap:
                 self._compact()
             p0 = self._nvalid
-            self._work[p0 : p0 + m] = packed[i : i + m]
+            self._work[p0 : p0 + m, : self.frame_nbytes] = packed[i : i + m]
             self._nvalid += m
             self._seen += m
             i += m
@@ -194,22 +197,22 @@ class StreamingTFP(StreamingReconstructor):
         super().__init__(height, width, emit_every, start, block)
 
     def _reset_state(self) -> None:
-        self._acc = np.zeros(self.frame_nbytes, dtype=np.uint64)
+        self._acc = np.zeros((8, self._row_bytes // 8), dtype=np.uint64)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
         n_e = len(targets)
         if self.running:
             ends = np.array([t + self.lookahead for t in targets], dtype=np.int64)
             scales = np.array([tfp_scale(min(self.window, e + 1), self.rate) for e in ends], dtype=np.float32)
-            K.tfp_running(self._work, p0, p1, self.window, self._base, self._acc, ends - self._base, scales,
-                          self._stack, self.npix, K.LUT_ONE)
+            K.tfp_running(self._work64, p0, p1, self.window, self._base, self._acc, ends - self._base, scales,
+                          self._stack, self.npix)
             return
         if not n_e:
             return
         a = np.array([max(0, t - self.lookback) for t in targets], dtype=np.int64)
         b = np.array([t + self.lookahead + 1 for t in targets], dtype=np.int64)
         scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b)], dtype=np.float32)
-        K.tfp_window(self._work, a - self._base, b - self._base, scales, self._stack, self.npix, K.LUT_ONE)
+        K.tfp_window(self._work64, a - self._base, b - self._base, scales, self._stack, self.npix)
 
 
 class StreamingTFI(StreamingReconstructor):
@@ -225,6 +228,7 @@ class StreamingTFI(StreamingReconstructor):
         self.lookback = self.lookahead = self.window // 2
         self.keep = 2 * self.lookback
         self._table = isi_table(self.rate)
+        self._nbits = (self.lookback + 1).bit_length()   # L and N are <= h + 1; their sum gets one more bit
         super().__init__(height, width, emit_every, start, block)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
@@ -233,8 +237,8 @@ class StreamingTFI(StreamingReconstructor):
         c = np.array(targets, dtype=np.int64)
         lo = np.maximum(0, c - self.lookback)
         hi = c + self.lookahead
-        K.tfi_window(self._work, c - self._base, lo - self._base, hi - self._base, self._table, self._stack,
-                     self.npix, K.LUT_FF)
+        K.tfi_window(self._work64, c - self._base, lo - self._base, hi - self._base, self._nbits, self._table,
+                     self._stack, self.npix, K.LUT_ONE)
 
 
 class StreamingAdaptive(StreamingReconstructor):
@@ -265,7 +269,7 @@ class StreamingAdaptive(StreamingReconstructor):
                           self.tol_rel, self.rate, self.center, self._stack, self.npix)
 
 
-def streaming(method: str, height: int, width: int, **params) -> StreamingReconstructor:
+def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:
     """A streaming reconstructor by method name: "tfp", "tfi", "adaptive" or "best" (= "adaptive")."""
     classes = {"tfp": StreamingTFP, "tfi": StreamingTFI, "adaptive": StreamingAdaptive, "best": StreamingAdaptive}
     if method not in classes:

@@ -4,7 +4,7 @@ import pytest
 import spikevision as sv
 from spikevision import _bits
 from spikevision.recon import (StreamingAdaptive, StreamingTFI, StreamingTFP, adaptive, iter_reconstruct,
-                               reconstruct_sequence, streaming, tfi, tfp)
+                               reconstruct_sequence, streaming_reconstructor, tfi, tfp)
 
 from ._spikes import integrate_and_fire, random_spikes
 
@@ -87,7 +87,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="emit_every"):
         StreamingTFP(4, 8, emit_every=0)
     with pytest.raises(ValueError, match="method"):
-        streaming("nope", 4, 8)
+        streaming_reconstructor("nope", 4, 8)
 
 
 @pytest.mark.parametrize("method,kw", [("tfp", {}), ("tfi", dict(window=9)), ("best", {}), ("tfp", dict(window=3))])
