@@ -121,12 +121,29 @@ class Engine:
     def planes(self, charges: np.ndarray) -> np.ndarray:
         """(K, npix) keyframe charges in the layout the backend's kernel reads ((K, 8, nbytes) for numba)."""
         charges = np.asarray(charges, dtype=np.float32)
-        if self.backend == "numpy":
-            return charges
-        out = np.zeros((len(charges), 8, self.nbytes), np.float32)
+        out = self.new_slots(len(charges))
         for j, c in enumerate(charges):
-            out[j] = _kernels.to_planes(c)
+            self.set_slot(out, j, c)
         return out
+
+    def new_slots(self, n: int) -> np.ndarray:
+        """A zeroed buffer of ``n`` keyframe slots in the kernel's layout."""
+        if self.backend == "numpy":
+            return np.zeros((n, self.npix), np.float32)
+        return np.zeros((n, 8, self.nbytes), np.float32)
+
+    def set_slot(self, slots: np.ndarray, j: int, charge: np.ndarray) -> None:
+        """Store a flat (npix,) keyframe charge (from :meth:`charge`) in slot ``j``."""
+        if self.backend == "numpy":
+            slots[j] = charge
+        else:
+            flat = slots[j].reshape(8, self.nbytes)
+            pad = self.nbytes * 8 - self.npix
+            if pad:
+                c = np.concatenate([charge, np.zeros(pad, np.float32)])
+            else:
+                c = charge
+            flat[...] = c.reshape(self.nbytes, 8).T
 
     # --- stepping -----------------------------------------------------
     def run(self, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray, weights: np.ndarray,

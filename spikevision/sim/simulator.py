@@ -48,6 +48,8 @@ class Simulator:
                  keyframe_interval: float | None = None, backend: str = "numba", max_keyframes: int = 32):
         if not (fps > 0 and math.isfinite(fps)):
             raise SceneInputError(f"fps must be a positive number, got {fps!r}")
+        if max_keyframes < 2:
+            raise SceneInputError(f"max_keyframes must be >= 2, got {max_keyframes}")
         self.input: KeyframeInput = as_input(radiance, fps, n_frames=n_frames, input_fps=input_fps,
                                              exposure=exposure, color=cfa is not None,
                                              keyframe_interval=keyframe_interval)
@@ -64,7 +66,8 @@ class Simulator:
                        "init": init if isinstance(init, str) else "array", "seed": seed,
                        "full_well": full_well, "fps": self.fps, "cfa": cfa, "exposure": exposure,
                        "noise": noise.as_dict() if noise is not None and noise.any else None}
-        self._charges: dict[int, np.ndarray] = {}
+        self._slots: np.ndarray | None = None
+        self._slot_key: list[int] = []
         self.max_keyframes = max_keyframes
 
     @property
@@ -89,14 +92,16 @@ class Simulator:
         return {"format": "memory", "generator": "spikevision.sim", "input": self.input.description,
                 "simulator": dict(self.params)}
 
-    def _charge(self, k: int) -> np.ndarray:
-        cache = self._charges
-        if k not in cache:
-            if len(cache) > 2 * self.max_keyframes:
-                for old in sorted(cache)[: len(cache) - self.max_keyframes]:
-                    del cache[old]
-            cache[k] = self.engine.charge(self.input.frame(k))
-        return cache[k]
+    def _slot(self, k: int) -> int:
+        """Slot of keyframe ``k`` in the ring buffer of keyframe charges, filled on first use."""
+        if self._slots is None:
+            self._slots = self.engine.new_slots(self.max_keyframes)
+            self._slot_key = [-1] * self.max_keyframes
+        j = k % self.max_keyframes
+        if self._slot_key[j] != k:
+            self.engine.set_slot(self._slots, j, self.engine.charge(self.input.frame(k)))
+            self._slot_key[j] = k
+        return j
 
     def fill(self, out: np.ndarray) -> np.ndarray:
         """Generate the next ``len(out)`` frames into ``out`` (n, frame_nbytes) uint8, canonical packed."""
@@ -105,29 +110,25 @@ class Simulator:
         segs = list(self.input.segments(j0, j0 + n))
         i = 0
         while i < len(segs):
-            # one kernel call per run of segments touching at most max_keyframes keyframes
+            # one kernel call per run of segments whose keyframes fit the ring buffer together
             first = segs[i][2]
-            group = []
+            group = [segs[i]]
+            i += 1
             while i < len(segs) and segs[i][2] + 1 - first < self.max_keyframes:
                 group.append(segs[i])
                 i += 1
-            if not group:
-                group.append(segs[i])
-                i += 1
-            last = max(k + (0 if tk1 == math.inf else 1) for _, _, k, _, tk1 in group)
-            charges = self.engine.planes(np.stack([self._charge(k) for k in range(first, last + 1)]))
             a0, b1 = group[0][0], group[-1][1]
             k0 = np.empty(b1 - a0, np.int64)
             k1 = np.empty(b1 - a0, np.int64)
             w = np.zeros(b1 - a0, np.float32)
             for a, b, k, tk, tk1 in group:
-                k0[a - a0 : b - a0] = k - first
+                k0[a - a0 : b - a0] = self._slot(k)
                 if tk1 == math.inf:
-                    k1[a - a0 : b - a0] = k - first
+                    k1[a - a0 : b - a0] = k0[a - a0]
                 else:
-                    k1[a - a0 : b - a0] = k + 1 - first
+                    k1[a - a0 : b - a0] = self._slot(k + 1)
                     w[a - a0 : b - a0] = ((np.arange(a, b, dtype=np.float64) - tk) / (tk1 - tk)).astype(np.float32)
-            self.engine.run(charges, k0, k1, w, out[a0 - j0 : b1 - j0])
+            self.engine.run(self._slots, k0, k1, w, out[a0 - j0 : b1 - j0])
         return out
 
     def blocks(self, block: int = 1024, packed: bool = True) -> Iterator[np.ndarray]:

@@ -6,7 +6,8 @@ a sharpened second field (``tanh`` of a band-limited field: object-like
 contours with strong edges), so optical flow and stereo matchers have both
 texture and edges to work with. Textures are periodic (built by FFT), so
 sampling with wrap-around has no seams. Sampling is bilinear in float64
-coordinates (no sub-pixel quantisation, unlike OpenCV's remap).
+coordinates (no sub-pixel quantisation, unlike OpenCV's remap); it runs on one
+core, since a frame is small and the simulator's parallel kernel owns the cores.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def _bilinear(tex, u, v, wrap):
     x0 = int(fu)
     y0 = int(fv)
     if wrap:
-        x0 %= tw
-        y0 %= th
+        if x0 < 0 or x0 >= tw:
+            x0 %= tw
+        if y0 < 0 or y0 >= th:
+            y0 %= th
         x1 = x0 + 1 if x0 + 1 < tw else 0
         y1 = y0 + 1 if y0 + 1 < th else 0
     else:
@@ -66,20 +69,20 @@ def _bilinear(tex, u, v, wrap):
     return top * (1.0 - ay) + bot * ay
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _sample_affine(tex, m, out, wrap):  # pragma: no cover - compiled
     h, w = out.shape
-    for y in numba.prange(h):
+    for y in range(h):
         for x in range(w):
             u = m[0, 0] * x + m[0, 1] * y + m[0, 2]
             v = m[1, 0] * x + m[1, 1] * y + m[1, 2]
             out[y, x] = _bilinear(tex, u, v, wrap)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _sample_points(tex, u, v, out, wrap):  # pragma: no cover - compiled
     h, w = out.shape
-    for y in numba.prange(h):
+    for y in range(h):
         for x in range(w):
             out[y, x] = _bilinear(tex, u[y, x], v[y, x], wrap)
 
