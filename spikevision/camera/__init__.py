@@ -19,7 +19,7 @@ from ._block import SpikeBlock
 from ._errors import BackendUnavailable, CameraError, CameraNotFound, CameraURLError, DeviceDisconnected
 from ._ring import POLICIES, RingBuffer, RingStats
 from ._url import open_camera, parse_url
-from .record import Recorder, RecordResult, record
+from .recording import Recorder, RecordResult, record
 
 __all__ = [
     "open_camera", "parse_url", "Camera", "CameraInfo", "CameraStats", "FrameRun", "SpikeBlock",

@@ -5,8 +5,10 @@ A backend implements three methods:
 - ``_open() -> CameraInfo``: acquire the device / file (errors surface here);
 - ``_runs(stop: threading.Event)``: a generator, run in the producer thread,
   yielding :class:`FrameRun` items (consecutive canonical packed frames with
-  the number of frames lost before them); an empty run lets the assembler
-  flush a block that has waited longer than ``max_latency``;
+  the number of frames lost before them; the arrays must not be modified
+  afterwards, since whole blocks are sliced from them without a copy); an
+  empty run lets the assembler flush a block that has waited longer than
+  ``max_latency``;
 - ``_close()``: release everything (called once, after the thread is joined).
 
 The base class cuts runs into :class:`SpikeBlock` s of ``frames_per_block``
@@ -315,15 +317,17 @@ class Camera:
         block_meta: dict | None = None
         t_first = 0.0
 
-        def emit() -> None:
+        def emit(direct: np.ndarray | None = None) -> None:
             nonlocal fill, pending_drop, pending_resync, block_meta
-            if fill == 0:
+            if direct is None and fill == 0:
                 return
-            packed = buf[:fill].copy()
+            # a whole block taken straight from a run is not copied: runs are never reused by backends
+            packed = direct if direct is not None else buf[:fill].copy()
+            n = packed.shape[0]
             blk = SpikeBlock(packed, first_index, info.height, info.width, info.fps, time.monotonic(),
-                             pending_drop, pending_resync, fill < fpb, block_meta or {})
+                             pending_drop, pending_resync, n < fpb, block_meta or {})
             pending_drop, pending_resync, block_meta, fill = 0, False, None, 0
-            self._ring.put(blk, blk.n_frames)
+            self._ring.put(blk, n)
 
         runs = self._runs(self._stop_event)
         try:
@@ -346,6 +350,12 @@ class Camera:
                         first_index = index
                         t_first = time.monotonic()
                         block_meta = run.meta
+                        if n - i >= fpb:
+                            emit(p[i:i + fpb])
+                            i += fpb
+                            index += fpb
+                            self._frames_made += fpb
+                            continue
                     k = min(fpb - fill, n - i)
                     buf[fill:fill + k] = p[i:i + k]
                     fill += k

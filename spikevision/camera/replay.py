@@ -13,7 +13,6 @@ URL: ``replay://path/to/file.dat?speed=1&loop=0&fps=20000&height=250&width=400``
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from typing import Any, Iterator
@@ -88,8 +87,6 @@ class ReplayCamera(Camera):
         info = self.info
         pacer = Pacer(info.fps, self.speed)
         step = info.frames_per_block
-        if not math.isinf(self.speed):
-            step = max(1, min(step, int(info.fps * self.speed * 0.002) or 1))
         done = 0
         pos = 0
         while not stop.is_set():

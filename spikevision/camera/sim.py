@@ -13,7 +13,6 @@ URL: ``sim://[scene]?height=250&width=400&fps=20000&speed=1|max&frames=N&seed=0&
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from typing import Iterator
 
@@ -139,8 +138,6 @@ class SimCamera(Camera):
     def _runs(self, stop: threading.Event) -> Iterator[FrameRun]:
         pacer = Pacer(self.fps, self.speed)
         step = self.info.frames_per_block
-        if not math.isinf(self.speed):
-            step = max(1, min(step, int(self.fps * self.speed * 0.002) or 1))
         fbytes = self.info.frame_nbytes
         done = 0
         offset = 0  # wire bytes sent so far (transfer boundaries fall at multiples of self.transfer)

@@ -3,8 +3,9 @@
 Blocks go through a bounded queue to a writer thread that appends them to an
 HDF5 container (:class:`spikevision.io.h5.H5Writer`, the default for ``.h5``)
 or a vidar ``.dat`` (:class:`spikevision.io.dat.DatWriter`) written in place,
-and commits after every block (``flush``: the HDF5 frame-count attribute is the
-commit point; ``.dat`` frames are whole on disk). After ``kill -9`` or an
+and commits (``flush``: the HDF5 frame-count attribute is the commit point;
+``.dat`` frames are whole on disk and fsynced) after every block when it keeps
+up, and at least every ``commit_interval`` (0.25 s) when blocks queue up. After ``kill -9`` or an
 unplug, every committed block is readable and the file says how many frames it
 holds. Frames the camera lost are not padded: the result (and, for HDF5, the
 ``camera_gaps`` attribute written at the end) lists each gap as
@@ -87,11 +88,20 @@ class Recorder:
         format: ``"h5"`` or ``"dat"`` (default: from the extension).
         overwrite: replace an existing file.
         queue_blocks: blocks waiting for the writer before :meth:`write` blocks.
-        compression: HDF5 compression (``"lzf"``, ``"gzip"`` or None).
+        compression: HDF5 compression (None by default: spike frames barely compress and
+            ``"lzf"`` costs several times the write time; ``"gzip"`` for archives).
+        commit_interval: seconds between commits while blocks keep arriving.
+
+    A block is committed (``flush``) as soon as the writer has nothing else
+    queued, so at low rates every block is committed on arrival; while blocks
+    queue up, the writer keeps appending and commits every ``commit_interval``
+    seconds, so a crash loses at most that much of the stream. :attr:`frames`
+    counts committed frames.
     """
 
     def __init__(self, path: str | os.PathLike, info: CameraInfo, *, format: str | None = None,
-                 overwrite: bool = False, queue_blocks: int = 32, compression: str | None = "lzf"):
+                 overwrite: bool = False, queue_blocks: int = 32, compression: str | None = None,
+                 commit_interval: float = 0.25):
         from ..io._atomic import check_output_path
 
         self.path = Path(path)
@@ -100,6 +110,10 @@ class Recorder:
         self.info = info
         self.overwrite = overwrite
         self.compression = compression
+        if not commit_interval >= 0:
+            raise ValueError(f"commit_interval must be >= 0 seconds, got {commit_interval}")
+        self.commit_interval = float(commit_interval)
+        self.commits = 0
         self._q: queue.Queue = queue.Queue(maxsize=max(1, queue_blocks))
         self._writer: Any = None
         self._error: BaseException | None = None
@@ -126,22 +140,33 @@ class Recorder:
                 "first_index": None if block is None else block.index,
                 "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         t0 = 0.0 if block is None else block.time
+        chunk = max(1, min(1024, (16 << 20) // i.frame_nbytes))  # HDF5 chunks of at most 16 MiB
         return H5Writer(self.path, i.height, i.width, i.fps, t0=t0, sensor=i.extra.get("sensor", i.backend),
-                        provenance=prov, block_frames=max(1, i.frames_per_block), compression=self.compression,
+                        provenance=prov, block_frames=chunk, compression=self.compression,
                         atomic=False, overwrite=self.overwrite)
 
     def _run(self) -> None:
         try:
+            pending: list[SpikeBlock] = []
+            last_commit = time.monotonic()
             while True:
                 block = self._q.get()
+                if block is not None:
+                    if self._writer is None:
+                        self._writer = self._make_writer(block)
+                    self._writer.append_packed(block.packed)
+                    pending.append(block)
+                # commit when idle (every block at low rates), at the end, or every commit_interval when busy
+                if pending and (block is None or self._q.empty()
+                                or time.monotonic() - last_commit >= self.commit_interval):
+                    self._writer.flush()  # the commit point
+                    last_commit = time.monotonic()
+                    self.frames += sum(b.n_frames for b in pending)
+                    self.blocks += len(pending)
+                    self.commits += 1
+                    pending.clear()
                 if block is None:
                     break
-                if self._writer is None:
-                    self._writer = self._make_writer(block)
-                self._writer.append_packed(block.packed)
-                self._writer.flush()
-                self.frames += block.n_frames
-                self.blocks += 1
         except BaseException as exc:
             self._error = exc
             log.error("recording to %s failed: %s", self.path, exc)
