@@ -19,11 +19,12 @@ from .inputs import SceneInputError
 from .noise import NoiseModel
 from .photometry import mosaic
 
-__all__ = ["Engine", "RESETS", "INITS"]
+__all__ = ["Engine", "RESETS", "INITS", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
 RESETS = ("subtract", "zero")
+BACKENDS = ("numba", "numpy", "cupy")
 INITS = ("uniform", "zero")
 
 
@@ -42,7 +43,8 @@ class Engine:
         seed: seeds the initial accumulator, the fixed patterns and every per-tick draw.
         full_well: charge cap in units of theta (default 2): above it charge is lost, so a saturated pixel
             fires once per tick without a backlog; None for no cap.
-        backend: "numba" (compiled, default) or "numpy" (reference).
+        backend: "numba" (compiled, default), "numpy" (reference) or "cupy" (CUDA kernel, needs a GPU);
+            all three give bit-identical spikes.
     """
 
     def __init__(self, height: int, width: int, *, fps: float = 20000.0, theta: float = 2.0, gain: float = 1.0,
@@ -54,8 +56,12 @@ class Engine:
             raise SceneInputError(f"gain must be a positive number, got {gain!r}")
         if reset not in RESETS:
             raise SceneInputError(f"reset must be one of {RESETS}, got {reset!r}")
-        if backend not in ("numba", "numpy"):
-            raise SceneInputError(f"backend must be 'numba' or 'numpy', got {backend!r}")
+        if backend not in BACKENDS:
+            raise SceneInputError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "cupy":
+            from ._cuda import require_cupy
+
+            self._cp = require_cupy()
         if full_well is not None and not full_well >= 1:
             raise SceneInputError(f"full_well is in units of theta and must be >= 1 (or None), got {full_well!r}")
         self.height, self.width, self.npix = int(height), int(width), int(height) * int(width)
@@ -83,13 +89,21 @@ class Engine:
                 self._dark = _kernels.to_planes(fp.dark)
                 self._thr = _kernels.to_planes(fp.threshold, fill=np.inf)
                 self._jit = _kernels.to_planes(fp.jitter)
-        else:
+        elif backend == "numpy":
             self._acc = acc
             self._last = np.zeros(self.npix, np.uint8)
             if fp is not None:
                 self._dark = fp.dark.reshape(-1).copy()
                 self._thr = fp.threshold.reshape(-1).copy()
                 self._jit = fp.jitter.reshape(-1).copy()
+        else:  # cupy: one kernel for both; the noise-free form has dark = 0, threshold = theta, no draws
+            cp = self._cp
+            self._acc = cp.asarray(acc)
+            self._last = cp.zeros(self.npix, cp.uint8)
+            self._dark = cp.asarray(fp.dark.reshape(-1) if fp is not None else np.zeros(self.npix, np.float32))
+            self._thr = cp.asarray(fp.threshold.reshape(-1) if fp is not None
+                                   else np.full(self.npix, self._theta32, np.float32))
+            self._jit = cp.asarray(fp.jitter.reshape(-1) if fp is not None else np.zeros(self.npix, np.float32))
 
     def _initial(self, init) -> np.ndarray:
         if isinstance(init, str):
@@ -130,12 +144,16 @@ class Engine:
         """A zeroed buffer of ``n`` keyframe slots in the kernel's layout."""
         if self.backend == "numpy":
             return np.zeros((n, self.npix), np.float32)
+        if self.backend == "cupy":
+            return self._cp.zeros((n, self.npix), np.float32)
         return np.zeros((n, 8, self.nbytes), np.float32)
 
     def set_slot(self, slots: np.ndarray, j: int, charge: np.ndarray) -> None:
         """Store a flat (npix,) keyframe charge (from :meth:`charge`) in slot ``j``."""
         if self.backend == "numpy":
             slots[j] = charge
+        elif self.backend == "cupy":
+            slots[j] = self._cp.asarray(charge)
         else:
             flat = slots[j].reshape(8, self.nbytes)
             pad = self.nbytes * 8 - self.npix
@@ -165,7 +183,9 @@ class Engine:
             raise ValueError("keyframe index out of range")
         zero = self.reset == "zero"
         nz = self.noise
-        if self.backend == "numba":
+        if self.backend == "cupy":
+            self._run_cupy(charges, k0, k1, w, out)
+        elif self.backend == "numba":
             if nz is None:
                 _kernels.run_clean(self._acc, charges, k0, k1, w, self._theta32, self._fw32, zero, out)
             else:
@@ -185,6 +205,19 @@ class Engine:
         self.tick += n
         return out
 
+    def _run_cupy(self, charges, k0, k1, w, out) -> None:
+        from . import _cuda
+
+        cp = self._cp
+        nz = self.noise
+        dev = cp.empty(out.shape, cp.uint8)
+        _cuda.launch(self._acc, self._last, cp.asarray(charges), cp.asarray(k0), cp.asarray(k1), cp.asarray(w),
+                     self._dark, self._thr, self._jit, self.tick, self.seed & 0xFFFFFFFFFFFFFFFF,
+                     self.pattern.shot_scale if nz is not None else 0.0,
+                     nz.dead_factor if nz is not None else 1.0, self._fw32, self.reset == "zero",
+                     bool(nz and nz.shot), bool(nz and nz.jitter), bool(nz and nz.dead_time), dev)
+        out[...] = dev.get()
+
     def run_constant(self, radiance: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarray:
         """Advance ``n`` ticks under constant radiance; return the packed frames."""
         out = np.empty((n, self.nbytes), np.uint8) if out is None else out
@@ -193,5 +226,10 @@ class Engine:
 
     def residual(self) -> np.ndarray:
         """Current accumulator charge (H, W) float32 (a copy)."""
-        flat = _kernels.from_planes(self._acc, self.npix) if self.backend == "numba" else self._acc
+        if self.backend == "numba":
+            flat = _kernels.from_planes(self._acc, self.npix)
+        elif self.backend == "cupy":
+            flat = self._acc.get()
+        else:
+            flat = self._acc
         return flat.reshape(self.height, self.width).copy()
