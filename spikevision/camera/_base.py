@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -173,7 +174,7 @@ class Camera:
             self.open()
         return self._info  # type: ignore[return-value]
 
-    def open(self) -> "Camera":
+    def open(self) -> Camera:
         """Acquire the device or file; idempotent."""
         with self._lock:
             if self._closed:
@@ -187,7 +188,7 @@ class Camera:
                 self._opened = True
         return self
 
-    def start(self) -> "Camera":
+    def start(self) -> Camera:
         """Start the producer thread (opens first); idempotent."""
         self.open()
         with self._lock:
@@ -228,7 +229,7 @@ class Camera:
     def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self) -> "Camera":
+    def __enter__(self) -> Camera:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -261,7 +262,7 @@ class Camera:
             block = self._ring.get(timeout)
         except RingClosed:
             if self._error is not None:
-                raise self._error
+                raise self._error from None
             return None
         except TimeoutError:
             if self._error is not None and not len(self._ring):

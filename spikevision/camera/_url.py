@@ -14,7 +14,8 @@ Every backend also takes ``frames_per_block``, ``ring_blocks``, ``policy``
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._base import Camera
 from ._errors import CameraURLError

@@ -20,7 +20,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 

@@ -74,7 +74,7 @@ class ReadRequest:
         return SESSION_REQUEST.pack(self.idx & 0xFFFFFFFF, self.pipe, self.cmd, 0, 0, self.length, 0, 0)
 
     @classmethod
-    def unpack(cls, data: bytes) -> "ReadRequest":
+    def unpack(cls, data: bytes) -> ReadRequest:
         """Parse 20 request bytes (raises :class:`CameraError` on a wrong size or non-zero reserved fields)."""
         if len(data) != SESSION_REQUEST.size:
             raise CameraError(f"an FT60x session request is {SESSION_REQUEST.size} bytes, got {len(data)}")

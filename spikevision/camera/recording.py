@@ -15,15 +15,16 @@ holds. Frames the camera lost are not padded: the result (and, for HDF5, the
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ._base import Camera, CameraInfo, CameraStats
 from ._block import SpikeBlock
@@ -239,7 +240,7 @@ class Recorder:
         except Exception as exc:  # the frames are committed already; the gap list is a courtesy
             log.warning("could not store the gap list in %s: %s", self.path, exc)
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc) -> None:

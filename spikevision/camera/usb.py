@@ -24,15 +24,24 @@ import ctypes
 import logging
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
 from ._errors import BackendUnavailable, CameraError, CameraNotFound, DeviceDisconnected
 from .framing import feed_counted, make_framer
-from .ft60x import (DATA_IN_EPS, DATA_INTERFACE, COMM_INTERFACE, FT60X_PIDS, FTDI_VID, SESSION_OUT_EP,
-                    InTransfer, ReadRequest)
+from .ft60x import (
+    COMM_INTERFACE,
+    DATA_IN_EPS,
+    DATA_INTERFACE,
+    FT60X_PIDS,
+    FTDI_VID,
+    SESSION_OUT_EP,
+    InTransfer,
+    ReadRequest,
+)
 
 __all__ = ["UsbCamera", "LibusbTransport", "list_devices", "import_usb1"]
 
@@ -167,7 +176,8 @@ class LibusbTransport:
                 self._claimed.append(i)
         except u.USBErrorBusy:
             self.close()
-            raise CameraError(f"FT60x {self.serial} is busy (another program has claimed it); close it and retry")
+            raise CameraError(f"FT60x {self.serial} is busy (another program has claimed it); close it and "
+                              f"retry") from None
 
     def write(self, endpoint: int, data: bytes, timeout: float) -> int:
         u = self._usb1

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spikevision import _bits
-from spikevision.camera.framing import RowFramer, encode_rows, feed_counted, make_framer
 from spikevision.camera._errors import CameraURLError
+from spikevision.camera.framing import RowFramer, encode_rows, feed_counted, make_framer
 
 from ._wire import ref_vidar_decode, vidar_frames
 

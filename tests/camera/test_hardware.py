@@ -47,7 +47,7 @@ def test_device_streams_whole_frames(device_url, no_thread_leak):
         info = cam.info
     assert all(b is not None and b.packed.shape[1] == info.frame_nbytes for b in blocks)
     assert s.frames > 0 and s.transfer_errors == 0
-    for prev, b in zip(blocks, blocks[1:]):
+    for prev, b in zip(blocks, blocks[1:], strict=False):
         assert b.index == prev.stop_index + b.dropped_before
 
 

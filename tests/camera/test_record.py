@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import spikevision as sv
-from spikevision import _bits
 from spikevision.camera import DeviceDisconnected, record
 from spikevision.camera.emulator import EmulatedFT60x
 from spikevision.camera.framing import encode_rows

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikevision.camera import BackendUnavailable, open_camera
-from spikevision.camera import sdk
+from spikevision.camera import BackendUnavailable, open_camera, sdk
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -42,7 +41,7 @@ def _counters(path):
     lib.fake_counters(out)
     keys = ("fired", "released", "double_released", "foreign_released", "outstanding", "bad_handle",
             "sdk_dropped", "eof")
-    return dict(zip(keys, out)), lib
+    return dict(zip(keys, out, strict=True)), lib
 
 
 def _write_frames(path, rng, n, h=1000, w=1000):

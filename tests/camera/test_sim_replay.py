@@ -50,6 +50,18 @@ def test_sim_through_the_wire_framing_path(wire, no_thread_leak):
     assert s.bytes == 30 * 13000 and s.dropped_frames == 0
 
 
+def test_sim_m1_wire_through_the_line_packet_parser(no_thread_leak):
+    pytest.importorskip("spikevision.io.raw")
+    url = "sim://?height=1000&width=1000&frames=5&loop_frames=3&speed=max&wire=m1&transfer=100000"
+    with open_camera(url) as cam:
+        _, packed = _all(cam)
+        s = cam.stats()
+    np.testing.assert_array_equal(packed, scene_frames(1000, 1000, 3)[[0, 1, 2, 0, 1]])
+    assert s.bytes == 5 * 128_000 and s.dropped_frames == 0 and s.tag_errors == 0
+    with pytest.raises(ValueError, match="height=1000"):
+        open_camera("sim://?wire=m1")
+
+
 def test_sim_real_time_pacing_delivers_everything(no_thread_leak):
     # 400 frames at 20 kHz = 20 ms of stream; only completeness is checked (no timing asserts)
     with open_camera("sim://?height=16&width=16&frames=400&speed=1") as cam:

@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 
 from spikevision import _bits
-from spikevision.camera import (BackendUnavailable, CameraError, CameraNotFound, CameraURLError,
-                                DeviceDisconnected, open_camera)
+from spikevision.camera import (
+    BackendUnavailable,
+    CameraError,
+    CameraNotFound,
+    CameraURLError,
+    DeviceDisconnected,
+    open_camera,
+)
 from spikevision.camera.emulator import EmulatedFT60x
 from spikevision.camera.framing import encode_rows
 from spikevision.camera.ft60x import SESSION_REQUEST, ReadRequest
@@ -211,7 +217,7 @@ def test_slow_consumer_ring_counters_exact(rng, no_thread_leak):
     assert delivered + s.ring_dropped_frames == produced
     assert sum(b.dropped_before for b in blocks) + (blocks[0].index if blocks else 0) + \
         (produced - blocks[-1].stop_index) == s.ring_dropped_frames
-    for prev, b in zip(blocks, blocks[1:]):
+    for prev, b in zip(blocks, blocks[1:], strict=False):
         assert b.index == prev.stop_index + b.dropped_before
         k = b.index % 24
         np.testing.assert_array_equal(b.unpack()[0], frames[k])
