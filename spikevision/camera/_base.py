@@ -192,6 +192,9 @@ class Camera:
         """Start the producer thread (opens first); idempotent."""
         self.open()
         with self._lock:
+            if self._stop_event.is_set():
+                raise CameraError(f"{self.backend} camera was stopped; a stopped camera does not restart: "
+                                  f"close it and open a new one with open_camera()")
             if self._started:
                 return self
             self._started = True
@@ -201,7 +204,7 @@ class Camera:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the producer thread and join it; queued blocks stay readable."""
+        """Stop the producer thread and join it; queued blocks stay readable (then read() returns None)."""
         self._stop_event.set()
         self._ring.abort()
         t = self._thread

@@ -146,6 +146,12 @@ def test_lifecycle_close_is_idempotent_and_threads_return(no_thread_leak):
     cam.start()
     assert cam.read(5).n_frames >= 1
     assert len(set(threading.enumerate()) - base) == 1
+    cam.stop()
+    assert set(threading.enumerate()) == base
+    while cam.read(1) is not None:  # queued blocks stay readable after stop, then the stream ends
+        pass
+    with pytest.raises(Exception, match="does not restart"):
+        cam.start()
     cam.close()
     cam.close()
     assert set(threading.enumerate()) == base
