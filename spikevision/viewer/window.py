@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                              QProgressDialog, QScrollArea, QSplitter, QVBoxLayout, QWidget)
@@ -32,7 +32,7 @@ from .export import ExportCancelled, export_range, save_png
 from .live import LiveSession
 from .modes import get_mode, mode_names
 from .panels import CameraPanel, DisplayPanel, ViewPanel
-from .playback import FramePlayer, RenderedFrame, RenderKey, render_frame
+from .playback import FramePlayer, RenderedFrame, RenderKey, limit_worker_threads, render_frame
 from .plots import TracePlot
 from .probe import readout
 from .transport import format_time
@@ -47,11 +47,17 @@ FILE_FILTER = "Spike files (*.dat *.h5 *.hdf5 *.npz *.raw *.bin);;All files (*)"
 class ViewerWindow(QMainWindow):
     """The viewer (see the module docstring).
 
+    Signals:
+        frameReady(): emitted (queued, from the render worker) when a requested frame is ready, so a
+            seek shows its frame without waiting for the next timer tick.
+
     Args:
         settings: where to remember settings between sessions (None: remember nothing,
             as for screenshots and tests).
         prefetch: frames rendered ahead while playing.
     """
+
+    frameReady = pyqtSignal()
 
     def __init__(self, settings: QSettings | None = None, prefetch: int = 6):
         super().__init__()
@@ -70,8 +76,10 @@ class ViewerWindow(QMainWindow):
         self.shown: RenderedFrame | None = None
         self.rgb: np.ndarray | None = None
         self.dropped_draws = 0
+        self.draw_count = 0
         self._draws: list[float] = []
-        self._last_tick = time.monotonic()
+        self._anchor = (0, time.monotonic())  # (frame, wall time) the playback clock counts from
+        self._hist_time = 0.0
         self._want: RenderKey | None = None
         self._live_state = ""
         self._ticks = 0
@@ -83,6 +91,7 @@ class ViewerWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build()
         self._build_actions()
+        self.frameReady.connect(self._frame_ready, Qt.ConnectionType.QueuedConnection)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -154,7 +163,7 @@ class ViewerWindow(QMainWindow):
         t.stepRequested.connect(self.step)
         t.seekRequested.connect(self.set_frame)
         t.loopToggled.connect(lambda on: setattr(self, "loop", on))
-        t.reverseToggled.connect(lambda on: setattr(self, "reverse", on))
+        t.reverseToggled.connect(self._set_reverse)
         t.displayFpsChanged.connect(self._set_timer_rate)
         t.speedChanged.connect(lambda _v: self._reset_clock())
         self.view_panel.changed.connect(self._view_changed)
@@ -235,7 +244,7 @@ class ViewerWindow(QMainWindow):
             return False
         self.close_source()
         self.stream = stream
-        self.player = FramePlayer(stream, prefetch=self.prefetch)
+        self.player = FramePlayer(stream, prefetch=self.prefetch, on_ready=lambda _f: self.frameReady.emit())
         self.source_name = str(path)
         self.position = 0.0
         self.transport.set_stream(len(stream), stream.fps, self._saved_speed(stream.fps))
@@ -260,7 +269,7 @@ class ViewerWindow(QMainWindow):
         and errors show in the camera panel."""
         self.close_source()
         self.live = LiveSession(url, mode=self.view_panel.mode_name, window=self.view_panel.window.value(),
-                                render_hz=max(30.0, self.transport.display_rate))
+                                render_hz=1.25 * max(30.0, self.transport.display_rate))
         self.live.set_view(self.view_panel.mode_name, self.view_panel.window.value(), self.canvas.roi)
         self.live.start()
         self.source_name = self.live.url
@@ -316,6 +325,7 @@ class ViewerWindow(QMainWindow):
             return
         self.position = float(min(max(0, int(index)), len(self.stream) - 1))
         self.transport.set_position(self.index)
+        self._reset_clock()
         self._request(self.index)
 
     def step(self, n: int) -> None:
@@ -427,12 +437,23 @@ class ViewerWindow(QMainWindow):
         self.player.request(self._want, ahead)
 
     def _reset_clock(self) -> None:
-        self._last_tick = time.monotonic()
+        """Restart the playback clock at the current frame (play, seek, speed or direction change)."""
+        self._anchor = (self.index, time.monotonic())
+
+    def _play_step(self) -> int:
+        """Spike frames between drawn frames: the playback lattice (at least 1)."""
+        return max(1, int(round(self.transport.spike_rate / self.transport.display_rate)))
+
+    def _set_reverse(self, on: bool) -> None:
+        self.reverse = bool(on)
+        self._reset_clock()
 
     def _set_timer_rate(self, fps: float) -> None:
-        self.timer.setInterval(max(1, int(round(1000.0 / fps))))
+        # a whole number of ms at or below the period, so the timer never runs slower than the display rate
+        self.timer.setInterval(max(1, int(1000.0 / fps)))
+        self._reset_clock()
         if self.live is not None:
-            self.live.render_hz = max(30.0, fps)
+            self.live.render_hz = 1.25 * max(30.0, fps)
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -446,29 +467,36 @@ class ViewerWindow(QMainWindow):
     def _tick_file(self) -> None:
         n = len(self.stream)
         if self.playing:
-            now = time.monotonic()
-            dt = min(0.25, now - self._last_tick)
-            self._last_tick = now
-            rate = self.transport.spike_rate * (-1 if self.reverse else 1)
-            pos = self.position + rate * dt
-            if pos >= n or pos < 0:
+            # frames shown while playing lie on the lattice anchor + j * step, with j from wall time: the
+            # next frames are known exactly (prefetched), and when rendering falls behind j jumps ahead
+            # (frames are skipped) instead of the clock slowing down
+            step = self._play_step()
+            sign = -1 if self.reverse else 1
+            anchor, t0 = self._anchor
+            j = int((time.monotonic() - t0) * self.transport.spike_rate / step)
+            pos = anchor + sign * j * step
+            if not 0 <= pos < n:
                 if self.loop:
                     pos %= n
                     self.trace.clear()
+                    self._anchor = (pos, time.monotonic())
+                    j, anchor = 0, pos
                 else:
-                    pos = min(max(pos, 0.0), n - 1.0)
-                    self.position = pos
+                    self.position = float(min(max(pos, 0), n - 1))
                     self.set_playing(False)
-            self.position = pos
-            per_draw = rate / self.transport.display_rate
-            ahead = []
-            for k in range(1, self.prefetch + 1):
-                i = int(pos + per_draw * k)
-                if self.loop:
-                    i %= n
-                if 0 <= i < n and i != self.index and i not in ahead:
-                    ahead.append(i)
-            self._request(self.index, tuple(ahead))
+                    pos = self.index
+            self.position = float(pos)
+            if self.playing:
+                ahead = []
+                for k in range(1, self.prefetch + 1):
+                    i = anchor + sign * (j + k) * step
+                    if self.loop:
+                        i %= n
+                    if 0 <= i < n and i != pos and i not in ahead:
+                        ahead.append(i)
+                self._request(self.index, tuple(ahead))
+            else:
+                self._request(self.index)
             self.transport.set_position(self.index)
         want = self._want
         if want is None:
@@ -482,6 +510,14 @@ class ViewerWindow(QMainWindow):
                     self._show(newest)
             return
         if frame is not self.shown:
+            self._show(frame)
+
+    def _frame_ready(self) -> None:
+        """Show a requested frame as soon as the worker has it (seeks and steps; playback uses the timer)."""
+        if self.playing or self.player is None or self._want is None:
+            return
+        frame = self.player.get(self._want)
+        if frame is not None and frame is not self.shown:
             self._show(frame)
 
     def _tick_live(self) -> None:
@@ -514,7 +550,10 @@ class ViewerWindow(QMainWindow):
             d = d.with_(levels=(lo, hi))
         self.rgb = to_rgb(frame.image, d.levels, d.gamma, d.colormap)
         self.canvas.set_image(self.rgb)
-        self.display_panel.hist.set_image(frame.image)
+        now = time.monotonic()
+        if not (self.playing or self.live is not None) or now - self._hist_time >= 0.1:  # 10 Hz is plenty
+            self._hist_time = now
+            self.display_panel.hist.set_image(frame.image)
         m = get_mode(frame.key.mode)
         fps = self.stream.fps if self.stream is not None else (self.live.status().info.fps
                                                              if self.live and self.live.camera else 20000.0)
@@ -527,6 +566,7 @@ class ViewerWindow(QMainWindow):
         if self.stream is not None and not self.playing:
             self.transport.set_position(frame.key.index)
         now = time.monotonic()
+        self.draw_count += 1
         self._draws = [t for t in self._draws if now - t <= 1.0] + [now]
         if self._hover != (-1, -1):
             self._hovered(*self._hover)
@@ -605,7 +645,7 @@ class ViewerWindow(QMainWindow):
         """Show an error without blocking (the app stays alive and usable)."""
         self.last_error = text
         self.set_message(f"{title}: {text}", error=True)
-        log.warning("%s: %s", title, text)
+        log.info("%s: %s", title, text)
         if os.environ.get("SPIKEVISION_VIEWER_NO_DIALOGS"):
             return
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
@@ -677,6 +717,7 @@ class ViewerWindow(QMainWindow):
             return not state["cancel"]
 
         def run() -> None:
+            limit_worker_threads()
             try:
                 state["result"] = export_range(stream, start, stop, path, mode=mode, window=window, display=display,
                                                step=step, video_fps=video_fps, progress=progress)
