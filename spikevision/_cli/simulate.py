@@ -72,8 +72,8 @@ def _source(args: argparse.Namespace):
         return scene
     if args.view or args.scene_param:
         raise FormatError("--view/--scene-param apply to --scene only")
-    if args.height or args.width:
-        raise FormatError("--height/--width apply to scenes; resize the image or video beforehand")
+    if bool(args.height) != bool(args.width):
+        raise FormatError("give both --height and --width to resize an image or video")
     return args.image or args.video
 
 
@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     opts = dict(fps=args.fps, theta=args.theta, gain=args.gain, reset=args.reset, noise=noise_from_arg(args.noise),
                 cfa=args.cfa, seed=args.seed, exposure=args.exposure, input_fps=args.input_fps,
                 n_frames=None if args.scene else (args.frames or (2000 if args.image else None)))
+    if not args.scene and args.height:
+        opts["size"] = (args.height, args.width)
     if args.modulo:
         if out.suffix.lower() != ".h5" and out.suffix.lower() != ".dat":
             raise FormatError(f"{out}: write spikes to .dat or .h5")
@@ -123,8 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--view", choices=("left", "right"), help="stereo scene: which camera")
     g = p.add_argument_group("sensor")
     g.add_argument("--frames", type=int, help="spike frames (scenes: default 2000; image: 2000; video: its length)")
-    g.add_argument("--height", type=int, help="scene height (default 250)")
-    g.add_argument("--width", type=int, help="scene width (default 400)")
+    g.add_argument("--height", type=int, help="scene height (default 250); image/video: resize to this")
+    g.add_argument("--width", type=int, help="scene width (default 400); image/video: resize to this")
     g.add_argument("--fps", type=float, default=20000.0, help="readout rate in Hz (default 20000)")
     g.add_argument("--input-fps", type=float, help="video frame rate when the file does not say")
     g.add_argument("--theta", type=float, default=2.0, help="threshold (default 2.0, radiance in [0,1])")

@@ -102,7 +102,7 @@ def require_cupy():
     return cupy
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kernel():
     """The compiled ``if_run`` RawKernel (compiled once per process)."""
     cupy = require_cupy()

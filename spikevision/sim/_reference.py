@@ -41,7 +41,8 @@ def step_clean(acc: np.ndarray, charges: np.ndarray, k0: np.ndarray, k1: np.ndar
 
 
 def step_noisy(acc: np.ndarray, last: np.ndarray, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray,
-               w: np.ndarray, dark: np.ndarray, thr: np.ndarray, jit: np.ndarray, tick0: int, seed: int, shot_scale: np.float32,
+               w: np.ndarray, dark: np.ndarray, thr: np.ndarray, jit: np.ndarray, tick0: int, seed: int,
+               shot_scale: np.float32,
                dead_factor: np.float32, full_well: np.float32, zero_reset: bool, use_shot: bool,
                use_jitter: bool, use_dead: bool) -> np.ndarray:
     """Run ``len(w)`` noisy ticks in place on ``acc``/``last``; return (n, npix) uint8 spikes."""

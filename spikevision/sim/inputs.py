@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -248,20 +249,25 @@ class VideoInput(KeyframeInput):
 
 
 def as_input(radiance: Any, fps: float, *, n_frames: int | None = None, input_fps: float | None = None,
-             exposure: float = 1.0, color: bool = False, keyframe_interval: float | None = None) -> KeyframeInput:
+             exposure: float = 1.0, color: bool = False, keyframe_interval: float | None = None,
+             size: tuple[int, int] | None = None) -> KeyframeInput:
     """Turn any supported radiance input into a :class:`KeyframeInput`.
 
     Accepts a KeyframeInput, a scene or callable ``f(t)`` (t in ticks), a (T, H, W[, 3]) or (H, W[, 3])
-    float array (linear), or a path to an image (sRGB, converted) or a video file.
+    float array (linear), or a path to an image (sRGB, converted) or a video file; ``size`` (H, W) resizes
+    image and video files (area interpolation of the sRGB codes).
     """
+    if size is not None and not isinstance(radiance, (str, os.PathLike)):
+        raise SceneInputError("size applies to image and video files; resample arrays and scenes yourself")
     if isinstance(radiance, KeyframeInput):
         return radiance
     if isinstance(radiance, (str, os.PathLike)):
         p = Path(radiance)
         if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-            return ArrayInput(read_image(p, exposure=exposure, color=color), fps, n_frames=n_frames,
+            return ArrayInput(read_image(p, exposure=exposure, color=color, size=size), fps, n_frames=n_frames,
                               rgb=color)
-        return VideoInput(p, fps, exposure=exposure, color=color, input_fps=input_fps, n_frames=n_frames)
+        return VideoInput(p, fps, exposure=exposure, color=color, input_fps=input_fps, n_frames=n_frames,
+                          size=size)
     if callable(radiance):
         n = n_frames if n_frames is not None else getattr(radiance, "frames", None)
         interval = keyframe_interval or getattr(radiance, "keyframe_interval", 1.0)
@@ -269,8 +275,9 @@ def as_input(radiance: Any, fps: float, *, n_frames: int | None = None, input_fp
     return ArrayInput(radiance, fps, input_fps=input_fps, n_frames=n_frames, rgb=color)
 
 
-def read_image(path: str | os.PathLike, exposure: float = 1.0, color: bool = False) -> np.ndarray:
-    """Read an image file as linear radiance: (H, W) luminance or (H, W, 3) RGB (float32)."""
+def read_image(path: str | os.PathLike, exposure: float = 1.0, color: bool = False,
+               size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read an image file as linear radiance: (H, W) luminance or (H, W, 3) RGB (float32), resized to ``size``."""
     import cv2
 
     p = Path(path)
@@ -279,6 +286,8 @@ def read_image(path: str | os.PathLike, exposure: float = 1.0, color: bool = Fal
     img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise FormatError(f"{p}: OpenCV cannot read this image; use PNG, JPEG, BMP or TIFF")
+    if size is not None:
+        img = cv2.resize(img, (int(size[1]), int(size[0])), interpolation=cv2.INTER_AREA)
     if img.ndim == 3:
         img = img[..., :3][..., ::-1]  # BGR(A) -> RGB
     if img.dtype.kind == "f":

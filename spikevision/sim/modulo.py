@@ -21,7 +21,8 @@ Container (``.npz``, written atomically by :func:`save_modulo`):
 | ``y`` | (S, H, W) uint8 (bits <= 8) or uint16: the counter readings |
 | ``folds`` | (S, H, W) int32: true fold counts ``k`` (ground truth) |
 | ``ticks`` | (S,) int64: ticks integrated at each read |
-| ``meta`` | 0-d str: JSON with ``format = "spikevision-modulo"``, ``version``, ``bits``, ``every``, ``mode``, ``theta``, ``gain``, ``fps``, ``height``, ``width``, ``provenance`` |
+| ``meta`` | 0-d str: JSON with ``format`` ("spikevision-modulo"), ``version``, ``bits``, ``every``, |
+|  | ``mode``, ``theta``, ``gain``, ``fps``, ``height``, ``width``, ``provenance`` |
 """
 
 from __future__ import annotations

@@ -80,13 +80,13 @@ class NoiseModel:
             raise ValueError(f"dead_factor must be in (0, 1], got {self.dead_factor}")
 
     @classmethod
-    def off(cls) -> "NoiseModel":
+    def off(cls) -> NoiseModel:
         """Every term switched off (the clean twin)."""
         return cls(dark_current=False, prnu=False, capacitance=False, threshold_offset=False, shot=False,
                    jitter=False, dead_time=False)
 
     @classmethod
-    def only(cls, *terms: str, **params) -> "NoiseModel":
+    def only(cls, *terms: str, **params) -> NoiseModel:
         """Only the named terms on, e.g. ``NoiseModel.only("dark_current", "shot")``."""
         names = {"dark_current", "prnu", "capacitance", "threshold_offset", "shot", "jitter", "dead_time"}
         bad = set(terms) - names
@@ -119,7 +119,7 @@ class NoiseModel:
         """Plain dict of every field (for provenance and manifests)."""
         return dataclasses.asdict(self)
 
-    def draw(self, height: int, width: int, seed: int, theta: float, fps: float) -> "FixedPattern":
+    def draw(self, height: int, width: int, seed: int, theta: float, fps: float) -> FixedPattern:
         """Draw the fixed patterns of a sensor, in simulator units (see the module docstring)."""
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, 0x5EED])
         shape = (height, width)

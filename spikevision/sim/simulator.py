@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -39,20 +40,22 @@ class Simulator:
         exposure: multiplier of 8-bit inputs after linearisation.
         keyframe_interval: ticks between samples of a callable (default: the scene's, else 1).
         max_keyframes: keyframes held per kernel call (memory: this many frames of float32 charge).
+        size: (H, W) to resize image and video files to.
     """
 
     def __init__(self, radiance: Any, *, n_frames: int | None = None, fps: float = 20000.0,
                  input_fps: float | None = None, theta: float = 2.0, gain: float = 1.0, reset: str = "subtract",
                  init: str | np.ndarray = "uniform", noise: NoiseModel | None = None, cfa: str | None = None,
                  seed: int = 0, full_well: float | None = 2.0, exposure: float = 1.0,
-                 keyframe_interval: float | None = None, backend: str = "numba", max_keyframes: int = 32):
+                 keyframe_interval: float | None = None, backend: str = "numba", max_keyframes: int = 32,
+                 size: tuple[int, int] | None = None):
         if not (fps > 0 and math.isfinite(fps)):
             raise SceneInputError(f"fps must be a positive number, got {fps!r}")
         if max_keyframes < 2:
             raise SceneInputError(f"max_keyframes must be >= 2, got {max_keyframes}")
         self.input: KeyframeInput = as_input(radiance, fps, n_frames=n_frames, input_fps=input_fps,
                                              exposure=exposure, color=cfa is not None,
-                                             keyframe_interval=keyframe_interval)
+                                             keyframe_interval=keyframe_interval, size=size)
         if cfa is not None and self.input.channels != 3:
             raise SceneInputError(f"cfa={cfa!r} needs RGB radiance (H, W, 3); this input is mono. Pass color "
                                   f"input (e.g. a color scene or image) or drop cfa")

@@ -38,6 +38,10 @@ def test_simulate_image_with_cfa_and_modulo(tmp_path):
     assert rate[0::2, 0::2].min() > 0.2 and rate[1::2, 1::2].max() == 0  # R sites fire, B sites see nothing
     rec = load_modulo(tmp_path / "m.npz")
     assert rec.y.shape == (10, 16, 24) and rec.bits == 4
+    # resized on the way in
+    assert main(["simulate", str(tmp_path / "r.h5"), "--image", str(tmp_path / "i.png"), "--frames", "10",
+                 "--height", "8", "--width", "12"]) == 0
+    assert sv.open(tmp_path / "r.h5").shape == (10, 8, 12)
 
 
 @pytest.mark.parametrize("argv, msg", [

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikevision.sim import (HDRScene, MovingObjects, RainScene, StereoScene, TextureMotion, expected_rate,
-                             make_scene, simulate)
+from spikevision.sim import (
+    HDRScene,
+    MovingObjects,
+    RainScene,
+    StereoScene,
+    TextureMotion,
+    expected_rate,
+    make_scene,
+    simulate,
+)
 from spikevision.sim.texture import sample_bilinear
 
 

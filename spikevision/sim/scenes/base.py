@@ -34,7 +34,8 @@ class Scene:
             raise ValueError(f"scene size must be positive, got {height}x{width}")
         if frames < 0:
             raise ValueError(f"frames must be >= 0, got {frames}")
-        self.height, self.width, self.frames, self.fps, self.seed = int(height), int(width), int(frames), float(fps), int(seed)
+        self.height, self.width, self.frames = int(height), int(width), int(frames)
+        self.fps, self.seed = float(fps), int(seed)
 
     @property
     def duration(self) -> float:

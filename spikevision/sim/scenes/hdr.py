@@ -84,7 +84,7 @@ class HDRScene(Scene):
         log_l = bottom + (self._base_log(t) - self._lo) / (self._hi - self._lo) * (top - bottom)
         lum = 10**log_l
         xx, yy = self._grid
-        for (px, py), r in zip(self.light_positions(t), self.lights[:, 2]):
+        for (px, py), r in zip(self.light_positions(t), self.lights[:, 2], strict=True):
             d2 = ((xx - px) ** 2 + (yy - py) ** 2) / r**2
             lum = np.maximum(lum, self.peak * np.clip(1.5 - d2, 0, 1) ** 0.5 * (d2 < 1.5))
         return lum.astype(np.float32)

@@ -77,20 +77,20 @@ class MovingObjects(Scene):
     def instances(self, t: float) -> np.ndarray:
         """(H, W) int16 map: index of the front-most object at each pixel, -1 for background."""
         ids = np.full((self.height, self.width), -1, np.int16)
-        for j, (o, c) in enumerate(zip(self.objects, self.positions(t))):
+        for j, (o, c) in enumerate(zip(self.objects, self.positions(t), strict=True)):
             ids[self._mask(o, c)] = j
         return ids
 
     def radiance(self, t: float) -> np.ndarray:
         out = np.array(self.background.radiance(t), np.float32)
-        for o, c in zip(self.objects, self.positions(t)):
+        for o, c in zip(self.objects, self.positions(t), strict=True):
             out[self._mask(o, c)] = o["level"]
         return out
 
     def boxes(self, t: float) -> np.ndarray:
         """(n, 4) float boxes (x0, y0, x1, y1) of every object at ``t`` (pixel-centre extents, clipped)."""
         out = []
-        for o, c in zip(self.objects, self.positions(t)):
+        for o, c in zip(self.objects, self.positions(t), strict=True):
             if o["kind"] == "disc":
                 ex = ey = o["size"]
             else:

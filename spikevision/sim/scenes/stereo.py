@@ -113,7 +113,7 @@ class StereoScene(Scene):
         """Right-view radiance."""
         return self._render(t, True)[0]
 
-    def view(self, side: str) -> "StereoView":
+    def view(self, side: str) -> StereoView:
         """The left or right camera as a scene of its own (pass it to ``simulate``)."""
         if side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {side!r}")
