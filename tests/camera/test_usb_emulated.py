@@ -135,6 +135,19 @@ def _m1_wire(rng, n):
     return raw, frames, bytearray(np.asarray(raw.encode_frames(frames)).tobytes())
 
 
+def test_dropped_unit_drops_exactly_its_frame_and_relocks(rng, no_thread_leak):
+    raw, frames, wire = _m1_wire(rng, 5)
+    unit = 2 * raw.UNITS_PER_FRAME + 1234  # one 64-byte unit of frame 2 never arrives
+    del wire[unit * 64:(unit + 1) * 64]
+    dev = EmulatedFT60x(bytes(wire), short_reads=True, end="unplug", seed=8)
+    with UsbCamera(transport=dev, layout="m1", transfer=90_000, queue=2) as cam:
+        blocks, _ = _collect(cam)
+        s = cam.stats()
+    np.testing.assert_array_equal(_frames(blocks, 1000, 1000), frames[[0, 1, 3, 4]])
+    assert s.device_dropped_frames == 1 and s.resyncs == 1
+    assert [(b.index, b.dropped_before) for b in blocks if b.dropped_before] == [(3, 1)]
+
+
 def test_corrupted_line_tag_drops_only_that_frame(rng, no_thread_leak):
     raw, frames, wire = _m1_wire(rng, 5)
     unit = 2 * raw.UNITS_PER_FRAME + 777  # a unit in the middle of frame 2
