@@ -115,3 +115,12 @@ def test_sequence_other_conventions_and_tfstp():
         list(iter_reconstruct(s, "tfp", engine="numba", convention="spikecv"))
     with pytest.raises(ValueError, match="start"):
         reconstruct_sequence(s, "tfp", start=50, stop=10)
+
+
+@pytest.mark.parametrize("method", ["tfp", "tfi", "best"])
+def test_sequence_mid_stream_start(method):
+    s = random_spikes(26, 300, 6, 10)
+    a = reconstruct_sequence(sv.from_array(s), method, step=7, start=150, stop=290)
+    b = reconstruct_sequence(s, method, step=7, start=150, stop=290, engine="reference")
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
