@@ -125,7 +125,10 @@ class ArrayInput(KeyframeInput):
         if not input_fps > 0:
             raise SceneInputError(f"input_fps must be positive, got {input_fps}")
         self.step = fps / input_fps
-        default = 1 if static and n_frames is None else round(len(self.data) * self.step)
+        if static and n_frames is None:
+            raise SceneInputError("a still image needs n_frames (how many spike frames to simulate), "
+                                  "e.g. simulate(image, n_frames=2000)")
+        default = round(len(self.data) * self.step)
         self.n_frames = int(n_frames if n_frames is not None else default)
         self.description = {"kind": "array", "shape": list(a.shape), "input_fps": input_fps}
 

@@ -90,6 +90,8 @@ def test_missing_files_and_bad_callables(tmp_path):
         simulate(str(tmp_path / "none.mp4"), n_frames=3)
     with pytest.raises(SceneInputError, match="n_frames"):
         simulate(lambda t: np.ones((4, 8), np.float32))
+    with pytest.raises(SceneInputError, match="still image needs n_frames"):
+        simulate(np.ones((4, 8), np.float32))
     with pytest.raises(SceneInputError, match="shape"):
         simulate(lambda t: np.ones((4, 8, 2), np.float32), n_frames=3)
     from spikevision.errors import FormatError

@@ -13,6 +13,7 @@ Every scene has ``radiance(t)``, ``rate(t, theta, gain)``, ``frames``, ``duratio
 
 from __future__ import annotations
 
+from ..inputs import SceneInputError
 from .base import Scene
 from .hdr import HDRScene
 from .motion import TextureMotion
@@ -32,5 +33,5 @@ def make_scene(name: str, **params) -> Scene:
     try:
         cls = SCENES[name]
     except KeyError:
-        raise ValueError(f"unknown scene {name!r}; choose one of {', '.join(SCENES)}") from None
+        raise SceneInputError(f"unknown scene {name!r}; choose one of {', '.join(SCENES)}") from None
     return cls(**params)

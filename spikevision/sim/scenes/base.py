@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs import SceneInputError
 from ..photometry import expected_rate
 
 __all__ = ["Scene"]
@@ -31,9 +32,9 @@ class Scene:
 
     def __init__(self, height: int, width: int, frames: int, fps: float = 20000.0, seed: int = 0):
         if height < 1 or width < 1:
-            raise ValueError(f"scene size must be positive, got {height}x{width}")
+            raise SceneInputError(f"scene size must be positive, got {height}x{width}")
         if frames < 0:
-            raise ValueError(f"frames must be >= 0, got {frames}")
+            raise SceneInputError(f"frames must be >= 0, got {frames}")
         self.height, self.width, self.frames = int(height), int(width), int(frames)
         self.fps, self.seed = float(fps), int(seed)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs import SceneInputError
 from ..texture import natural_texture, sample_affine
 from .base import Scene
 
@@ -40,7 +41,7 @@ class HDRScene(Scene):
                  light_speed: float = 2e-4):
         super().__init__(height, width, frames, fps, seed)
         if dynamic_range < 10 or peak <= 0:
-            raise ValueError("dynamic_range must be >= 10 and peak > 0")
+            raise SceneInputError("dynamic_range must be >= 10 and peak > 0")
         self.dynamic_range, self.peak, self.moving = float(dynamic_range), float(peak), bool(moving)
         self.light_speed = float(light_speed) if moving else 0.0
         rng = np.random.default_rng([self.seed, 0x4D2])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs import SceneInputError
 from ..texture import natural_texture, sample_affine
 from .base import Scene
 
@@ -48,7 +49,7 @@ class TextureMotion(Scene):
         if texture is not None:
             tex = np.asarray(texture, dtype=np.float32)
             if tex.ndim != 2:
-                raise ValueError(f"texture must be a 2-D grayscale image in [0, 1], got shape {tex.shape}")
+                raise SceneInputError(f"texture must be a 2-D grayscale image in [0, 1], got shape {tex.shape}")
             self.textures = [tex]
         else:
             n = 3 if color else 1

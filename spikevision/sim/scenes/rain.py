@@ -20,6 +20,7 @@ import math
 import numba
 import numpy as np
 
+from ..inputs import SceneInputError
 from .base import Scene
 from .motion import TextureMotion
 
@@ -90,11 +91,12 @@ class RainScene(Scene):
                  brightness: float = 1.6, keyframe_interval: float = 1.0):
         super().__init__(height, width, frames, fps, seed)
         if density < 0 or min(speed) <= 0 or min(length) < 0 or min(width_px) <= 0:
-            raise ValueError("density must be >= 0, speeds and widths > 0, lengths >= 0")
+            raise SceneInputError("density must be >= 0, speeds and widths > 0, lengths >= 0")
         self.background = background or TextureMotion(height, width, frames, fps, seed=seed, velocity=(0.005, 0.0),
                                                        low=0.05, high=0.7)
         if (self.background.height, self.background.width) != (height, width):
-            raise ValueError("background scene size must match the rain scene")
+            raise SceneInputError(f"background is {self.background.height}x{self.background.width}, the rain scene "
+                                  f"{height}x{width}; build the background with the same height and width")
         self.density, self.length, self.width_px = float(density), tuple(length), tuple(width_px)
         self.angle = float(angle)
         self.speed, self.opacity, self.brightness = tuple(speed), tuple(opacity), float(brightness)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..inputs import SceneInputError
 from ..texture import _bilinear, natural_texture
 from .base import Scene
 
@@ -72,7 +73,7 @@ class StereoScene(Scene):
                  integer_disparity: bool = False, low: float = 0.05, high: float = 1.0):
         super().__init__(height, width, frames, fps, seed)
         if focal <= 0 or baseline <= 0 or background_depth <= 0 or min(depth_range) <= 0:
-            raise ValueError("focal, baseline and depths must be positive")
+            raise SceneInputError("focal, baseline and depths must be positive")
         self.focal, self.baseline, self.speed = float(focal), float(baseline), float(speed)
         self.low, self.high, self.integer_disparity = float(low), float(high), bool(integer_disparity)
         rng = np.random.default_rng([self.seed, 0x57E2])
@@ -116,7 +117,7 @@ class StereoScene(Scene):
     def view(self, side: str) -> StereoView:
         """The left or right camera as a scene of its own (pass it to ``simulate``)."""
         if side not in ("left", "right"):
-            raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+            raise SceneInputError(f"side must be 'left' or 'right', got {side!r}")
         return StereoView(self, side)
 
     def disparity(self, t: float = 0.0) -> np.ndarray:
