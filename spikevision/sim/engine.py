@@ -1,9 +1,10 @@
-"""The integrate-and-fire engine: per-pixel state, fixed patterns and one kernel call per segment.
+"""The integrate-and-fire engine: per-pixel state, fixed patterns, and the kernel calls.
 
 :class:`Engine` holds the accumulator of every pixel and advances it tick by
-tick with either the compiled kernels (``backend="numba"``, default) or the
-NumPy reference (``backend="numpy"``); both give bit-identical spikes. Higher
-level code (:mod:`.simulator`) feeds it keyframe segments.
+tick with the compiled kernels (``backend="numba"``, default), the NumPy
+reference (``backend="numpy"``) or the CUDA twin (``backend="cupy"``); all
+give bit-identical spikes. One call runs many ticks over a set of keyframe
+charges; :class:`~.simulator.Simulator` feeds it keyframes from an input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .. import _bits
 from . import _kernels, _reference, _rng
 from .inputs import SceneInputError
 from .noise import NoiseModel
-from .photometry import mosaic
+from .photometry import CFA_PATTERNS, mosaic, to_luminance
 
 __all__ = ["Engine", "RESETS", "INITS", "BACKENDS"]
 
@@ -62,12 +63,14 @@ class Engine:
             from ._cuda import require_cupy
 
             self._cp = require_cupy()
+        if cfa is not None and str(cfa).lower() not in CFA_PATTERNS:
+            raise SceneInputError(f"unknown color filter pattern {cfa!r}; choose one of {', '.join(CFA_PATTERNS)}")
         if full_well is not None and not full_well >= 1:
             raise SceneInputError(f"full_well is in units of theta and must be >= 1 (or None), got {full_well!r}")
         self.height, self.width, self.npix = int(height), int(width), int(height) * int(width)
         self.nbytes = _bits.frame_nbytes(self.height, self.width)
         self.fps, self.theta, self.gain, self.reset = float(fps), float(theta), float(gain), reset
-        self.cfa, self.seed, self.backend = cfa, int(seed), backend
+        self.cfa, self.seed, self.backend = (cfa.lower() if cfa else None), int(seed), backend
         self.full_well = full_well
         self.noise = noise if (noise is not None and noise.any) else None
         self.tick = 0
@@ -121,13 +124,16 @@ class Engine:
 
     # --- inputs -------------------------------------------------------
     def charge(self, radiance: np.ndarray) -> np.ndarray:
-        """Charge per tick (flat float32) of a keyframe: gain * pixel gain * radiance (after the CFA)."""
+        """Charge per tick (flat float32) of a keyframe: gain * pixel gain * radiance.
+
+        (H, W, 3) RGB radiance goes through the Bayer filter when ``cfa`` is set, else through Rec.709
+        luminance (a mono sensor).
+        """
         a = np.asarray(radiance, dtype=np.float32)
         if self.cfa is not None:
             a = mosaic(a, self.cfa)
         elif a.ndim == 3:
-            raise SceneInputError("RGB radiance needs a color filter: pass cfa='bggr' (or 'rggb', ...), or a "
-                                  "mono (H, W) radiance")
+            a = to_luminance(a)  # a mono sensor behind no filter: Rec.709 luminance as its spectral response
         if a.shape != (self.height, self.width):
             raise SceneInputError(f"radiance frame is {a.shape}, the sensor is {(self.height, self.width)}")
         return self._gp * a.reshape(-1)

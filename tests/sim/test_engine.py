@@ -113,6 +113,6 @@ def test_bad_parameters_raise_with_fix():
     from spikevision.errors import SpikevisionError
 
     for kw in ({"theta": 0}, {"reset": "hard"}, {"gain": -1}, {"full_well": 0.5}, {"init": "gaussian"},
-               {"backend": "fortran"}, {"init": np.zeros((2, 2))}):
+               {"backend": "fortran"}, {"init": np.zeros((2, 2))}, {"cfa": "rgbw"}):
         with pytest.raises(SpikevisionError):
             Engine(4, 8, **kw)

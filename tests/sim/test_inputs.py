@@ -56,6 +56,10 @@ def test_bayer_color_filter():
     np.testing.assert_allclose(s.firing_rate(), expected_rate(m, 2.0), atol=1.01 / 1000)
     with pytest.raises(SceneInputError, match="RGB"):
         simulate(np.ones((4, 6), np.float32), cfa="rggb", n_frames=5)
+    # a mono sensor sees RGB input as Rec.709 luminance
+    mono = simulate(rgb[None], n_frames=1000, init="zero")
+    lum = 0.2126 * 0.2 + 0.7152 * 0.6 + 0.0722 * 1.0
+    np.testing.assert_allclose(mono.firing_rate(), lum / 2.0, atol=1.01 / 1000)
 
 
 def test_blocks_equal_whole_stream_and_reuse_buffer():
