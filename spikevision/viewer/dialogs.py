@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBo
 
 from .export import EXPORT_KINDS
 
-__all__ = ["available_cameras", "ConnectDialog", "ExportDialog"]
+__all__ = ["available_cameras", "ConnectDialog", "ExportDialog", "OpenOptionsDialog"]
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,13 @@ def available_cameras(recent_files: list[str] | None = None) -> list[tuple[str, 
     try:
         from ..camera.usb import list_devices
 
-        for d in list_devices():
+        found = list_devices()
+        for d in found:
             out.append((f"usb://{d['vid']:04x}:{d['pid']:04x}" + (f"?serial={d['serial']}" if d.get("serial") else ""),
                         f"USB camera ({d.get('chip', 'FT60x')}, bus {d.get('bus')} address {d.get('address')})"))
+        if not found:
+            out.append(("usb://", "no USB spike camera found (FT60x bridge): plug it in; on Linux install the "
+                                  "udev rules from hardware/"))
     except Exception as exc:  # libusb missing or no permission: say so in the list
         out.append(("usb://", f"USB cameras unavailable here: {exc}"))
     out += [
@@ -148,3 +152,61 @@ class ExportDialog(QDialog):
     def values(self) -> dict:
         return {"path": self.path.text().strip(), "start": self.start.value(), "stop": self.stop.value(),
                 "step": self.step.value(), "video_fps": self.video_fps.value()}
+
+
+class OpenOptionsDialog(QDialog):
+    """Reader options for files whose layout cannot be inferred (an ambiguous .dat size, head columns ...)."""
+
+    def __init__(self, parent: QWidget | None, path: str, message: str = "", options: dict | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Open {Path(path).name}")
+        o = dict(options or {})
+        self.height_ = QSpinBox()
+        self.width_ = QSpinBox()
+        for s, v in ((self.height_, o.get("height", 250)), (self.width_, o.get("width", 400))):
+            s.setRange(1, 100_000)
+            s.setValue(int(v))
+        self.fps = QDoubleSpinBox()
+        self.fps.setRange(1, 10_000_000)
+        self.fps.setDecimals(0)
+        self.fps.setValue(float(o.get("fps", 20000)))
+        self.fps.setSuffix(" Hz")
+        self.flip = QComboBox()
+        self.flip.addItem("bottom-up (vidar cameras: flip)", True)
+        self.flip.addItem("top-down (SPCS-style simulators)", False)
+        self.flip.setCurrentIndex(0 if o.get("flip", True) else 1)
+        self.head = QSpinBox()
+        self.head.setRange(0, 1024)
+        self.head.setValue(int(o.get("head_columns", 0)))
+        self.header = QSpinBox()
+        self.header.setRange(0, 1 << 20)
+        self.header.setValue(int(o.get("frame_header_bytes", 0)))
+        form = QFormLayout(self)
+        if message:
+            msg = QLabel(message)
+            msg.setWordWrap(True)
+            msg.setObjectName("muted")
+            form.addRow(msg)
+        size = QHBoxLayout()
+        size.addWidget(self.height_)
+        size.addWidget(QLabel("x"))
+        size.addWidget(self.width_)
+        form.addRow("height x width", size)
+        form.addRow("readout rate", self.fps)
+        form.addRow("row order", self.flip)
+        form.addRow("head columns", self.head)
+        form.addRow("frame header bytes", self.header)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def options(self) -> dict:
+        """Reader keyword arguments for :func:`spikevision.open` (.dat-style files)."""
+        opts = {"height": self.height_.value(), "width": self.width_.value(), "fps": self.fps.value(),
+                "flip": bool(self.flip.currentData())}
+        if self.head.value():
+            opts["head_columns"] = self.head.value()
+        if self.header.value():
+            opts["frame_header_bytes"] = self.header.value()
+        return opts

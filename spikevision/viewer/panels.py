@@ -286,7 +286,8 @@ class CameraPanel(QGroupBox):
         if info is not None and cam is not None:
             ratio = cam.fps / info.fps if info.fps else 0.0
             warn = ratio < 0.95 and cam.elapsed > 1.0
-            v["fps"].setText(f"{cam.fps:,.0f} / {info.fps:,.0f} Hz nominal ({ratio:.0%})")
+            v["fps"].setText(f"{cam.fps:,.0f} / {info.fps:,.0f} Hz")
+            v["fps"].setToolTip(f"measured {ratio:.1%} of the nominal rate since the start")
             v["fps"].setStyleSheet(f"color: {theme.WARN};" if warn else "")
             v["rate"].setText(f"{cam.mb_per_s:,.1f} MB/s  ({info.height}x{info.width})")
             v["dropped"].setText(f"{cam.dropped_frames:,}  (device {cam.device_dropped_frames:,}, "

@@ -182,7 +182,9 @@ class TracePlot(QWidget):
         xs = [i for d in self._data.values() for i, _ in d]
         x0, x1 = min(xs), max(xs)
         ys = [v for d in self._data.values() for _, v in d]
-        y0, y1 = min(0.0, min(ys)), max(1e-6, max(ys))
+        y0, y1 = min(ys), max(ys)
+        pad = max(1e-3, 0.1 * (y1 - y0))
+        y0, y1 = max(0.0, y0 - pad) if y0 >= 0 else y0 - pad, y1 + pad
         f = p.font()
         f.setPointSizeF(7.5)
         p.setFont(f)

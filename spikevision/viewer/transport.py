@@ -122,19 +122,27 @@ class TransportBar(QFrame):
         row2.addWidget(self.loop)
         row2.addWidget(self.reverse)
         row2.addSpacing(8)
+        self.live_label = QLabel("LIVE  ·  Space freezes the view")
+        self.live_label.setStyleSheet("color: #e05050; font-weight: bold;")
+        self.live_label.hide()
+        row2.addWidget(self.live_label)
+        self._labels = []
         lab = QLabel("frame")
         lab.setObjectName("muted")
+        self._labels.append(lab)
         row2.addWidget(lab)
         row2.addWidget(self.frame)
         row2.addWidget(self.total)
         row2.addSpacing(8)
         lab = QLabel("t")
         lab.setObjectName("muted")
+        self._labels.append(lab)
         row2.addWidget(lab)
         row2.addWidget(self.time)
         row2.addStretch(1)
         lab = QLabel("speed")
         lab.setObjectName("muted")
+        self._labels.append(lab)
         row2.addWidget(lab)
         row2.addWidget(self.speed)
         row2.addWidget(self.display_fps)
@@ -177,10 +185,12 @@ class TransportBar(QFrame):
         self.set_position(0)
 
     def set_live(self, live: bool) -> None:
-        """Disable the controls that make no sense for a live camera (seek, step, speed)."""
+        """Hide the controls that make no sense for a live camera (seek, step, speed); play freezes the view."""
         for w in (self.first, self.back, self.fwd, self.last, self.loop, self.reverse, self.slider, self.frame,
-                  self.time, self.speed):
+                  self.time, self.speed, self.total, self.step_info, *self._labels):
             w.setEnabled(not live)
+            w.setVisible(not live)
+        self.live_label.setVisible(live)
         self.play.setToolTip("freeze / resume the live view (Space)" if live else "play / pause (Space)")
 
     # --- state ----------------------------------------------------------------

@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainW
 from ..errors import SpikevisionError
 from . import theme
 from .canvas import ImageCanvas
-from .dialogs import ConnectDialog, ExportDialog
+from .dialogs import ConnectDialog, ExportDialog, OpenOptionsDialog
 from .display import DisplaySettings, auto_levels, to_rgb
 from .export import ExportCancelled, export_range, save_png
 from .live import LiveSession
@@ -188,7 +188,8 @@ class ViewerWindow(QMainWindow):
             return a
 
         f = mb.addMenu("&File")
-        act(f, "&Open file…", self._open_dialog, "Ctrl+O")
+        act(f, "&Open file…", lambda: self._open_dialog(), "Ctrl+O")
+        act(f, "Open with &options…", lambda: self._open_dialog(True), "Ctrl+Shift+O")
         act(f, "&Connect camera…", self._connect_dialog, "Ctrl+K")
         act(f, "Close source", self.close_source, "Ctrl+W")
         f.addSeparator()
@@ -664,10 +665,21 @@ class ViewerWindow(QMainWindow):
             return str(self.settings.value("last_dir", str(Path.home())))
         return str(Path.cwd())
 
-    def _open_dialog(self) -> None:
+    def _open_dialog(self, with_options: bool = False) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open spike file", self._last_dir(), FILE_FILTER)
-        if path:
-            self.open_file(path)
+        if not path:
+            return
+        if with_options:
+            self._open_with_options(path)
+        elif not self.open_file(path) and Path(path).suffix.lower() in (".dat", ".bin", ""):
+            self._open_with_options(path, self.last_error or "")
+
+    def _open_with_options(self, path: str, message: str = "") -> None:
+        """Ask for the layout (size, rate, row order, head columns) and open with it."""
+        opts = dict(self.settings.value("dat_options", {}) or {}) if self.settings is not None else {}
+        dlg = OpenOptionsDialog(self, path, message, opts)
+        if dlg.exec() and self.open_file(path, **dlg.options()) and self.settings is not None:
+            self.settings.setValue("dat_options", dlg.options())
 
     def _connect_dialog(self) -> None:
         last = str(self.settings.value("last_url", "sim://?fps=20000")) if self.settings else "sim://?fps=20000"

@@ -210,7 +210,7 @@ def test_sim_camera_live_view_and_recording(viewer, qtbot, tmp_path):
     out = tmp_path / "live.h5"
     viewer.open_camera(SIM)
     qtbot.waitUntil(lambda: viewer.shown is not None, timeout=30000)
-    assert viewer.camera_panel.isVisible() and not viewer.transport.slider.isEnabled()
+    assert viewer.camera_panel.isVisible() and not viewer.transport.slider.isVisible()
     viewer.camera_panel.path.setText(str(out))
     viewer.camera_panel.record.click()
     qtbot.waitUntil(lambda: (viewer.live.status().recording.frames or 0) >= 20000, timeout=30000)
@@ -298,3 +298,22 @@ def test_drop_a_file(viewer, qtbot, tmp_path, spikes):
     viewer.dropEvent(ev)
     assert viewer.stream is not None and viewer.stream.shape == (50, H, W)
     assert "dropped.h5" in viewer.windowTitle()
+
+
+def test_dialogs_build_and_return_their_values(viewer, qtbot, tmp_path):
+    from spikevision.viewer.dialogs import ConnectDialog, ExportDialog, OpenOptionsDialog, available_cameras
+
+    urls = [u for u, _ in available_cameras(["/data/rec.dat"])]
+    assert "sim://?fps=20000" in urls and "replay:///data/rec.dat?loop=1" in urls
+    dlg = ConnectDialog(viewer, ["/data/rec.dat"])
+    qtbot.addWidget(dlg)
+    dlg.list.setCurrentRow(dlg.list.count() - 2)
+    assert dlg.selected_url() == "replay:///data/rec.dat?loop=1"
+    opt = OpenOptionsDialog(viewer, "x.dat", "size is ambiguous", {"height": 500, "width": 800, "flip": False})
+    qtbot.addWidget(opt)
+    assert opt.options() == {"height": 500, "width": 800, "fps": 20000.0, "flip": False}
+    exp = ExportDialog(viewer, 400, 100, start=100, directory=str(tmp_path))
+    qtbot.addWidget(exp)
+    exp.kind.setCurrentIndex(exp.kind.findData("dat"))
+    v = exp.values()
+    assert v["path"].endswith("export.dat") and (v["start"], v["stop"], v["step"]) == (100, 400, 1)
