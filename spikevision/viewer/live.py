@@ -1,10 +1,11 @@
 """A live camera session for the viewer: drain blocks, record, render the newest frame off the GUI thread.
 
-:class:`LiveSession` runs one worker thread that opens the camera, reads every
+:class:`LiveSession` runs a reader thread that opens the camera, reads every
 block as soon as it arrives (so the camera's ring stays near empty), appends
-it to the recorder while recording, keeps the last ``keep_frames`` packed
-frames, and at most ``render_hz`` times a second renders the newest frame in
-the current view mode. The GUI pulls :meth:`LiveSession.newest` and
+it to the recorder while recording and keeps references to the blocks holding
+the last ``keep_frames`` frames, and a render thread that at most
+``render_hz`` times a second renders the newest frame in the current view
+mode (a slow mode lowers the display rate, never the reading). The GUI pulls :meth:`LiveSession.newest` and
 :meth:`LiveSession.status` from a timer and never waits on the camera.
 
 Example:
@@ -99,6 +100,8 @@ class LiveSession:
         self._lock = threading.Lock()
         self._rec_lock = threading.Lock()
         self._stop = threading.Event()
+        self._dirty = threading.Event()  # new frames since the last render
+        self._reading_done = threading.Event()
         self._state = "connecting"
         self._error: str | None = None
         self._newest: RenderedFrame | None = None
@@ -264,36 +267,54 @@ class LiveSession:
             self._fail("error", exc)
             self._close_camera()
             return
-        next_render = 0.0  # deadlines advance by the period, so blocks arriving at 100 Hz still give render_hz
-        dirty = False
+        renderer = threading.Thread(target=self._render_loop, name="spikevision-viewer-live-render", daemon=True)
+        renderer.start()
         try:
             while not self._stop.is_set():
                 try:
                     block = self.camera.read(timeout=0.05)
                 except TimeoutError:
-                    block = False
+                    continue
                 if block is None:
                     with self._lock:
                         self._state = "ended"
                     break
-                if block is not False:
-                    self._ingest(block)
-                    dirty = True
-                now = time.monotonic()
-                if dirty and now >= next_render and self._ring_fill() <= 1:
-                    self._render()
-                    period = 1.0 / self.render_hz
-                    next_render = max(next_render + period, now - period)
-                    dirty = False
-            if dirty:
-                self._render()
+                self._ingest(block)
+                self._dirty.set()
         except DeviceDisconnected as exc:
             self._fail("disconnected", exc)
         except Exception as exc:
             self._fail("error", exc)
         finally:
+            self._reading_done.set()
+            self._dirty.set()
+            renderer.join()
             self._finish_recording_on_exit()
             self._close_camera()
+
+    def _render_loop(self) -> None:
+        """Render the newest frame at most ``render_hz`` times a second, in its own thread.
+
+        Rendering never delays reading: a slow mode (seconds per image) only lowers the display
+        rate, while the reader keeps the camera's ring drained and the recording complete.
+        """
+        limit_worker_threads()
+        next_render = 0.0  # deadlines advance by the period, so blocks arriving at 100 Hz still give render_hz
+        while True:
+            self._dirty.wait()
+            self._dirty.clear()
+            try:
+                self._render()
+            except Exception as exc:  # keep the session alive; the panel shows the message
+                log.warning("live render failed: %s", exc)
+            if self._reading_done.is_set():
+                return
+            now = time.monotonic()
+            period = 1.0 / self.render_hz
+            next_render = max(next_render + period, now - period)
+            delay = next_render - now
+            if delay > 0:
+                self._reading_done.wait(delay)
 
     def _fail(self, state: str, exc: BaseException) -> None:
         msg = f"{type(exc).__name__}: {exc}"
@@ -314,10 +335,6 @@ class LiveSession:
                 cam.close()
             except Exception as exc:
                 log.warning("closing camera %s: %s", self.url, exc)
-
-    def _ring_fill(self) -> int:
-        ring = getattr(self.camera, "_ring", None)
-        return len(ring) if ring is not None else 0
 
     def _ingest(self, block: Any) -> None:
         with self._lock:
@@ -356,7 +373,7 @@ class LiveSession:
         before, after = mode.span(window)
         with self._lock:
             fill, last = self._fill, self._last_index
-            if fill == 0 or last is None:
+            if fill == 0 or last is None or self.camera is None:
                 return
             n = min(fill, before + after + 1)
             parts = self._tail_parts(n)

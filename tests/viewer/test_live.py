@@ -118,3 +118,23 @@ def test_camera_object_is_accepted():
     with LiveSession(cam, mode="tfp") as live:
         assert _wait(lambda: live.newest() is not None)
     assert cam.closed
+
+
+def test_slow_mode_never_holds_up_reading():
+    from spikevision.viewer.modes import FunctionMode, register_mode, unregister_mode
+
+    def slow(s, at, w):
+        time.sleep(0.3)
+        return s[at].astype(np.float32)
+
+    register_mode(FunctionMode("slow", "Slow", slow, default_window=1, window_range=(1, 1)))
+    try:
+        # a ring of 4 blocks (~40 ms at 20 kHz) would overflow many times over if rendering blocked reading
+        with LiveSession(SIM + "&ring_blocks=4", mode="slow") as live:
+            assert _wait(lambda: live.newest() is not None)
+            time.sleep(1.0)
+            st = live.status()
+        assert st.camera.dropped_frames == 0 and st.camera.ring_high_water < st.camera.ring_capacity
+        assert st.camera.frames > 15000  # read at the camera's pace, not the renderer's
+    finally:
+        unregister_mode("slow")
