@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 
 from ..errors import SpikevisionError
 from .options import add_view_arguments, require_qt

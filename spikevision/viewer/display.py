@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -41,12 +41,12 @@ class DisplaySettings:
     colormap: str = "gray"
     auto_levels: bool = False
 
-    def with_(self, **changes) -> "DisplaySettings":
+    def with_(self, **changes) -> DisplaySettings:
         """A copy with some fields replaced."""
         return replace(self, **changes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def colormap_lut(name: str) -> np.ndarray:
     """(256, 3) uint8 RGB table of a colormap."""
     ramp = np.arange(256, dtype=np.uint8)

@@ -117,7 +117,7 @@ class LiveSession:
         self._thread = threading.Thread(target=self._run, name="spikevision-viewer-live", daemon=True)
 
     # --- lifecycle -------------------------------------------------------
-    def start(self) -> "LiveSession":
+    def start(self) -> LiveSession:
         """Start the worker (it opens the camera; failures show in :meth:`status`)."""
         if not self._thread.is_alive() and not self._stop.is_set():
             self._thread.start()
@@ -139,7 +139,7 @@ class LiveSession:
 
     close = stop
 
-    def __enter__(self) -> "LiveSession":
+    def __enter__(self) -> LiveSession:
         return self.start()
 
     def __exit__(self, *exc) -> None:

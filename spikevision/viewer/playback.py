@@ -17,8 +17,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -280,8 +280,8 @@ class FramePlayer:
         step = ahead[0] - key.index
         mode = get_mode(key.mode)
         window = mode.clamp_window(key.window)
-        if step <= 0 or any(b - a != step for a, b in zip((key.index,) + ahead, ahead)) \
-                or not mode.prefers_sequential(step, window):
+        lattice = all(b - a == step for a, b in zip((key.index,) + ahead[:-1], ahead, strict=True))
+        if step <= 0 or not lattice or not mode.prefers_sequential(step, window):
             self._seq = None
             return False
         seq = self._seq

@@ -9,8 +9,18 @@ displayed frame therefore advances ``spike_rate / display_fps`` spike frames.
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QSlider, QSpinBox,
-                             QToolButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .icons import icon
 
@@ -176,7 +186,8 @@ class TransportBar(QFrame):
         self.slider.setPageStep(max(1, top // 20))
         self.frame.setRange(0, top)
         self.total.setText(f"/ {top:,}")
-        self.total.setToolTip(f"{self.n_frames:,} frames = {format_time(self.n_frames / self.fps)} at {self.fps:,.0f} Hz")
+        self.total.setToolTip(f"{self.n_frames:,} frames = {format_time(self.n_frames / self.fps)} "
+                              f"at {self.fps:,.0f} Hz")
         self.speed.clear()
         for label, v in speed_presets(self.fps):
             self.speed.addItem(label, v)
