@@ -92,7 +92,8 @@ def _ground_truth(e: BenchmarkEntry, times: np.ndarray) -> tuple[dict[str, np.nd
     sc = e.scene
     gt: dict[str, np.ndarray] = {"times": times}
     keys = {"times": "(S,) spike-frame index of each sample",
-            "radiance": "(S, H, W) float32 linear radiance integrated at that frame",
+            "radiance": "(S, H, W) float32 linear radiance the sensor integrates at that frame (rain included; "
+                        "the left view for stereo)",
             "rate": f"(S, H, W) float32 expected spikes per tick min(1, radiance / {THETA}): the intensity to recover"}
     rad = np.stack([sc.radiance(float(t)) for t in times])
     gt["radiance"] = rad
@@ -188,8 +189,13 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
         gt, keys = _ground_truth(e, times)
         _save_npz(d / "gt.npz", gt)
         files["gt"] = f"{e.id}/gt.npz"
-        records.append({"id": e.id, "task": e.task, "seed": e.seed, "frames": frames, "scene": e.scene.params(),
-                        "files": files, "sha256_packed": digests, "gt_keys": keys})
+        rec = {"id": e.id, "task": e.task, "seed": e.seed, "frames": frames, "scene": e.scene.params(),
+               "files": files, "sha256_packed": digests, "gt_keys": keys}
+        if isinstance(e.scene, HDRScene):
+            rec["modulo"] = {"bits": 8, "every": 20, "mode": "count",
+                             "files": "modulo_{clean,noisy}.npz: y = spike count mod 256 read every 20 frames, "
+                                      "folds = true fold counts; spikevision.sim.load_modulo"}
+        records.append(rec)
         log.info("benchmark: wrote %s", e.id)
     from .. import __version__
 

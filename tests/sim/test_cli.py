@@ -81,3 +81,22 @@ def test_benchmark_data_writes_manifest_and_matches_sample(tmp_path):
         assert key in gt.files
     # a second run refuses to overwrite unless asked
     assert main(["benchmark-data", str(root), "--frames", "10", "--height", "8", "--width", "8"]) == 1
+
+
+def test_benchmark_is_deterministic(tmp_path):
+    from spikevision.sim.benchmark import write_benchmark
+
+    a = json.loads(write_benchmark(tmp_path / "a", height=16, width=24, frames=60, tasks=("hdr", "stereo"),
+                                   gt_every=30).read_text())
+    b = json.loads(write_benchmark(tmp_path / "b", height=16, width=24, frames=60, tasks=("hdr", "stereo"),
+                                   gt_every=30).read_text())
+    assert a == b
+    assert {s["id"] for s in a["scenes"]} == {"hdr_static", "hdr_moving", "stereo_static", "stereo_moving"}
+    for s in a["scenes"]:
+        ga, gb = np.load(tmp_path / "a" / s["files"]["gt"]), np.load(tmp_path / "b" / s["files"]["gt"])
+        for k in ga.files:
+            np.testing.assert_array_equal(ga[k], gb[k])
+    hdr = next(s for s in a["scenes"] if s["id"] == "hdr_static")
+    rec = load_modulo(tmp_path / "a" / hdr["files"]["modulo_clean"])
+    clean = sv.open(tmp_path / "a" / hdr["files"]["spikes_clean"])
+    np.testing.assert_array_equal(rec.unwrapped()[-1], clean.spike_counts())
