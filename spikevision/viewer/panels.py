@@ -256,6 +256,10 @@ class CameraPanel(QGroupBox):
         self.error.setStyleSheet(f"color: {theme.ERROR};")
         self.path = QLineEdit()
         self.path.setPlaceholderText("recording.h5")
+        self.browse = QPushButton("…")
+        self.browse.setToolTip("choose the recording file (.h5 recommended, or .dat)")
+        self.browse.setMaximumWidth(32)
+        self.browse.clicked.connect(self._browse)
         self.record = QPushButton("● Record")
         self.record.setObjectName("record")
         self.record.setCheckable(True)
@@ -268,7 +272,10 @@ class CameraPanel(QGroupBox):
         lay.addWidget(self.error)
         rec = QGroupBox("Recording")
         rl = QGridLayout(rec)
-        rl.addWidget(self.path, 0, 0, 1, 2)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(self.browse)
+        rl.addLayout(path_row, 0, 0, 1, 2)
         rl.addWidget(self.record, 1, 0)
         rl.addWidget(self.disconnect, 1, 1)
         rl.addWidget(self.rec_info, 2, 0, 1, 2)
@@ -276,6 +283,14 @@ class CameraPanel(QGroupBox):
         self.record.toggled.connect(self._record_toggled)
         self.disconnect.clicked.connect(self.disconnectRequested)
         self._quiet = False
+
+    def _browse(self) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Record to", self.path.text(),
+                                              "spikevision HDF5 (*.h5);;Vidar spikes (*.dat)")
+        if path:
+            self.path.setText(path)
 
     def _record_toggled(self, on: bool) -> None:
         self.record.setText("■ Stop" if on else "● Record")

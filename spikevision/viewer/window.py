@@ -290,8 +290,8 @@ class ViewerWindow(QMainWindow):
         self.transport.set_playing(True)
         self.camera_panel.show()
         self.camera_panel.set_recording(False)
-        if not self.camera_panel.path.text():
-            self.camera_panel.path.setText(str(Path(self._last_dir()) / "recording.h5"))
+        if not self.camera_panel.path.text() or Path(self.camera_panel.path.text()).exists():
+            self.camera_panel.path.setText(self._new_recording_path())
         self.canvas.set_image(None)
         self.canvas.banner = f"connecting to {self.live.url} …"
         self.trace.clear()
@@ -805,8 +805,16 @@ class ViewerWindow(QMainWindow):
             self.camera_panel.update_status(self.live.status())
             if rec is not None:
                 self.set_message(f"recorded {rec.frames:,} frames to {rec.path}", warn=bool(rec.error))
+                if Path(self.camera_panel.path.text()).exists():  # the next recording gets a new name
+                    self.camera_panel.path.setText(self._new_recording_path())
                 if rec.error:
                     self.show_error("Recording failed", rec.error)
+
+    def _new_recording_path(self) -> str:
+        """A fresh file name in the last folder: recording_YYYYmmdd_HHMMSS.h5."""
+        folder = Path(self.camera_panel.path.text()).parent if self.camera_panel.path.text() else \
+            Path(self._last_dir())
+        return str(folder / time.strftime("recording_%Y%m%d_%H%M%S.h5"))
 
     def _focus_goto(self) -> None:
         self.transport.frame.setFocus()

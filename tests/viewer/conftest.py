@@ -6,11 +6,16 @@ import threading
 
 import pytest
 
-pytest.importorskip("PyQt6.QtWidgets")
+
+@pytest.fixture
+def qt(request):
+    """The QApplication (pytest-qt's ``qapp``); skips where PyQt6 is not installed."""
+    pytest.importorskip("PyQt6.QtWidgets")
+    return request.getfixturevalue("qapp")
 
 
 @pytest.fixture
-def viewer(qtbot, monkeypatch):
+def viewer(qt, qtbot, monkeypatch):
     """A themed ViewerWindow without remembered settings; on teardown all its threads are gone."""
     monkeypatch.setenv("SPIKEVISION_VIEWER_NO_DIALOGS", "")
     from spikevision.viewer.app import application

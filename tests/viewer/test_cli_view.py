@@ -34,7 +34,7 @@ def _png(path):
     return cv2.imread(str(path), cv2.IMREAD_COLOR)[..., ::-1]
 
 
-def test_screenshot_at_frame_and_mode(qapp, dat, tmp_path, spikes, capsys):
+def test_screenshot_at_frame_and_mode(qt, dat, tmp_path, spikes, capsys):
     shot, image = tmp_path / "shot.png", tmp_path / "image.png"
     rc = main(["view", str(dat), "--height", "24", "--width", "32", "--frame", "77", "--mode", "tfp",
                "--window", "21", "--levels", "0", "0.7", "--gamma", "0.9", "--colormap", "viridis",
@@ -45,14 +45,14 @@ def test_screenshot_at_frame_and_mode(qapp, dat, tmp_path, spikes, capsys):
     np.testing.assert_array_equal(_png(image), ref)
 
 
-def test_screenshot_of_a_camera(qapp, tmp_path):
+def test_screenshot_of_a_camera(qt, tmp_path):
     shot = tmp_path / "cam.png"
     rc = main(["view", "sim://?height=24&width=32&fps=20000", "--mode", "raw", "--wait", "0.3",
                "--screenshot", str(shot), "--size", "1200x640"])
     assert rc == 0 and _png(shot).shape == (640, 1200, 3)
 
 
-def test_bad_inputs_are_one_line_errors(qapp, dat, tmp_path, capsys):
+def test_bad_inputs_are_one_line_errors(qt, dat, tmp_path, capsys):
     assert main(["view", str(dat), "--height", "24", "--width", "32", "--frame", "999",
                  "--screenshot", str(tmp_path / "x.png")]) == 1
     assert "--frame 999 is outside the recording's 200 frames" in capsys.readouterr().err

@@ -6,6 +6,9 @@ import threading
 
 import numpy as np
 import pytest
+
+pytest.importorskip("PyQt6.QtWidgets")
+
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QMessageBox
 
