@@ -23,7 +23,7 @@ from ._rng import PAIR_SCALE, _sm64, _tick_key
 __all__ = ["to_planes", "from_planes", "run_clean", "run_noisy", "CHUNK"]
 
 #: output bytes per parallel work item (8 * CHUNK pixels; the state of a chunk stays in L1/L2)
-CHUNK = 128
+CHUNK = 256
 
 
 def to_planes(a: np.ndarray, fill: float = 0.0, dtype=np.float32) -> np.ndarray:
