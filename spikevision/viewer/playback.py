@@ -129,8 +129,8 @@ class FramePlayer:
 
     Example:
         >>> player = FramePlayer(stream)                      # doctest: +SKIP
-        >>> player.request(RenderKey(100, "tfp", 41), ahead=(101, 102))
-        >>> frame = player.get(RenderKey(100, "tfp", 41))     # None until rendered
+        >>> player.request(RenderKey(100, "tfp", 41), ahead=(101, 102))   # doctest: +SKIP
+        >>> frame = player.get(RenderKey(100, "tfp", 41))     # None until rendered   # doctest: +SKIP
 
     Args:
         stream: the recording (lazy; only the frames asked for are read).

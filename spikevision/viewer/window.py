@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (
 from ..errors import SpikevisionError
 from . import theme
 from .canvas import ImageCanvas
+from .clock import PlaybackClock
 from .dialogs import ConnectDialog, ExportDialog, OpenOptionsDialog
 from .display import DisplaySettings, auto_levels, to_rgb
 from .export import ExportCancelled, export_range, save_png
@@ -88,7 +89,7 @@ class ViewerWindow(QMainWindow):
         self.dropped_draws = 0
         self.draw_count = 0
         self._draws: list[float] = []
-        self._anchor = (0, time.monotonic())  # (frame, wall time) the playback clock counts from
+        self.clock = PlaybackClock(1)
         self._hist_time = 0.0
         self._want: RenderKey | None = None
         self._live_state = ""
@@ -256,6 +257,7 @@ class ViewerWindow(QMainWindow):
         self.close_source()
         self.stream = stream
         self.player = FramePlayer(stream, prefetch=self.prefetch, on_ready=lambda _f: self.frameReady.emit())
+        self.clock = PlaybackClock(len(stream))
         self.source_name = str(path)
         self.position = 0.0
         self.transport.set_stream(len(stream), stream.fps, self._saved_speed(stream.fps))
@@ -449,11 +451,7 @@ class ViewerWindow(QMainWindow):
 
     def _reset_clock(self) -> None:
         """Restart the playback clock at the current frame (play, seek, speed or direction change)."""
-        self._anchor = (self.index, time.monotonic())
-
-    def _play_step(self) -> int:
-        """Spike frames between drawn frames: the playback lattice (at least 1)."""
-        return max(1, int(round(self.transport.spike_rate / self.transport.display_rate)))
+        self.clock.restart(self.index, time.monotonic())
 
     def _set_reverse(self, on: bool) -> None:
         self.reverse = bool(on)
@@ -476,39 +474,18 @@ class ViewerWindow(QMainWindow):
             self._update_status()
 
     def _tick_file(self) -> None:
-        n = len(self.stream)
         if self.playing:
-            # frames shown while playing lie on the lattice anchor + j * step, with j from wall time: the
-            # next frames are known exactly (prefetched), and when rendering falls behind j jumps ahead
-            # (frames are skipped) instead of the clock slowing down
-            step = self._play_step()
-            sign = -1 if self.reverse else 1
-            anchor, t0 = self._anchor
-            j = int((time.monotonic() - t0) * self.transport.spike_rate / step)
-            pos = anchor + sign * j * step
-            if not 0 <= pos < n:
-                if self.loop:
-                    pos %= n
-                    self.trace.clear()
-                    self._anchor = (pos, time.monotonic())
-                    j, anchor = 0, pos
-                else:
-                    self.position = float(min(max(pos, 0), n - 1))
-                    self.set_playing(False)
-                    pos = self.index
-            self.position = float(pos)
-            if self.playing:
-                ahead = []
-                for k in range(1, self.prefetch + 1):
-                    i = anchor + sign * (j + k) * step
-                    if self.loop:
-                        i %= n
-                    if 0 <= i < n and i != pos and i not in ahead:
-                        ahead.append(i)
-                self._request(self.index, tuple(ahead))
-            else:
-                self._request(self.index)
-            self.transport.set_position(self.index)
+            c = self.clock
+            c.spike_rate, c.display_rate = self.transport.spike_rate, self.transport.display_rate
+            c.loop, c.reverse = self.loop, self.reverse
+            t = c.tick(time.monotonic(), self.prefetch)
+            if t.wrapped:
+                self.trace.clear()
+            self.position = float(t.index)
+            if t.ended:
+                self.set_playing(False)
+            self._request(t.index, t.ahead)
+            self.transport.set_position(t.index)
         want = self._want
         if want is None:
             return
