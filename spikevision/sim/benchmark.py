@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 BENCHMARK_VERSION = "svbench-1"
 TASKS = ("recon", "flow", "stereo", "rain", "hdr", "objects")
 THETA = 2.0
+#: added to a stereo scene's seed for the right camera's sensor
+RIGHT_SEED = 100_000
 
 
 @dataclass
@@ -161,14 +163,17 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
         d.mkdir(exist_ok=True)
         files: dict[str, str] = {}
         digests: dict[str, str] = {}
-        views = [("left", e.scene.view("left")), ("right", e.scene.view("right"))] \
-            if isinstance(e.scene, StereoScene) else [("", e.scene)]
-        for view_name, view in views:
+        # two cameras have their own sensors: the right one gets its own seed (fixed patterns, draws)
+        views = [("left", e.scene.view("left"), e.seed), ("right", e.scene.view("right"), e.seed + RIGHT_SEED)] \
+            if isinstance(e.scene, StereoScene) else [("", e.scene, e.seed)]
+        seeds = {}
+        for view_name, view, view_seed in views:
+            seeds[view_name or "sensor"] = view_seed
             for kind, nz in (("clean", None), ("noisy", noise)):
                 name = f"spikes_{view_name + '_' if view_name else ''}{kind}"
                 path = d / f"{name}.h5"
                 if isinstance(e.scene, HDRScene):
-                    stream, rec = simulate_modulo(view, bits=8, every=20, mode="count", noise=nz, seed=e.seed,
+                    stream, rec = simulate_modulo(view, bits=8, every=20, mode="count", noise=nz, seed=view_seed,
                                                   **sim_opts)
                     save_modulo(d / f"modulo_{kind}.npz", rec)
                     files[f"modulo_{kind}"] = f"{e.id}/modulo_{kind}.npz"
@@ -179,7 +184,7 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
                     if progress:
                         progress(len(stream))
                 else:
-                    sim = Simulator(view, noise=nz, seed=e.seed, **sim_opts)
+                    sim = Simulator(view, noise=nz, seed=view_seed, **sim_opts)
                     digests[name] = write_blocks(sim, path, "h5", progress=progress)
                 files[name] = f"{e.id}/{path.name}"
         if isinstance(e.scene, RainScene):
@@ -189,7 +194,8 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
         gt, keys = _ground_truth(e, times)
         _save_npz(d / "gt.npz", gt)
         files["gt"] = f"{e.id}/gt.npz"
-        rec = {"id": e.id, "task": e.task, "seed": e.seed, "frames": frames, "scene": e.scene.params(),
+        rec = {"id": e.id, "task": e.task, "seed": e.seed, "sensor_seeds": seeds, "frames": frames,
+               "scene": e.scene.params(),
                "files": files, "sha256_packed": digests, "gt_keys": keys}
         if isinstance(e.scene, HDRScene):
             rec["modulo"] = {"bits": 8, "every": 20, "mode": "count",
