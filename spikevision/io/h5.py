@@ -46,7 +46,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -76,7 +75,6 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 CHUNK_MAX_BYTES = 1 << 20
 #: chunk cache of a reader (holds a few chunks, so reads that straddle a chunk decompress it once)
 READ_CACHE_BYTES = 4 * CHUNK_MAX_BYTES
-COMPRESSIONS = ("lzf", "gzip", "gzip:1..9", None)
 
 
 class _Names:
