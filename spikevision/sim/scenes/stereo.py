@@ -21,8 +21,9 @@ __all__ = ["StereoScene"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _render(tex, layers, t, shift_sign, h, w, low, high, out, disp, layer_id):  # pragma: no cover - compiled
-    """layers: (n, 9) rows [kind, cx, cy, sx, sy, vx, vy, d, tex_index]; kind 0 = full plane, 1 = rect, 2 = disc.
+def _render(tex, layers, t, shift_sign, h, w, out, disp, layer_id):  # pragma: no cover - compiled
+    """layers: (n, 11) rows [kind, cx, cy, sx, sy, vx, vy, d, tex_index, low, high]; kind 0 = full plane,
+    1 = rect, 2 = disc; a layer's radiance is low + (high - low) * texture.
     shift_sign 0 renders the left view, 1 the right view (a layer point at left x appears at x - d)."""
     n = layers.shape[0]
     for y in range(h):
@@ -42,7 +43,8 @@ def _render(tex, layers, t, shift_sign, h, w, low, high, out, disp, layer_id):  
                     inside = (px / layers[j, 3]) ** 2 + (py / layers[j, 4]) ** 2 <= 1.0
                 if inside:
                     k = int(layers[j, 8])
-                    val = low + (high - low) * _bilinear(tex[k], px + 37.0 * k, py + 11.0 * k, True)
+                    lo = layers[j, 9]
+                    val = lo + (layers[j, 10] - lo) * _bilinear(tex[k], px + 37.0 * k, py + 11.0 * k, True)
                     dd = d
                     lid = j
             out[y, x] = val
@@ -79,13 +81,17 @@ class StereoScene(Scene):
         rng = np.random.default_rng([self.seed, 0x57E2])
         fb = self.focal * self.baseline
         depths = np.sort(rng.uniform(min(depth_range), max(depth_range), n_objects))[::-1]
-        rows = [[0, 0, 0, 0, 0, 0, 0, fb / background_depth, 0]]
+        rows = [[0, 0, 0, 0, 0, 0, 0, fb / background_depth, 0, low, high]]
         for j, z in enumerate(depths):
             kind = 1 + (j % 2)
             sx, sy = rng.uniform(0.08, 0.2) * width, rng.uniform(0.12, 0.3) * height
             cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.25, 0.75) * height
             ang = rng.uniform(0, 2 * np.pi)
-            rows.append([kind, cx, cy, sx, sy, speed * np.cos(ang), speed * np.sin(ang), fb / z, j + 1])
+            # each object has its own brightness and contrast within [low, high]
+            lo_j, hi_j = np.sort(rng.uniform(low, high, 2))
+            hi_j = max(hi_j, lo_j + 0.3 * (high - low))
+            rows.append([kind, cx, cy, sx, sy, speed * np.cos(ang), speed * np.sin(ang), fb / z, j + 1, lo_j,
+                         min(hi_j, high)])
         self.layers = np.array(rows, dtype=np.float64)
         if integer_disparity:
             self.layers[:, 7] = np.maximum(1.0, np.round(self.layers[:, 7]))
@@ -102,8 +108,7 @@ class StereoScene(Scene):
         out = np.empty((h, w), np.float32)
         disp = np.empty((h, w), np.float32)
         lid = np.empty((h, w), np.int32)
-        _render(self.textures, self.layers, float(t), 1.0 if right else 0.0, h, w, self.low, self.high, out, disp,
-                lid)
+        _render(self.textures, self.layers, float(t), 1.0 if right else 0.0, h, w, out, disp, lid)
         return out, disp, lid
 
     def radiance(self, t: float) -> np.ndarray:
