@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -26,7 +25,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -39,11 +37,12 @@ from .canvas import ImageCanvas
 from .clock import PlaybackClock
 from .dialogs import ConnectDialog, ExportDialog, OpenOptionsDialog
 from .display import DisplaySettings, auto_levels, to_rgb
-from .export import ExportCancelled, export_range, save_png
+from .export import save_png
+from .export_job import ExportJob
 from .live import LiveSession
 from .modes import get_mode, mode_names
 from .panels import CameraPanel, DisplayPanel, ViewPanel
-from .playback import FramePlayer, RenderedFrame, RenderKey, limit_worker_threads, render_frame
+from .playback import FramePlayer, RenderedFrame, RenderKey, render_frame
 from .plots import TracePlot
 from .probe import readout
 from .transport import format_time
@@ -95,7 +94,7 @@ class ViewerWindow(QMainWindow):
         self._live_state = ""
         self._ticks = 0
         self._hover = (-1, -1)
-        self._export_thread: threading.Thread | None = None
+        self.export_job: ExportJob | None = None
         self._message_boxes: list[QMessageBox] = []
         self.recent_files: list[str] = []
         self.setWindowTitle("spikevision viewer")
@@ -702,69 +701,32 @@ class ViewerWindow(QMainWindow):
             self.export(v["path"], v["start"], v["stop"], step=v["step"], video_fps=v["video_fps"])
 
     def export(self, path: str | os.PathLike, start: int, stop: int, *, step: int = 1, video_fps: float = 30.0,
-               wait: bool = False, progress_dialog: bool = True) -> threading.Thread:
-        """Export frames [start, stop) in a worker thread with a cancellable progress dialog."""
-        if self._export_thread is not None and self._export_thread.is_alive():
+               wait: bool = False, progress_dialog: bool = True) -> ExportJob:
+        """Export frames [start, stop) of the current view in a worker thread with a cancellable progress dialog."""
+        if self.export_job is not None and self.export_job.running:
             raise SpikevisionError("an export is running already; wait for it or cancel it")
-        stream, mode, window, display = self.stream, self.view_panel.mode_name, self.view_panel.window.value(), \
-            self.display
-        state = {"done": 0, "total": max(1, (stop - start + step - 1) // step), "cancel": False, "error": None,
-                 "result": None}
-
-        def progress(done: int, total: int) -> bool:
-            state["done"], state["total"] = done, total
-            return not state["cancel"]
-
-        def run() -> None:
-            limit_worker_threads()
-            try:
-                state["result"] = export_range(stream, start, stop, path, mode=mode, window=window, display=display,
-                                               step=step, video_fps=video_fps, progress=progress)
-            except ExportCancelled:
-                state["error"] = "cancelled"
-            except Exception as exc:
-                state["error"] = f"{type(exc).__name__}: {exc}"
-
-        dlg = None
-        if progress_dialog:
-            dlg = QProgressDialog(f"Exporting frames {start:,}–{stop:,} to {Path(path).name}", "Cancel", 0, 1000,
-                                  self)
-            dlg.setWindowTitle("Export")
-            dlg.setMinimumDuration(300)
-            dlg.canceled.connect(lambda: state.__setitem__("cancel", True))
-        th = threading.Thread(target=run, name="spikevision-viewer-export", daemon=True)
-        self._export_thread = th
-        self.export_state = state
-        th.start()
-        poll = QTimer(self)
-
-        def check() -> None:
-            if dlg is not None:
-                dlg.setValue(int(1000 * state["done"] / max(1, state["total"])))
-            if th.is_alive():
-                return
-            poll.stop()
-            poll.deleteLater()
-            if dlg is not None:
-                dlg.reset()
-                dlg.deleteLater()
-            if state["error"] == "cancelled":
-                self.set_message("export cancelled; nothing was written", warn=True)
-            elif state["error"]:
-                self.show_error("Export failed", state["error"])
-            else:
-                self.set_message(f"exported {state['result']}")
-
-        poll.timeout.connect(check)
-        poll.start(50)
+        if self.stream is None:
+            raise SpikevisionError("nothing to export: open a recording first")
+        job = ExportJob(self, self.stream, start, stop, path, progress_dialog=progress_dialog,
+                        mode=self.view_panel.mode_name, window=self.view_panel.window.value(), display=self.display,
+                        step=step, video_fps=video_fps)
+        job.done.connect(self._export_done)
+        self.export_job = job.start()
         if wait:
-            th.join()
-            check()
-        return th
+            job.wait()
+        return job
+
+    def _export_done(self, status: str, detail: str) -> None:
+        if status == "cancelled":
+            self.set_message("export cancelled; nothing was written", warn=True)
+        elif status == "error":
+            self.show_error("Export failed", detail)
+        else:
+            self.set_message(f"exported {detail}")
 
     def cancel_export(self) -> None:
-        if getattr(self, "export_state", None):
-            self.export_state["cancel"] = True
+        if self.export_job is not None:
+            self.export_job.cancel()
 
     def _record_toggled(self, on: bool, path: str) -> None:
         if self.live is None:
@@ -875,8 +837,8 @@ class ViewerWindow(QMainWindow):
         self.timer.stop()
         self._save_settings()
         self.cancel_export()
-        if self._export_thread is not None:
-            self._export_thread.join(10)
+        if self.export_job is not None:
+            self.export_job.wait(10)
         self.close_source()
         for box in list(self._message_boxes):
             box.close()

@@ -183,9 +183,9 @@ def test_snapshot_and_short_mp4_export(viewer, qtbot, dat, tmp_path, spikes):
 def test_export_with_progress_dialog_can_be_cancelled(viewer, qtbot, dat, tmp_path):
     _open(viewer, qtbot, dat)
     viewer.set_mode("best")
-    th = viewer.export(tmp_path / "seq", 0, 400)
+    job = viewer.export(tmp_path / "seq", 0, 400)
     viewer.cancel_export()
-    qtbot.waitUntil(lambda: not th.is_alive(), timeout=30000)
+    qtbot.waitUntil(lambda: not job.running, timeout=30000)
     qtbot.waitUntil(lambda: "cancelled" in viewer.status_msg.text(), timeout=5000)
     assert list(tmp_path.glob("seq*")) == [] and list(tmp_path.glob(".seq*")) == []
 
@@ -319,3 +319,10 @@ def test_dialogs_build_and_return_their_values(viewer, qtbot, tmp_path):
     exp.kind.setCurrentIndex(exp.kind.findData("dat"))
     v = exp.values()
     assert v["path"].endswith("export.dat") and (v["start"], v["stop"], v["step"]) == (100, 400, 1)
+
+
+def test_failed_export_shows_message(viewer, qtbot, dat, tmp_path):
+    _open(viewer, qtbot, dat)
+    viewer.export(tmp_path / "missing" / "clip.mp4", 0, 10, wait=True, progress_dialog=False)
+    assert "does not exist" in (viewer.last_error or "") and _message_boxes(viewer)
+    assert viewer.stream is not None
