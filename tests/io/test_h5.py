@@ -321,6 +321,18 @@ CHILD = textwrap.dedent("""
     w = H5Writer(path, H, W, block_frames=int(rng.integers(16, 200)), compression=("lzf", None, "gzip:1")[seed % 3])
     if mode == "timer":  # die at an arbitrary moment, inside appends and commits alike
         threading.Timer(float(rng.uniform(0.3, 1.2)), lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    if mode == "commit":  # die inside a commit: frames written and flushed, commit point not yet moved
+        calls = [0]
+        set_n_frames = H5Writer._set_n_frames
+
+        def dying(self, total, flush):
+            calls[0] += 1
+            if calls[0] == 9:
+                os.kill(os.getpid(), signal.SIGKILL)
+            set_n_frames(self, total, flush)
+            print(total, flush=True)  # committed
+
+        H5Writer._set_n_frames = dying
     n = 0
     for it in range(10**9):
         k = int(rng.integers(1, 300))
@@ -364,6 +376,12 @@ def test_sigkill_after_flush_keeps_every_committed_frame(tmp_path):
     path, committed = _kill_run(tmp_path, "after", 1)
     assert committed > 0
     assert _check_committed(path, committed) == committed  # the 5 buffered frames are not there
+
+
+def test_sigkill_inside_a_commit_keeps_the_previous_commit(tmp_path):
+    path, committed = _kill_run(tmp_path, "commit", 2)
+    assert committed > 0
+    assert _check_committed(path, committed) == committed
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow),
