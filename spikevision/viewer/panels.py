@@ -64,7 +64,7 @@ class ViewPanel(QGroupBox):
         self.window.setSuffix(" frames")
         self.window_ms = QLabel("")
         self.window_ms.setObjectName("muted")
-        self._windows: dict[str, int] = {}
+        self.windows: dict[str, int] = {}
         form = QFormLayout(self)
         form.addRow("mode", self.mode)
         row = QHBoxLayout()
@@ -85,7 +85,7 @@ class ViewPanel(QGroupBox):
         if i < 0:
             raise ValueError(f"unknown view mode {name!r}; choose one of {', '.join(mode_names())}")
         if window is not None:
-            self._windows[name] = get_mode(name).clamp_window(window)
+            self.windows[name] = get_mode(name).clamp_window(window)
         self.mode.setCurrentIndex(i)
         self._mode_changed()
 
@@ -98,12 +98,12 @@ class ViewPanel(QGroupBox):
         lo, hi = m.window_range
         self.window.setRange(lo, hi)
         self.window.setEnabled(lo != hi)
-        self.window.setValue(self._windows.get(m.name, m.default_window))
+        self.window.setValue(self.windows.get(m.name, m.default_window))
         self._quiet = False
         self._window_changed(self.window.value())
 
     def _window_changed(self, v: int) -> None:
-        self._windows[self.mode_name] = int(v)
+        self.windows[self.mode_name] = int(v)
         self.window_ms.setText(f"{v / self.fps * 1e3:.3g} ms")
         if not self._quiet:
             self.changed.emit(self.mode_name, int(v))

@@ -45,6 +45,7 @@ from .panels import CameraPanel, DisplayPanel, ViewPanel
 from .playback import FramePlayer, RenderedFrame, RenderKey, render_frame
 from .plots import TracePlot
 from .probe import readout
+from .settings import load_settings, remember_file, save_settings, saved_speed
 from .transport import format_time
 
 __all__ = ["ViewerWindow", "FILE_FILTER"]
@@ -107,7 +108,7 @@ class ViewerWindow(QMainWindow):
         self.timer.timeout.connect(self._tick)
         self._set_timer_rate(self.transport.display_rate)
         self.timer.start()
-        self._load_settings()
+        load_settings(self)
         self._update_title()
 
     # --- layout ----------------------------------------------------------------
@@ -259,14 +260,14 @@ class ViewerWindow(QMainWindow):
         self.clock = PlaybackClock(len(stream))
         self.source_name = str(path)
         self.position = 0.0
-        self.transport.set_stream(len(stream), stream.fps, self._saved_speed(stream.fps))
+        self.transport.set_stream(len(stream), stream.fps, saved_speed(self, stream.fps))
         self.transport.set_live(False)
         self.view_panel.fps = stream.fps
         self.view_panel.set_window(self.view_panel.window.value())
         self.canvas.set_image(None)
         self.trace.clear()
         self.camera_panel.hide()
-        self._remember_file(str(path))
+        remember_file(self, str(path))
         self._update_title()
         msg = f"opened {Path(path).name}: {len(stream):,} frames of {stream.height}x{stream.width} " \
               f"at {stream.fps:,.0f} Hz ({format_time(stream.duration)})"
@@ -780,62 +781,10 @@ class ViewerWindow(QMainWindow):
         if urls:
             self.open_file(urls[0].toLocalFile())
 
-    # --- settings ------------------------------------------------------------------------------------
-    def _remember_file(self, path: str) -> None:
-        p = str(Path(path).resolve())
-        self.recent_files = [p] + [f for f in self.recent_files if f != p][:9]
-        if self.settings is not None:
-            self.settings.setValue("recent_files", self.recent_files)
-            self.settings.setValue("last_dir", str(Path(p).parent))
-
-    def _saved_speed(self, fps: float) -> float | None:
-        if self.settings is None:
-            return None
-        rel = self.settings.value("speed_x_realtime", None)
-        return float(rel) * fps if rel is not None else None
-
-    def _load_settings(self) -> None:
-        s = self.settings
-        if s is None:
-            self.set_mode("tfp")
-            return
-        self.set_mode("tfp")
-        try:
-            geo = s.value("geometry")
-            if geo is not None:
-                self.restoreGeometry(geo)
-            self.recent_files = [str(f) for f in (s.value("recent_files", []) or [])]
-            mode = str(s.value("mode", "tfp"))
-            if mode in mode_names() and get_mode(mode).unavailable() is None:
-                self.set_mode(mode, int(s.value(f"window/{mode}", get_mode(mode).default_window)))
-            cmap = s.value("colormap")
-            gamma = s.value("gamma")
-            self.set_display(gamma=float(gamma) if gamma is not None else None,
-                             colormap=str(cmap) if cmap else None)
-            self.transport.set_display_fps(float(s.value("display_fps", 60)))
-            self.transport.loop.setChecked(str(s.value("loop", "false")).lower() == "true")
-        except Exception as exc:  # stale or foreign settings must never stop the viewer
-            log.warning("ignoring saved viewer settings: %s", exc)
-
-    def _save_settings(self) -> None:
-        s = self.settings
-        if s is None:
-            return
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("mode", self.view_panel.mode_name)
-        s.setValue(f"window/{self.view_panel.mode_name}", self.view_panel.window.value())
-        s.setValue("colormap", self.display.colormap)
-        s.setValue("gamma", self.display.gamma)
-        s.setValue("display_fps", self.transport.display_rate)
-        s.setValue("loop", self.loop)
-        if self.stream is not None:
-            s.setValue("speed_x_realtime", self.transport.spike_rate / self.stream.fps)
-        s.sync()
-
     def shutdown(self) -> None:
         """Save settings, stop every thread this window started, and wait for them."""
         self.timer.stop()
-        self._save_settings()
+        save_settings(self)
         self.cancel_export()
         if self.export_job is not None:
             self.export_job.wait(10)
