@@ -103,3 +103,23 @@ def test_missing_files_and_bad_callables(tmp_path):
     (tmp_path / "junk.mp4").write_bytes(b"\x00" * 100)
     with pytest.raises(FormatError):
         simulate(str(tmp_path / "junk.mp4"), n_frames=3)
+
+
+def test_long_streams_run_in_constant_memory(tmp_path):
+    import tracemalloc
+
+    from spikevision.sim import TextureMotion
+    from spikevision.sim.simulator import Simulator
+    from spikevision.sim.writer import write_blocks
+
+    scene = TextureMotion(64, 64, frames=40000, seed=1, velocity=(0.01, 0.0), texture_size=128)
+    sim = Simulator(scene, seed=1)
+    next(iter(sim.blocks(64)))  # compile and allocate the first buffers outside the measurement
+    tracemalloc.start()
+    digest = write_blocks(sim, tmp_path / "long.dat", block=2048)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    total = 40000 * 64 * 64 // 8  # 20 MB of packed spikes
+    assert (tmp_path / "long.dat").stat().st_size == total - 64 * 64 * 64 // 8
+    assert peak < total / 8, peak
+    assert len(digest) == 64
