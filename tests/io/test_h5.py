@@ -447,6 +447,24 @@ def test_pickled_stream_reopens_by_path(tmp_path, rng):
         s.source.read_packed(0, 41)
 
 
+def _count_spikes(stream) -> int:
+    return int(stream.unpack().sum())
+
+
+def test_stream_works_in_a_process_pool(tmp_path, rng):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    x = random_spikes(rng, 64, 8, 8)
+    path = tmp_path / "pool.h5"
+    sv.save(path, sv.from_array(x), block_frames=16)
+    s = sv.open(path)
+    parts = [s[a : a + 16] for a in range(0, 64, 16)]
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+        counts = list(ex.map(_count_spikes, parts))
+    assert counts == [int(x[a : a + 16].sum()) for a in range(0, 64, 16)]
+
+
 # --- bad files ---------------------------------------------------------------
 def test_truncated_file(tmp_path, rng):
     path = tmp_path / "t.h5"
