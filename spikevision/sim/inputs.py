@@ -106,7 +106,7 @@ class ArrayInput(KeyframeInput):
         from ..backend import to_numpy
 
         a = np.asarray(to_numpy(radiance))
-        static = a.ndim == 2 or (a.ndim == 3 and bool(rgb))
+        static = a.ndim == 2 or (a.ndim == 3 and bool(rgb) and a.shape[2] == 3)
         if static:
             a = a[None]
         if a.ndim == 4 and a.shape[3] != 3:
@@ -222,6 +222,15 @@ class VideoInput(KeyframeInput):
 
     def n_keyframes(self) -> int:
         return self.count
+
+    def close(self) -> None:
+        """Release the video file."""
+        cap = getattr(self, "cap", None)
+        if cap is not None:
+            cap.release()
+
+    def __del__(self):
+        self.close()
 
     def time(self, k: int) -> float:
         return k * self.step
