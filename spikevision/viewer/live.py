@@ -180,16 +180,27 @@ class LiveSession:
             return LiveStatus(self._state, self.url, info, stats, self._error, rec, float(len(recent)),
                               min(1.0, self._render_time), self._last_index)
 
-    def readout(self, row: int, col: int, window: int = 255) -> PixelReadout | None:
-        """Spike count and last ISI of a pixel over the newest frames (None before the first block)."""
+    def readout(self, row: int, col: int, window: int = 255, at: int | None = None,
+                isi_span: int = 1024) -> PixelReadout | None:
+        """Spike count and last ISI of a pixel up to sensor frame ``at`` (default: the newest frame).
+
+        Same definitions as :func:`spikevision.viewer.probe.readout`, over the frames still held;
+        None before the first block or when ``at`` is no longer held.
+        """
         with self._lock:
             if self._fill == 0 or self._last_index is None:
                 return None
-            n = min(self._fill, max(1, 4 * window))
-            parts = self._tail_parts(n)
             last = self._last_index
-        train = np.concatenate([pixel_train_packed(p, self._buf_w, row, col) for p in parts])
-        idx = np.flatnonzero(train) + (last - n + 1)
+            at = last if at is None else min(int(at), last)
+            skip = last - at
+            n = min(self._fill - skip, max(1, int(window), int(isi_span)))
+            if n <= 0:
+                return None
+            parts = self._tail_parts(n + skip)
+        # only the pixel's byte column is read from each block: no frame is copied
+        train = np.concatenate([pixel_train_packed(p, self._buf_w, row, col) for p in parts])[: n]
+        idx = np.flatnonzero(train) + (at - n + 1)
+        window = max(1, int(window))
         return PixelReadout(row, col, int(train[-window:].sum()), min(window, n),
                             int(idx[-1]) if idx.size else None, int(idx[-1] - idx[-2]) if idx.size >= 2 else None)
 

@@ -56,15 +56,17 @@ def pixel_train(spikes: SpikeStream, row: int, col: int, start: int, stop: int) 
     return pixel_train_packed(spikes[start:stop].packed(), spikes.width, row, col)
 
 
-def readout(spikes: SpikeStream, at: int, row: int, col: int, window: int = 255) -> PixelReadout:
+def readout(spikes: SpikeStream, at: int, row: int, col: int, window: int = 255,
+            isi_span: int = 1024) -> PixelReadout:
     """Spike count over the ``window`` frames ending at ``at`` and the last ISI, for pixel (row, col).
 
-    The last ISI is searched over up to 4 * window frames before ``at``.
+    The last two spikes are searched over ``max(window, isi_span)`` frames up to ``at``
+    (a longer ISI reads as None), so one readout touches a bounded number of frames.
     """
     if not (0 <= row < spikes.height and 0 <= col < spikes.width):
         raise IndexError(f"pixel ({row}, {col}) is outside the {spikes.height}x{spikes.width} frame")
     window = max(1, int(window))
-    span = max(window, 4 * window)
+    span = max(window, int(isi_span))
     a = max(0, at + 1 - span)
     train = pixel_train(spikes, row, col, a, at + 1)
     count = int(train[-window:].sum())

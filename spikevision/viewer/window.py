@@ -91,6 +91,7 @@ class ViewerWindow(QMainWindow):
         self._draws: list[float] = []
         self.clock = PlaybackClock(1)
         self._hist_time = 0.0
+        self._readout_time = 0.0
         self._want: RenderKey | None = None
         self._live_state = ""
         self._ticks = 0
@@ -556,8 +557,8 @@ class ViewerWindow(QMainWindow):
         now = time.monotonic()
         self.draw_count += 1
         self._draws = [t for t in self._draws if now - t <= 1.0] + [now]
-        if self._hover != (-1, -1):
-            self._hovered(*self._hover)
+        if self._hover != (-1, -1) and (now - self._readout_time >= 0.1 or not (self.playing or self.live)):
+            self._hovered(*self._hover)  # refresh the readout for the new frame, at most 10 times a second
 
     def _redisplay(self) -> None:
         if self.shown is not None:
@@ -588,11 +589,12 @@ class ViewerWindow(QMainWindow):
         if row < 0 or self.shown is None:
             self.pixel_label.setText("move the cursor over the image")
             return
+        self._readout_time = time.monotonic()
         value = float(self.shown.image[row, col])
-        window = max(1, min(self.shown.key.window, 4096))
+        window = max(1, min(self.shown.key.window, 1024))
         try:
             if self.live is not None:
-                r = self.live.readout(row, col, window)
+                r = self.live.readout(row, col, window, at=self.shown.key.index)
             else:
                 r = readout(self.stream, self.shown.key.index, row, col, window)
         except Exception as exc:  # readout is a convenience: never let it break the view

@@ -71,8 +71,14 @@ def test_mode_switch_and_readout():
         assert _wait(lambda: live.newest().key.mode == "rate" and live.newest().roi_mean is not None)
         f = live.newest()
         assert f.key.window == 500 and f.image.shape == (24, 32)
-        r = live.readout(5, 7, window=100)
-        assert r is not None and 0 <= r.count <= 100 and r.window == 100
+        r = live.readout(5, 7, window=100, at=f.key.index, isi_span=300)
+        loop = _loop_frames(live.camera.info)
+    at = f.key.index
+    train = _bits.unpack_frames(loop[(at - 299 + np.arange(300)) % loop.shape[0]], 24, 32)[:, 5, 7]
+    times = at - 299 + np.flatnonzero(train)
+    assert r.window == 100 and r.count == int(train[-100:].sum())
+    assert r.last_spike == (int(times[-1]) if times.size else None)
+    assert r.last_isi == (int(times[-1] - times[-2]) if times.size >= 2 else None)
 
 
 def test_disconnect_is_reported_and_threads_stop():

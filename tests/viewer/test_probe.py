@@ -24,9 +24,9 @@ def test_readout_matches_brute_force(rng, at, window):
     stream = sv.from_array(s)
     for r in range(4):
         for c in range(5):
-            got = readout(stream, at, r, c, window)
+            got = readout(stream, at, r, c, window, isi_span=12)
             train = s[: at + 1, r, c]
-            times = [t for t in range(at + 1) if train[t] and t >= at + 1 - 4 * window]
+            times = [t for t in range(at + 1) if train[t] and t >= at + 1 - max(window, 12)]
             assert got.count == int(train[max(0, at + 1 - window):].sum())
             assert got.window == min(window, at + 1)
             assert got.last_spike == (times[-1] if times else None)
