@@ -302,9 +302,10 @@ class H5Writer:
                 # the tail slot for ``total`` holds the committed tail: commit total-1 (the other slot) first
                 self._commit_to(total - 1)
             self._commit_to(total)
-        except OSError as e:
-            raise OutputError(f"writing {self.path} failed after {self._committed} committed frames: {e}; "
-                              f"check free disk space (the committed frames stay readable)") from e
+        except OSError as e:  # the writer is unusable now; an in-place file keeps its committed frames
+            self._abort(e)
+            kept = "nothing was written" if self.atomic else f"the {self._committed} committed frames stay readable"
+            raise OutputError(f"writing {self.path} failed: {e}; check free disk space ({kept})") from e
 
     def _commit_to(self, total: int) -> None:
         """Crash-safe commit of frames [0, total): whole chunks to /spikes once, the rest to a free tail slot."""

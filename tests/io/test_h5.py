@@ -223,6 +223,30 @@ def test_in_place_writer_keeps_frames_on_error(tmp_path, rng):
     np.testing.assert_array_equal(sv.open(path).unpack(), x)
 
 
+@pytest.mark.parametrize("atomic", [False, True])
+def test_write_error_closes_writer_and_keeps_committed(tmp_path, rng, monkeypatch, atomic):
+    x = random_spikes(rng, 20, 4, 8)
+    path = tmp_path / "full.h5"
+    w = H5Writer(path, 4, 8, block_frames=4, atomic=atomic)
+    w.append(x[:8])
+    w.flush()
+
+    def disk_full(self, stop):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(H5Writer, "_write_main", disk_full)
+    with pytest.raises(OutputError, match="No space left.*check free disk space"):
+        w.append(x[8:12])
+    assert w.closed
+    with pytest.raises(ValueError, match="closed"):
+        w.append(x[12:])
+    w.close()  # idempotent after a failure
+    if atomic:
+        assert os.listdir(tmp_path) == []
+    else:
+        np.testing.assert_array_equal(sv.open(path).unpack(), x[:8])
+
+
 def test_save_failure_mid_stream_leaves_no_file(tmp_path, rng):
     class Boom:
         n_frames, height, width = 100, 4, 4
