@@ -231,10 +231,12 @@ class CameraPanel(QGroupBox):
     Signals:
         recordToggled(bool, str): start (True, path) or stop (False, path) recording.
         disconnectRequested(): the user closed the camera.
+        openRecordingRequested(str): open the last finished recording for playback.
     """
 
     recordToggled = pyqtSignal(bool, str)
     disconnectRequested = pyqtSignal()
+    openRecordingRequested = pyqtSignal(str)
 
     FIELDS = (("state", "state"), ("source", "source"), ("fps", "frame rate"), ("rate", "data rate"),
               ("dropped", "dropped frames"), ("resyncs", "resyncs / tag errors"), ("frames", "frames"))
@@ -267,6 +269,11 @@ class CameraPanel(QGroupBox):
         self.rec_info = QLabel("not recording")
         self.rec_info.setObjectName("value")
         self.disconnect = QPushButton("Disconnect")
+        self.open_last = QPushButton("Open last recording")
+        self.open_last.setToolTip("disconnect and play back the recording just made")
+        self.open_last.setEnabled(False)
+        self._last_path = ""
+        self.open_last.clicked.connect(lambda: self.openRecordingRequested.emit(self._last_path))
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.error)
@@ -279,6 +286,7 @@ class CameraPanel(QGroupBox):
         rl.addWidget(self.record, 1, 0)
         rl.addWidget(self.disconnect, 1, 1)
         rl.addWidget(self.rec_info, 2, 0, 1, 2)
+        rl.addWidget(self.open_last, 3, 0, 1, 2)
         lay.addWidget(rec)
         self.record.toggled.connect(self._record_toggled)
         self.disconnect.clicked.connect(self.disconnectRequested)
@@ -336,5 +344,8 @@ class CameraPanel(QGroupBox):
                                   f"{rec.path}" + (f"\n{rec.error}" if rec.error else ""))
             if not rec.active and self.record.isChecked():
                 self.set_recording(False)
+            if not rec.active and rec.frames and rec.error is None:
+                self._last_path = str(rec.path)
+                self.open_last.setEnabled(True)
         streaming = st.state == "streaming"
         self.record.setEnabled(streaming or self.record.isChecked())

@@ -184,6 +184,7 @@ class ViewerWindow(QMainWindow):
         self.canvas.roiChanged.connect(self._roi_changed)
         self.camera_panel.recordToggled.connect(self._record_toggled)
         self.camera_panel.disconnectRequested.connect(self.close_source)
+        self.camera_panel.openRecordingRequested.connect(self.open_file)
         self.resize(1400, 860)
 
     def _build_actions(self) -> None:

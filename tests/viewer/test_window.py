@@ -222,6 +222,9 @@ def test_sim_camera_live_view_and_recording(viewer, qtbot, tmp_path):
     assert "recorded" in viewer.camera_panel.rec_info.text()
     assert viewer.camera_panel.values["state"].text() == "streaming"
     info = viewer.live.camera.info
+    assert viewer.camera_panel.open_last.isEnabled()
+    viewer.camera_panel.open_last.click()  # disconnect and play the recording back
+    assert viewer.live is None and viewer.stream is not None and len(viewer.stream) == rec.frames
     viewer.close_source()
     s = sv.open(out)
     assert len(s) == rec.frames
