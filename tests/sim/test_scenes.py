@@ -141,6 +141,8 @@ def test_every_scene_simulates_with_its_parameters_in_provenance(name):
     assert s.meta.provenance["input"]["scene"] == name
     np.testing.assert_array_equal(sc.rate(5.0), expected_rate(sc.radiance(5.0), 2.0))
     assert sc.duration == pytest.approx(120 / 20000)
+    # keyframes fall on every multiple of 10 ticks (or the scene is static): radiance(10 k) is integrated exactly
+    assert 10 % sc.keyframe_interval == 0 or sc.keyframe_interval == 64
 
 
 def test_scene_rate_is_what_the_stream_fires():
@@ -152,3 +154,20 @@ def test_scene_rate_is_what_the_stream_fires():
 def test_unknown_scene_name():
     with pytest.raises(ValueError, match="choose one of"):
         make_scene("snow")
+
+
+def test_integrated_radiance_equals_scene_radiance_on_keyframes():
+    from spikevision.sim.simulator import Simulator
+
+    sc = TextureMotion(16, 24, frames=40, seed=2, velocity=(0.1, 0.0))
+    assert sc.keyframe_interval == 2
+    # a sensor that never fires integrates the radiance: the residual after tick 20 minus after tick 19 is L(19)...
+    sim = Simulator(sc, theta=1e9, init="zero", full_well=None)
+    buf = np.empty((1, sim.frame_nbytes), np.uint8)
+    before = None
+    for j in range(21):
+        sim.fill(buf)
+        now = sim.engine.residual().astype(np.float64)
+        if j == 20:
+            np.testing.assert_allclose(now - before, sc.radiance(20.0), rtol=1e-4, atol=1e-6)
+        before = now

@@ -3,6 +3,12 @@
 Time ``t`` is measured in readout ticks (spike frames) at ``fps``; spike frame
 ``j`` integrates ``radiance(j)`` (see :mod:`spikevision.sim.inputs`). A scene is
 a callable, so ``simulate(scene)`` works directly.
+
+The simulator samples a scene every ``keyframe_interval`` ticks and interpolates
+linearly in between. Moving scenes choose the interval from {1, 2, 5, 10} so
+that nothing moves more than 0.25 px between keyframes: at every multiple of 10
+ticks the radiance the sensor integrates is exactly ``radiance(t)`` (and
+within a quarter-pixel shift of it in between).
 """
 
 from __future__ import annotations
@@ -12,7 +18,15 @@ import numpy as np
 from ..inputs import SceneInputError
 from ..photometry import expected_rate
 
-__all__ = ["Scene"]
+__all__ = ["Scene", "keyframe_interval_for"]
+
+
+def keyframe_interval_for(speed: float, static: float = 64.0) -> float:
+    """Ticks between keyframes for motion of ``speed`` px/tick: the largest of 1, 2, 5, 10 that keeps the
+    motion between keyframes <= 0.25 px (``static`` when nothing moves)."""
+    if speed <= 0:
+        return float(static)
+    return float(max([d for d in (1, 2, 5, 10) if d * speed <= 0.25] or [1]))
 
 
 class Scene:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..inputs import SceneInputError
 from ..texture import natural_texture, sample_affine
-from .base import Scene
+from .base import Scene, keyframe_interval_for
 
 __all__ = ["HDRScene"]
 
@@ -60,7 +60,8 @@ class HDRScene(Scene):
         self._grid = (xx, yy)
         base = self._base_log(0.0)
         self._lo, self._hi = float(base.min()), float(base.max())
-        self.keyframe_interval = 4.0 if moving else 64.0
+        orbit = float(self.lights[:, 3].max()) if len(self.lights) else 0.0
+        self.keyframe_interval = keyframe_interval_for(self.light_speed * orbit + (0.005 if moving else 0.0))
 
     def params(self) -> dict:
         return {**super().params(), "dynamic_range": self.dynamic_range, "peak": self.peak, "moving": self.moving,

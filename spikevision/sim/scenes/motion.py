@@ -16,7 +16,7 @@ import numpy as np
 
 from ..inputs import SceneInputError
 from ..texture import natural_texture, sample_affine
-from .base import Scene
+from .base import Scene, keyframe_interval_for
 
 __all__ = ["TextureMotion"]
 
@@ -61,8 +61,7 @@ class TextureMotion(Scene):
         self.p0 = np.array([tw / 2.0, th / 2.0])
         speed = np.hypot(*self.velocity) + abs(self.rotation) * np.hypot(width, height) / 2 + \
             abs(self.zoom) * np.hypot(width, height) / 2
-        # linear interpolation between keyframes is exact to ~0.25 px of motion
-        self.keyframe_interval = float(max(1, min(64, int(0.25 / speed)))) if speed > 0 else 64.0
+        self.keyframe_interval = keyframe_interval_for(speed)
 
     def params(self) -> dict:
         return {**super().params(), "velocity": list(self.velocity), "rotation": self.rotation, "zoom": self.zoom,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Scene
+from .base import Scene, keyframe_interval_for
 from .motion import TextureMotion
 
 __all__ = ["MovingObjects"]
@@ -53,7 +53,7 @@ class MovingObjects(Scene):
                          "angle": rng.uniform(0, np.pi), "level": rng.uniform(*levels)})
         self.objects = objs
         vmax = max([np.hypot(*o["v"]) for o in objs] + [np.hypot(*background_velocity), 1e-9])
-        self.keyframe_interval = float(max(1, min(64, int(0.25 / vmax))))
+        self.keyframe_interval = keyframe_interval_for(vmax)
         self._grid = np.mgrid[0:height, 0:width].astype(np.float64)
 
     def params(self) -> dict:

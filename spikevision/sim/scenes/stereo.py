@@ -15,7 +15,7 @@ import numpy as np
 
 from ..inputs import SceneInputError
 from ..texture import _bilinear, natural_texture
-from .base import Scene
+from .base import Scene, keyframe_interval_for
 
 __all__ = ["StereoScene"]
 
@@ -96,7 +96,7 @@ class StereoScene(Scene):
         if integer_disparity:
             self.layers[:, 7] = np.maximum(1.0, np.round(self.layers[:, 7]))
         self.textures = np.stack([natural_texture(256, seed=self.seed * 101 + j) for j in range(n_objects + 1)])
-        self.keyframe_interval = float(max(1, min(64, int(0.25 / speed)))) if speed > 0 else 64.0
+        self.keyframe_interval = keyframe_interval_for(speed)
 
     def params(self) -> dict:
         return {**super().params(), "focal": self.focal, "baseline": self.baseline, "speed": self.speed,
