@@ -143,8 +143,8 @@ def run(quick: bool = False) -> list[dict]:
         for name, ours, ref, target in cases:
             if (h, w) != (250, 400):
                 target = ""
-            o = _rate(lambda: ours(packed, h, w), n)
-            r = _rate(lambda: ref(ref_packed, h, w), n_ref, repeat=1)
+            o = _rate(lambda f=ours, p=packed, h=h, w=w: f(p, h, w), n)
+            r = _rate(lambda f=ref, p=ref_packed, h=h, w=w: f(p, h, w), n_ref, repeat=1)
             rows.append({"benchmark": name, "case": case, "ours": o, "reference": "NumPy (unpackbits + reference)",
                          "ref": r, "unit": "frame/s", "ratio": o / r, "target": target})
     return rows

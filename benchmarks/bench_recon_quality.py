@@ -64,9 +64,10 @@ def evaluate(height: int = 250, width: int = 400, frames: int = 600, times=(200,
                     got = dict(iter_reconstruct(spikes, method, start=times[0], stop=times[-1] + 1, step=step,
                                                 **params))
                     imgs = [got[t] for t in times]
+                pairs = list(zip(imgs, gts, strict=True))
                 results.append({"scene": name, "noisy": noisy, "method": label,
-                                "psnr": float(np.mean([psnr(i, g, DATA_RANGE) for i, g in zip(imgs, gts)])),
-                                "ssim": float(np.mean([ssim(i, g, DATA_RANGE) for i, g in zip(imgs, gts)]))})
+                                "psnr": float(np.mean([psnr(i, g, DATA_RANGE) for i, g in pairs])),
+                                "ssim": float(np.mean([ssim(i, g, DATA_RANGE) for i, g in pairs]))})
             if name == "static":
                 # the ceiling of any temporal estimator: the mean of every frame (fixed-pattern noise remains)
                 img = spikes.mean(axis=0, dtype=np.float64).astype(np.float32)

@@ -25,8 +25,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,7 @@ class ImageWriter:
         """Discard everything written so far."""
         raise NotImplementedError
 
-    def __enter__(self) -> "ImageWriter":
+    def __enter__(self) -> ImageWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

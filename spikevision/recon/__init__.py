@@ -25,5 +25,6 @@ from .tfp import CONVENTIONS, tfp
 from .tfstp import STP_DEFAULTS, tfstp
 
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "tfp", "tfi", "tfstp", "adaptive", "dsft",
-           "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive", "streaming_reconstructor",
+           "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive",
+           "streaming_reconstructor",
            "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]

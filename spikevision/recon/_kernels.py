@@ -39,10 +39,12 @@ ONES = np.uint64(0x0101010101010101)
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _write_planes(acc, q0, qp, nq, pix64, s, out, e, npix):
-    """Write byte-lane counts stored as 8 planes (plane j, lane i of word q = pixel 64 q + 8 i + j) as
-    ``min(1, count * s)`` for accumulator words q0..q0+nq, frame words qp..qp+nq. An 8x8 byte transpose per word (three SWAR
-    swap stages) puts the counts in pixel order in ``pix64`` (>= 8 * nq words) so the
-    conversion to float32 is one contiguous, vectorisable loop."""
+    """Write byte-lane counts stored as 8 planes (plane j, lane i of word q = pixel 64 q + 8 i + j)
+    as ``min(1, count * s)`` for accumulator words q0..q0+nq, frame words qp..qp+nq.
+
+    An 8x8 byte transpose per word (three SWAR swap stages) puts the counts in pixel order
+    in ``pix64`` (>= 8 * nq words), so the conversion to float32 is one contiguous,
+    vectorisable loop."""
     m32 = np.uint64(0x00000000FFFFFFFF)
     h32 = np.uint64(0xFFFFFFFF00000000)
     m16 = np.uint64(0x0000FFFF0000FFFF)

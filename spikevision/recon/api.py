@@ -8,7 +8,8 @@ firing rate of ``rate`` spikes per tick (default 1: a spike every readout).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -124,11 +125,12 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
 
     t_len, h, w = shape_of(spikes)
     stream = spikes if isinstance(spikes, SpikeStream) else None
-    rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start, block=min(block, 256), **params)
+    chunk = min(block, 256)
+    rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start, block=chunk, **params)
     first = max(0, frames.start - rec.lookback)
     if first:  # start mid-stream: the reconstructor counts frames from `first`
-        rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start - first, block=min(block, 256),
-                        **params)
+        rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start - first, block=chunk,
+                                      **params)
     last = frames[-1]
     end_main = min(t_len, last + rec.lookahead + 1)
     from .. import _bits

@@ -28,7 +28,7 @@ thread) and work straight from packed bytes; see :mod:`spikevision.recon._kernel
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -211,7 +211,7 @@ class StreamingTFP(StreamingReconstructor):
             return
         a = np.array([max(0, t - self.lookback) for t in targets], dtype=np.int64)
         b = np.array([t + self.lookahead + 1 for t in targets], dtype=np.int64)
-        scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b)], dtype=np.float32)
+        scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b, strict=True)], dtype=np.float32)
         K.tfp_window(self._work64, a - self._base, b - self._base, scales, self._stack, self.npix)
 
 

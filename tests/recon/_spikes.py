@@ -14,7 +14,8 @@ def integrate_and_fire(radiance, frames: int, theta: float = 1.0, start=None) ->
         theta: threshold.
         start: initial charge (H, W) (default 0).
     """
-    rad = radiance if callable(radiance) else (lambda t, r=np.asarray(radiance, float): r)
+    const = None if callable(radiance) else np.asarray(radiance, float)
+    rad = radiance if callable(radiance) else (lambda t: const)
     r0 = np.asarray(rad(0), float)
     acc = np.zeros(r0.shape) if start is None else np.array(start, float)
     out = np.zeros((frames,) + r0.shape, np.uint8)

@@ -3,8 +3,17 @@ import pytest
 
 import spikevision as sv
 from spikevision import _bits
-from spikevision.recon import (StreamingAdaptive, StreamingTFI, StreamingTFP, adaptive, iter_reconstruct,
-                               reconstruct_sequence, streaming_reconstructor, tfi, tfp)
+from spikevision.recon import (
+    StreamingAdaptive,
+    StreamingTFI,
+    StreamingTFP,
+    adaptive,
+    iter_reconstruct,
+    reconstruct_sequence,
+    streaming_reconstructor,
+    tfi,
+    tfp,
+)
 
 from ._spikes import integrate_and_fire, random_spikes
 
@@ -63,7 +72,7 @@ def test_if_scene_and_reset():
     assert rec.frames_seen == 0 and rec.next_frame == 0
     again = run(rec, s, 300)
     assert [t for t, _ in first] == [t for t, _ in again]
-    for (_, a), (_, b) in zip(first, again):
+    for (_, a), (_, b) in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(first[2][1], 0.3, atol=1 / 40)
 
