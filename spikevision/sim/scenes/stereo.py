@@ -17,7 +17,7 @@ from ..inputs import SceneInputError
 from ..texture import _bilinear, natural_texture
 from .base import Scene, keyframe_interval_for
 
-__all__ = ["StereoScene"]
+__all__ = ["StereoScene", "StereoView"]
 
 
 @numba.njit(cache=True, nogil=True)
