@@ -142,7 +142,7 @@ class Camera:
         self._opened = self._closed = self._started = False
         self._t_start: float | None = None
         self._t_end: float | None = None
-        self._next_index: int | None = None
+        self._next_index = 0  # index the consumer expects next (frames start at index 0)
         # producer-side counters (written by the producer thread only)
         self._bytes = 0
         self._frames_made = 0
@@ -272,7 +272,7 @@ class Camera:
                 raise self._error from None
             raise TimeoutError(f"{self.backend} camera: no block within {timeout:g} s; check the device "
                                f"(cable, trigger) or pass a longer timeout") from None
-        if self._next_index is not None and block.index != self._next_index:
+        if block.index != self._next_index:
             lost = block.index - self._next_index
             if lost != block.dropped_before:
                 block = SpikeBlock(block.packed, block.index, block.height, block.width, block.fps,
