@@ -12,7 +12,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "capture", help="record a camera (sim://, replay://, usb://, sdk://) to .h5 or .dat",
         description="Record a live camera to the crash-safe HDF5 container (.h5) or a vidar .dat, committing "
-                    "after every block. Stops after --frames, after --duration seconds of stream time, at the end "
+                    "every block (at least every 0.25 s when busy). Stops after --frames, after --duration seconds "
+                    "of stream time, at the end "
                     "of the stream or on Ctrl-C; an unplug keeps every completed block. Examples: "
                     "`spikevision capture 'sim://?speed=max' sim.h5 --frames 20000`, "
                     "`spikevision capture usb://0403:601f rec.h5 --duration 10`.")

@@ -140,3 +140,26 @@ def test_cli_capture(tmp_path, capsys):
     assert main(["capture", "bogus://x", str(tmp_path / "b.h5"), "--frames", "5"]) == 1
     assert "unknown camera backend" in capsys.readouterr().err
     assert not (tmp_path / "b.h5").exists()
+
+
+def test_cli_capture_stops_cleanly_on_ctrl_c(tmp_path):
+    out = tmp_path / "int.h5"
+    url = "sim://?height=20&width=40&speed=1&frames_per_block=100&seed=2&loop_frames=500"
+    p = subprocess.Popen([sys.executable, "-m", "spikevision.cli", "capture", url, str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and out.stat().st_size > 0):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        stdout, stderr = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, stderr
+    assert "stopped by interrupt" in stdout
+    s = sv.open(out)
+    assert len(s) > 0
+    np.testing.assert_array_equal(s.packed(), scene_frames(20, 40, 500, seed=2)[np.arange(len(s)) % 500])
