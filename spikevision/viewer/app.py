@@ -115,6 +115,11 @@ def run_viewer(args: argparse.Namespace) -> int:
         os.environ["SPIKEVISION_VIEWER_NO_DIALOGS"] = "1"
         if not shot.lower().endswith(".png"):
             raise SpikevisionError(f"--screenshot {shot} must end in .png")
+    elif sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                   or os.environ.get("QT_QPA_PLATFORM")):
+        # Qt would abort the whole process without a display; say what to do instead
+        raise SpikevisionError("no display to show the viewer on (DISPLAY and WAYLAND_DISPLAY are unset); run it "
+                               "in a desktop session, use ssh -X, or render offscreen with --screenshot OUT.png")
     app = application()
     win = make_window(remember=not (shot or args.no_settings))
     try:

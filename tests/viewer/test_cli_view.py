@@ -84,3 +84,12 @@ def test_package_imports_without_pyqt6():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ok" in out.stdout and "spikevision[gui]" in out.stdout
+
+
+def test_no_display_is_a_clear_error(monkeypatch, dat, capsys):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("display variables are an X11/Wayland matter")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["view", str(dat)]) == 1
+    assert "no display" in capsys.readouterr().err
