@@ -19,19 +19,18 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["LUT_ONE", "LUT_FF", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
+__all__ = ["LUT_ONE", "LOWBIT", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
 
-#: LUT_ONE[v]: lane i = bit i of v (0/1); LUT_FF[v]: lane i = 0xFF where bit i of v is set.
+#: LUT_ONE[v]: lane i = bit i of v (0/1); LOWBIT[v]: index of the lowest set bit of v (v > 0).
 LUT_ONE = np.zeros(256, dtype=np.uint64)
-LUT_FF = np.zeros(256, dtype=np.uint64)
 for _v in range(256):
     for _i in range(8):
         if (_v >> _i) & 1:
             LUT_ONE[_v] |= np.uint64(1 << (8 * _i))
-            LUT_FF[_v] |= np.uint64(0xFF << (8 * _i))
+LOWBIT = np.array([(_v & -_v).bit_length() - 1 if _v else 0 for _v in range(256)], dtype=np.int64)
 del _v, _i
 
 ONES = np.uint64(0x0101010101010101)
@@ -291,7 +290,7 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out, npix):
+def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out, npix, lowbit):
     """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 8 pixels per byte."""
     n_e = centers.shape[0]
     fb = work.shape[1]
@@ -316,24 +315,26 @@ def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out,
             for f in range(c, lo - 1, -1):
                 v = work[f, b] & need
                 if v:
-                    for i in range(8):
-                        if (v >> i) & 1:
-                            bt[i, nbk[i]] = f
-                            nbk[i] += 1
-                            if nbk[i] == k:
-                                need &= np.uint8(~(1 << i) & 0xFF)
+                    while v:                     # one step per spike: lowest set bit first
+                        i = lowbit[v]
+                        v &= v - np.uint8(1)
+                        bt[i, nbk[i]] = f
+                        nbk[i] += 1
+                        if nbk[i] == k:
+                            need &= np.uint8(~(1 << i) & 0xFF)
                     if need == 0:
                         break
             need = np.uint8(0xFF)
             for f in range(c + 1, hi + 1):
                 v = work[f, b] & need
                 if v:
-                    for i in range(8):
-                        if (v >> i) & 1:
-                            ft[i, nfw[i]] = f
-                            nfw[i] += 1
-                            if nfw[i] == k:
-                                need &= np.uint8(~(1 << i) & 0xFF)
+                    while v:                     # one step per spike: lowest set bit first
+                        i = lowbit[v]
+                        v &= v - np.uint8(1)
+                        ft[i, nfw[i]] = f
+                        nfw[i] += 1
+                        if nfw[i] == k:
+                            need &= np.uint8(~(1 << i) & 0xFF)
                     if need == 0:
                         break
             for i in range(8):

@@ -266,7 +266,7 @@ class StreamingAdaptive(StreamingReconstructor):
         lo = np.maximum(0, c - self.span)
         hi = c + self.span
         K.adaptive_window(self._work, c - self._base, lo - self._base, hi - self._base, self.intervals, self.tol,
-                          self.tol_rel, self.rate, self.center, self._stack, self.npix)
+                          self.tol_rel, self.rate, self.center, self._stack, self.npix, K.LOWBIT)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:
