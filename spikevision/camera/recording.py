@@ -202,7 +202,13 @@ class Recorder:
                     raise CameraError(f"the writer thread for {self.path} stopped") from None
 
     @property
+    def error(self) -> BaseException | None:
+        """The writer thread's error (disk full, permission, ...), or None."""
+        return self._error
+
+    @property
     def frames_queued(self) -> int:
+        """Frames handed to :meth:`write` so far (committed or waiting for the writer)."""
         return getattr(self, "_queued", 0)
 
     def close(self) -> None:
