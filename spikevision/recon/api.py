@@ -143,19 +143,16 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
             else:
                 yield _bits.pack_frames(np.asarray(spikes[a:b]))
 
-    done = set()
     for packed in blocks():
         for t, img in rec.iter_packed(packed):
-            t_abs = t + first
-            if t_abs > last:
+            if t + first > last:
                 return
-            done.add(t_abs)
-            yield t_abs, img.copy()
-    # frames within `lookahead` of the end: the offline reference handles the clipped window
-    fn = METHODS[name]
-    for t in frames:
-        if t not in done:
-            yield t, fn(spikes, at=t, **params)
+            yield t + first, img.copy()
+    if end_main == t_len:  # frames within the lookahead of the end: windows clipped like the offline functions
+        for t, img in rec.flush():
+            if t + first > last:
+                return
+            yield t + first, img
 
 
 def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,

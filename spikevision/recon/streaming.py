@@ -18,6 +18,7 @@ Uniform interface::
             show(t, image)                         # copy it to keep it
     rec.push_packed(block) -> list[(t, image copy)]
     rec.push(frames)       -> same, from unpacked (n, H, W) spikes
+    rec.flush()            -> images of the last frames (windows clipped at the end), then reset
     rec.reset()            -> start over at frame 0
     rec.lookahead          -> frames of latency after the emitted frame
 
@@ -109,7 +110,8 @@ class StreamingReconstructor:
         """Push packed frames; yield ``(frame_index, image)`` for each image that became ready.
 
         ``image`` is an (H, W) float32 view of a reused buffer, valid until the next
-        iteration: copy it to keep it.
+        iteration: copy it to keep it. Consume the iterator to the end: frames are taken in as
+        it advances.
         """
         packed = self._check_packed(packed)
         i, n = 0, packed.shape[0]
@@ -134,6 +136,20 @@ class StreamingReconstructor:
     def push_packed(self, packed: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Push packed frames; return ``[(frame_index, image copy), ...]`` of the images that became ready."""
         return [(t, img.copy()) for t, img in self.iter_packed(packed)]
+
+    def flush(self) -> list[tuple[int, np.ndarray]]:
+        """End of the stream: return ``[(frame_index, image copy), ...]`` for the frames still waiting for
+        their lookahead, with the window clipped at the last frame pushed (exactly as the offline
+        functions clip at the end of the data), then :meth:`reset`."""
+        targets = list(range(self._next, self._seen, self.emit_every))
+        out = []
+        n = self._stack.shape[0]
+        for i in range(0, len(targets), n):
+            batch = targets[i : i + n]
+            self._compute_end(batch)
+            out.extend((t, self._stack[j].reshape(self.height, self.width).copy()) for j, t in enumerate(batch))
+        self.reset()
+        return out
 
     def push(self, frames: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Push unpacked (n, H, W) spikes (nonzero = spike); same result as :meth:`push_packed`."""
@@ -172,6 +188,10 @@ class StreamingReconstructor:
         """New frames sit at work positions [p0, p1); fill ``self._stack[j]`` for each target frame."""
         raise NotImplementedError
 
+    def _compute_end(self, targets: list[int]) -> None:
+        """Fill ``self._stack[j]`` for targets whose lookahead runs past the last frame pushed."""
+        raise NotImplementedError
+
 
 class StreamingTFP(StreamingReconstructor):
     """Streaming TFP (convention "spikevision"): same images as :func:`spikevision.recon.tfp`.
@@ -207,10 +227,15 @@ class StreamingTFP(StreamingReconstructor):
             K.tfp_running(self._work64, p0, p1, self.window, self._base, self._acc, ends - self._base, scales,
                           self._stack, self.npix)
             return
-        if not n_e:
-            return
+        if n_e:
+            self._window(targets, self._seen)
+
+    def _compute_end(self, targets: list[int]) -> None:
+        self._window(targets, self._seen)
+
+    def _window(self, targets: list[int], end: int) -> None:
         a = np.array([max(0, t - self.lookback) for t in targets], dtype=np.int64)
-        b = np.array([t + self.lookahead + 1 for t in targets], dtype=np.int64)
+        b = np.array([min(end, t + self.lookahead + 1) for t in targets], dtype=np.int64)
         scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b, strict=True)], dtype=np.float32)
         K.tfp_window(self._work64, a - self._base, b - self._base, scales, self._stack, self.npix)
 
@@ -232,11 +257,13 @@ class StreamingTFI(StreamingReconstructor):
         super().__init__(height, width, emit_every, start, block)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        if not targets:
-            return
+        if targets:
+            self._compute_end(targets)
+
+    def _compute_end(self, targets: list[int]) -> None:
         c = np.array(targets, dtype=np.int64)
         lo = np.maximum(0, c - self.lookback)
-        hi = c + self.lookahead
+        hi = np.minimum(self._seen - 1, c + self.lookahead)
         K.tfi_window(self._work64, c - self._base, lo - self._base, hi - self._base, self._nbits, self._table,
                      self._stack, self.npix, K.LUT_ONE)
 
@@ -260,11 +287,13 @@ class StreamingAdaptive(StreamingReconstructor):
         super().__init__(height, width, emit_every, start, block)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        if not targets:
-            return
+        if targets:
+            self._compute_end(targets)
+
+    def _compute_end(self, targets: list[int]) -> None:
         c = np.array(targets, dtype=np.int64)
         lo = np.maximum(0, c - self.span)
-        hi = c + self.span
+        hi = np.minimum(self._seen - 1, c + self.span)
         K.adaptive_window(self._work, c - self._base, lo - self._base, hi - self._base, self.intervals, self.tol,
                           self.tol_rel, self.rate, self.center, self._stack, self.npix, K.LOWBIT)
 

@@ -31,6 +31,9 @@ def check(rec, spikes, offline, block, **kw):
     t_len = spikes.shape[0]
     expect = [t for t in range(rec.start, t_len, rec.emit_every) if t + rec.lookahead < t_len]
     assert [t for t, _ in out] == expect
+    out += rec.flush()                     # the last frames, windows clipped at the end
+    assert [t for t, _ in out] == list(range(rec.start, t_len, rec.emit_every))
+    assert rec.frames_seen == 0
     for t, img in out:
         assert img.dtype == np.float32 and img.shape == spikes.shape[1:]
         np.testing.assert_array_equal(img, offline(spikes, t, **kw), err_msg=f"frame {t}")
@@ -132,4 +135,13 @@ def test_sequence_mid_stream_start(method):
     a = reconstruct_sequence(sv.from_array(s), method, step=7, start=150, stop=290)
     b = reconstruct_sequence(s, method, step=7, start=150, stop=290, engine="reference")
     np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("method", ["tfp", "tfi", "best"])
+def test_sequence_to_the_end(method):
+    s = random_spikes(27, 120, 5, 11)
+    a = reconstruct_sequence(s, method, step=3)
+    b = reconstruct_sequence(s, method, step=3, engine="reference")
+    np.testing.assert_array_equal(a[0], np.arange(0, 120, 3))
     np.testing.assert_array_equal(a[1], b[1])
