@@ -333,7 +333,11 @@ class CameraPanel(QGroupBox):
             v["frames"].setText(f"{cam.frames:,}  in {cam.elapsed:,.1f} s")
             self.ring.set_fill(cam.ring_fill, cam.ring_capacity, cam.ring_high_water)
         err = st.error or (cam.last_error if cam is not None else None)
-        self.error.setText(f"last error: {err}" if err else "")
+        lines = [f"last error: {err}"] if err else []
+        if cam is not None and cam.ring_capacity and cam.ring_fill > 0.8 * cam.ring_capacity:
+            lines.append("ring buffer above 80 %: the host is not keeping up (disk, CPU); frames will be dropped "
+                         "when it is full")
+        self.error.setText("\n".join(lines))
         rec = st.recording
         if rec is None:
             self.rec_info.setText("not recording")

@@ -170,7 +170,7 @@ class TracePlot(QWidget):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.PANEL))
-        r = QRectF(34, 6, max(1, self.width() - 40), max(1, self.height() - 24))
+        r = QRectF(44, 6, max(1, self.width() - 50), max(1, self.height() - 24))
         p.setPen(QPen(QColor("#34383f"), 1))
         p.drawRect(r)
         pts = self._data["intensity"]
@@ -188,17 +188,21 @@ class TracePlot(QWidget):
         f = p.font()
         f.setPointSizeF(7.5)
         p.setFont(f)
-        for name, color in self.SERIES:
+        for name, color in reversed(self.SERIES):  # intensity on top; the rate dashed (they coincide for TFP)
             d = self._data[name]
             if len(d) < 1:
                 continue
             poly = QPolygonF([QPointF(r.left() + (i - x0) / max(1, x1 - x0) * r.width(),
                                       r.bottom() - (v - y0) / (y1 - y0) * r.height()) for i, v in d])
-            p.setPen(QPen(QColor(color), 1.5))
+            pen = QPen(QColor(color), 1.5)
+            if name == "rate":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
             p.drawPolyline(poly)
         p.setPen(QColor(theme.MUTED))
-        p.drawText(QRectF(0, r.top() - 2, 32, 12), Qt.AlignmentFlag.AlignRight, f"{y1:.2g}")
-        p.drawText(QRectF(0, r.bottom() - 10, 32, 12), Qt.AlignmentFlag.AlignRight, f"{y0:.2g}")
+        digits = max(2, int(np.ceil(-np.log10(max(1e-9, y1 - y0)))) + 2)
+        p.drawText(QRectF(0, r.top() - 2, 41, 12), Qt.AlignmentFlag.AlignRight, f"{y1:.{digits}g}")
+        p.drawText(QRectF(0, r.bottom() - 10, 41, 12), Qt.AlignmentFlag.AlignRight, f"{y0:.{digits}g}")
         p.drawText(QRectF(r.left(), r.bottom() + 2, r.width(), 12), Qt.AlignmentFlag.AlignLeft, f"{x0}")
         p.drawText(QRectF(r.left(), r.bottom() + 2, r.width(), 12), Qt.AlignmentFlag.AlignRight, f"frame {x1}")
         lx = r.left() + 6
