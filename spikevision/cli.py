@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("spikevision: interrupted; no partial output was kept", file=sys.stderr)
+        print("spikevision: interrupted", file=sys.stderr)
         return 130
     except (SpikevisionError, OSError, ValueError) as exc:
         print(f"spikevision: error: {exc}", file=sys.stderr)
