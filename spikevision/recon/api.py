@@ -159,19 +159,24 @@ def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1,
                          stop: int | None = None, engine: str = "auto", **params: Any):
     """Images every ``step`` frames over ``[start, stop)`` as a (N, H, W) float32 stack.
 
-    Returns:
-        (frame_indices, images): an int64 array of N frame indices and the (N, H, W) stack
-        on the caller's backend (see :func:`iter_reconstruct` for a constant-memory iterator).
-    """
-    idx, imgs = [], []
-    for t, img in iter_reconstruct(spikes, method, step=step, start=start, stop=stop, engine=engine, **params):
-        idx.append(t)
-        imgs.append(img)
-    from ._input import xp_of
+    Image ``i`` is frame ``start + i * step`` (default start 0, stop T). Options as
+    :func:`iter_reconstruct` (a constant-memory iterator of ``(frame_index, image)``).
 
-    xp = xp_of(imgs[0]) if backend_name(imgs[0]) != "torch" else None
-    if xp is None:
+    Returns:
+        (N, H, W) float32 stack on the caller's backend.
+
+    Example:
+        >>> import numpy as np, spikevision.recon as rc
+        >>> s = (np.random.default_rng(0).random((200, 4, 4)) < 0.3).astype(np.uint8)
+        >>> rc.reconstruct_sequence(s, "tfp", step=40).shape
+        (5, 4, 4)
+    """
+    imgs = [img for _, img in iter_reconstruct(spikes, method, step=step, start=start, stop=stop, engine=engine,
+                                               **params)]
+    if backend_name(imgs[0]) == "torch":
         import torch
 
-        return np.asarray(idx, dtype=np.int64), torch.stack(imgs)
-    return np.asarray(idx, dtype=np.int64), xp.stack(imgs)
+        return torch.stack(imgs)
+    from ._input import xp_of
+
+    return xp_of(imgs[0]).stack(imgs)
