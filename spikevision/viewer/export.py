@@ -28,7 +28,7 @@ from .display import DisplaySettings, auto_levels, to_rgb
 from .modes import get_mode
 from .playback import RenderKey, render_frame
 
-__all__ = ["EXPORT_KINDS", "ExportCancelled", "export_kind", "save_png", "export_range", "frame_rgb"]
+__all__ = ["EXPORT_KINDS", "ExportCancelled", "export_kind", "save_png", "export_range", "frame_rgb", "iter_rgb"]
 
 #: kind -> (file dialog filter, extensions)
 EXPORT_KINDS = {
@@ -77,8 +77,27 @@ def frame_rgb(stream: SpikeStream, index: int, mode: str, window: int, display: 
     frame = render_frame(stream, RenderKey(index, mode, window))
     if frame.error:
         raise OutputError(frame.error)
-    levels = auto_levels(frame.image) if display.auto_levels else display.levels
-    return to_rgb(frame.image, levels, display.gamma, display.colormap)
+    return _display_rgb(frame.image, display)
+
+
+def _display_rgb(image: np.ndarray, display: DisplaySettings) -> np.ndarray:
+    levels = auto_levels(image) if display.auto_levels else display.levels
+    return to_rgb(image, levels, display.gamma, display.colormap)
+
+
+def iter_rgb(stream: SpikeStream, idx: list[int], mode: str, window: int, display: DisplaySettings):
+    """Yield ``(index, rgb)`` for the frames ``idx`` (ascending, evenly spaced) as the viewer shows them.
+
+    Modes that play faster sequentially (streaming kernels, causal models) run once over the range.
+    """
+    m = get_mode(mode)
+    step = idx[1] - idx[0] if len(idx) > 1 else 1
+    if len(idx) > 1 and m.prefers_sequential(step, window):
+        for t, image in m.iterate(stream, idx[0], idx[-1] + 1, step, window):
+            yield t, _display_rgb(image, display)
+        return
+    for i in idx:
+        yield i, frame_rgb(stream, i, mode, window, display)
 
 
 def _tick(progress: Progress | None, done: int, total: int) -> None:
@@ -151,11 +170,11 @@ def _export_pngs(stream, idx, path: Path, mode, window, display, overwrite, prog
         raise OutputError(f"cannot write {path}: directory {parent} does not exist; create it first")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
     try:
-        for k, i in enumerate(idx):
-            _tick(progress, k, len(idx))
-            rgb = frame_rgb(stream, i, mode, window, display)
+        _tick(progress, 0, len(idx))
+        for k, (i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
             if not cv2.imwrite(str(tmp / f"frame_{i:06d}.png"), np.ascontiguousarray(rgb[..., ::-1])):
                 raise OutputError(f"could not write PNG frames into {parent}; check free space")
+            _tick(progress, k + 1, len(idx))
         _tick(progress, len(idx), len(idx))
         if path.exists():
             shutil.rmtree(path)
@@ -177,10 +196,10 @@ def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overw
             raise OutputError(f"OpenCV cannot write mp4 video to {path}; export a PNG sequence instead")
         ok = False
         try:
-            for k, i in enumerate(idx):
-                _tick(progress, k, len(idx))
-                writer.write(np.ascontiguousarray(frame_rgb(stream, i, mode, window, display)[..., ::-1]))
-            _tick(progress, len(idx), len(idx))
+            _tick(progress, 0, len(idx))
+            for k, (_i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
+                writer.write(np.ascontiguousarray(rgb[..., ::-1]))
+                _tick(progress, k + 1, len(idx))
             ok = True
         finally:
             writer.release()

@@ -97,3 +97,11 @@ def test_empty_range_and_missing_directory(tmp_path, stream):
         export_range(stream, 50, 50, tmp_path / "a.mp4")
     with pytest.raises(OutputError, match="does not exist"):
         export_range(stream, 0, 5, tmp_path / "nope" / "a.mp4")
+
+
+def test_sequential_modes_export_the_same_images(tmp_path, stream, spikes):
+    disp = DisplaySettings()
+    out = export_range(stream, 40, 70, tmp_path / "best", mode="best", window=65, display=disp, step=10)
+    for i in (40, 50, 60):
+        ref = to_rgb(recon.reconstruct(spikes, "best", at=i, span=32))
+        np.testing.assert_array_equal(_read_png(out / f"frame_{i:06d}.png"), ref)
