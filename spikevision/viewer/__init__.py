@@ -2,8 +2,8 @@
 
 Qt-free (import without PyQt6): :mod:`.modes` (the view-mode registry),
 :mod:`.display` (levels, gamma, colormaps), :mod:`.playback` (the render
-worker), :mod:`.live` (the camera session), :mod:`.probe` (pixel readout),
-:mod:`.export`. Qt: :class:`ViewerWindow` and the widgets, loaded on first use.
+worker), :mod:`.clock` (the playback clock), :mod:`.live` (the camera
+session), :mod:`.probe` (pixel readout), :mod:`.export`. Qt: :class:`ViewerWindow` and the widgets, loaded on first use.
 
 Example:
     >>> from spikevision.viewer import register_mode, FunctionMode
@@ -16,13 +16,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .clock import ClockTick, PlaybackClock
 from .display import COLORMAPS, DisplaySettings, auto_levels, colormap_lut, to_rgb
 from .modes import FunctionMode, ViewMode, available_modes, get_mode, mode_names, register_mode, unregister_mode
 from .playback import FramePlayer, RenderedFrame, RenderKey, render_frame
 
 __all__ = ["ViewMode", "FunctionMode", "register_mode", "unregister_mode", "get_mode", "mode_names",
            "available_modes", "DisplaySettings", "COLORMAPS", "to_rgb", "auto_levels", "colormap_lut",
-           "FramePlayer", "RenderKey", "RenderedFrame", "render_frame", "LiveSession", "export_range",
+           "FramePlayer", "RenderKey", "RenderedFrame", "render_frame", "PlaybackClock", "ClockTick",
+           "LiveSession", "export_range",
            "ViewerWindow", "ImageCanvas", "main"]
 
 _LAZY = {"LiveSession": ".live", "export_range": ".export", "ViewerWindow": ".window", "ImageCanvas": ".canvas",
