@@ -8,6 +8,7 @@ firing rate of ``rate`` spikes per tick (default 1: a spike every readout).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ from .tfp import tfp
 from .tfstp import tfstp, tfstp_series
 
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "METHODS", "BEST", "resolve_method"]
+
+log = logging.getLogger(__name__)
 
 #: method name -> function(spikes, at, **params)
 METHODS = {"tfp": tfp, "tfi": tfi, "tfstp": tfstp, "adaptive": adaptive}
@@ -114,9 +117,11 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
         yield from tfstp_series(spikes, list(frames), **params)
         return
     if sp is None or not on_cpu or engine == "reference":
+        log.debug("reconstruct %s: reference implementation, %d images", name, len(frames))
         for t in frames:
             yield t, METHODS[name](spikes, at=t, **params)
         return
+    log.debug("reconstruct %s: compiled streaming kernels, %d images", name, len(frames))
     yield from _iter_streaming(spikes, name, frames, sp, block)
 
 

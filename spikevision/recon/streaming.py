@@ -86,6 +86,8 @@ class StreamingReconstructor:
         n_out = self._chunk // self.emit_every + 2
         self._stack = np.zeros((n_out, self.npix), dtype=np.float32)
         self.reset()
+        log.debug("%s %dx%d: an image every %d frames from frame %d, lookahead %d frames", type(self).__name__,
+                  self.height, self.width, self.emit_every, self.start, self.lookahead)
 
     # --- public -------------------------------------------------------------
     def reset(self) -> None:
@@ -196,7 +198,7 @@ class StreamingReconstructor:
 class StreamingTFP(StreamingReconstructor):
     """Streaming TFP (convention "spikevision"): same images as :func:`spikevision.recon.tfp`.
 
-    Uses a running sum (two table look-ups per 8 pixels per frame) when images are
+    Uses a running sum (add the new frame, drop the oldest) when images are
     frequent (``2 * emit_every < window``), otherwise sums each window on demand.
 
     Example:
