@@ -40,9 +40,18 @@ def frame_nbytes(height: int, width: int) -> int:
     return (height * width + 7) // 8
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _decode_aligned(raw, n, stride, header, row_bytes, h, wb, flip, lut, out64):
-    for j in numba.prange(n * h):
+#: Below this many output pixels kernels run on the calling thread: waking the
+#: worker pool costs more than it saves, and spinning workers hurt on busy cores.
+PARALLEL_MIN_PIXELS = 1 << 22
+
+
+def _n_chunks(pixels: int) -> int:
+    return numba.get_num_threads() * 4 if pixels >= PARALLEL_MIN_PIXELS else 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode_aligned_rows(raw, j0, j1, stride, header, row_bytes, h, wb, flip, lut, out64):
+    for j in range(j0, j1):
         f = j // h
         r = j - f * h
         sr = h - 1 - r if flip else r
@@ -52,8 +61,17 @@ def _decode_aligned(raw, n, stride, header, row_bytes, h, wb, flip, lut, out64):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _decode_bits(raw, n, stride, header, stored_w, h, w, flip, out):
-    for j in numba.prange(n * h):
+def _decode_aligned_parallel(raw, n_chunks, stride, header, row_bytes, h, wb, flip, lut, out64):
+    total = out64.shape[0]
+    size = (total + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        _decode_aligned_rows(raw, c * size, min(total, (c + 1) * size), stride, header, row_bytes, h, wb, flip,
+                             lut, out64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode_bits_rows(raw, j0, j1, stride, header, stored_w, h, w, flip, out):
+    for j in range(j0, j1):
         f = j // h
         r = j - f * h
         sr = h - 1 - r if flip else r
@@ -62,6 +80,14 @@ def _decode_bits(raw, n, stride, header, stored_w, h, w, flip, out):
         for c in range(w):
             kk = k + c
             out[f, r, c] = (raw[fbase + (kk >> 3)] >> (kk & 7)) & 1
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_bits_parallel(raw, n_chunks, stride, header, stored_w, h, w, flip, out):
+    total = out.shape[0] * h
+    size = (total + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        _decode_bits_rows(raw, c * size, min(total, (c + 1) * size), stride, header, stored_w, h, w, flip, out)
 
 
 def decode_rows(
@@ -101,11 +127,17 @@ def decode_rows(
     raw = np.ascontiguousarray(raw).reshape(-1)
     if raw.size < (n - 1) * stride + header + frame_nbytes(height, sw):
         raise ValueError(f"buffer of {raw.size} bytes is too small for {n} frames")
+    chunks = _n_chunks(n * height * width)
     if sw % 8 == 0 and width % 8 == 0:
         out64 = out.reshape(n * height, width).view(np.uint64)
-        _decode_aligned(raw, n, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+        if chunks == 1:
+            _decode_aligned_rows(raw, 0, n * height, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+        else:
+            _decode_aligned_parallel(raw, chunks, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+    elif chunks == 1:
+        _decode_bits_rows(raw, 0, n * height, stride, header, sw, height, width, flip, out)
     else:
-        _decode_bits(raw, n, stride, header, sw, height, width, flip, out)
+        _decode_bits_parallel(raw, chunks, stride, header, sw, height, width, flip, out)
     return out
 
 
@@ -158,29 +190,33 @@ def repack_rows(
     return pack_frames(frames)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _count_bits(packed, lut, counts, n_chunks):
+@numba.njit(cache=True, nogil=True)
+def _count_bits_columns(packed, b0, b1, lut, counts):
     # Each uint64 "lane" holds 8 byte-sized counters (one per bit of a packed
     # byte): adding LUT[v] counts 8 pixels at once. Lanes are flushed to int64
     # before any byte counter can pass 255.
-    n, f = packed.shape
+    n = packed.shape[0]
+    if b0 >= b1:
+        return
+    lanes = np.zeros(b1 - b0, dtype=np.uint64)
+    for i0 in range(0, n, 255):
+        i1 = min(n, i0 + 255)
+        for i in range(i0, i1):
+            for b in range(b0, b1):
+                lanes[b - b0] += lut[packed[i, b]]
+        for b in range(b0, b1):
+            v = lanes[b - b0]
+            for k in range(8):
+                counts[8 * b + k] += (v >> np.uint64(8 * k)) & np.uint64(0xFF)
+            lanes[b - b0] = 0
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _count_bits_parallel(packed, lut, counts, n_chunks):
+    f = packed.shape[1]
     width = (f + n_chunks - 1) // n_chunks
     for c in numba.prange(n_chunks):
-        b0 = c * width
-        b1 = min(f, b0 + width)
-        if b0 >= b1:
-            continue
-        lanes = np.zeros(b1 - b0, dtype=np.uint64)
-        for i0 in range(0, n, 255):
-            i1 = min(n, i0 + 255)
-            for i in range(i0, i1):
-                for b in range(b0, b1):
-                    lanes[b - b0] += lut[packed[i, b]]
-            for b in range(b0, b1):
-                v = lanes[b - b0]
-                for k in range(8):
-                    counts[8 * b + k] += (v >> np.uint64(8 * k)) & np.uint64(0xFF)
-                lanes[b - b0] = 0
+        _count_bits_columns(packed, c * width, min(f, (c + 1) * width), lut, counts)
 
 
 def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -188,5 +224,9 @@ def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
     packed = np.ascontiguousarray(packed, dtype=np.uint8)
     if packed.ndim != 2 or counts.shape != (packed.shape[1] * 8,):
         raise ValueError("count_bits: counts must have 8 entries per packed byte")
-    _count_bits(packed, _LUT64, counts, numba.get_num_threads() * 4)
+    chunks = _n_chunks(packed.size * 8)
+    if chunks == 1:
+        _count_bits_columns(packed, 0, packed.shape[1], _LUT64, counts)
+    else:
+        _count_bits_parallel(packed, _LUT64, counts, chunks)
     return counts

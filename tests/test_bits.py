@@ -60,3 +60,20 @@ def test_count_bits_matches_sum(rng):
     _bits.count_bits(packed, counts)
     assert (counts[: 9 * 13].reshape(9, 13) == frames.sum(0)).all()
     assert counts[9 * 13 :].sum() == 0
+
+
+def test_parallel_and_serial_paths_agree(rng, monkeypatch):
+    raw = rng.integers(0, 256, (6, 3 + 40 * 24 // 8), dtype=np.uint8)
+    packed = rng.integers(0, 256, (300, 17), dtype=np.uint8)
+    results = []
+    for threshold in (0, 1 << 40):  # everything parallel, then everything serial
+        monkeypatch.setattr(_bits, "PARALLEL_MIN_PIXELS", threshold)
+        counts = np.zeros(17 * 8, np.int64)
+        results.append((
+            _bits.decode_rows(raw, 6, 40, 24, header=3, flip=True),
+            _bits.decode_rows(raw, 6, 40, 21, header=3, stored_width=24, flip=True),
+            _bits.count_bits(packed, counts).copy(),
+        ))
+    for a, b in zip(*results):
+        assert (a == b).all()
+    assert (results[0][2] == np.unpackbits(packed, axis=1, bitorder="little").sum(0)).all()
