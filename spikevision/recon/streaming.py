@@ -277,7 +277,7 @@ class StreamingAdaptive(StreamingReconstructor):
     meant for display rates (tens to hundreds of images per second), not every frame.
     """
 
-    def __init__(self, height: int, width: int, span: int = 24, intervals: int = 8, tol: float = 1.0,
+    def __init__(self, height: int, width: int, span: int = 18, intervals: int = 8, tol: float = 1.0,
                  tol_rel: float = 0.05, center: bool = True, emit_every: int = 40, start: int = 0, rate: float = 1.0,
                  block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel)
