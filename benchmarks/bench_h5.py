@@ -73,7 +73,7 @@ def run(quick: bool = False) -> list[dict]:
         # --- write ---------------------------------------------------------
         t_npy = _best(lambda: np.save(npy, packed), repeat)
         t_dat = _best(lambda: sv.save(dat, stream), repeat)
-        t_h5 = {c: _best(lambda c=c: sv.save(p, stream, compression=c), repeat) for c, p in h5.items()}
+        t_h5 = {c: _best(lambda c=c, p=p: sv.save(p, stream, compression=c), repeat) for c, p in h5.items()}
         for c in h5:
             label = f"io.h5 write ({c or 'uncompressed'})"
             rows += _row(label, case, t_h5[c], "np.save raw packed", t_npy, nbytes, t, ">= 0.5x" if c is None else "")

@@ -99,9 +99,9 @@ def run(quick: bool = False) -> list[dict]:
         assert _feed_all(NumpyFramer(), wire, ck) == n_frames
         dst = np.empty_like(wire)
         t_ours, t_np, t_cp = _best([
-            lambda: _feed_all(raw.LinePacketParser(), wire, ck),
-            lambda: _feed_all(NumpyFramer(), wire, ck),
-            lambda: np.copyto(dst, wire),
+            lambda ck=ck: _feed_all(raw.LinePacketParser(), wire, ck),
+            lambda ck=ck: _feed_all(NumpyFramer(), wire, ck),
+            lambda dst=dst: np.copyto(dst, wire),
         ], reps)
         case = f"{n_frames} frames, {ck / 2**20:.2f} MiB transfers"
         rows.append(dict(benchmark="io.raw parse", case=case, ours=mb / t_ours, reference="plain NumPy framer",

@@ -26,7 +26,7 @@ __all__ = ["cupy_available", "torch_available", "get_namespace", "to_numpy", "as
            "available_backends"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cupy_available() -> bool:
     """True when CuPy imports and a CUDA device is usable."""
     try:
@@ -36,7 +36,7 @@ def cupy_available() -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def torch_available() -> bool:
     """True when torch imports."""
     try:

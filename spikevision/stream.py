@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,7 @@ class SpikeStream:
             return self.source.read_frames(j, j + 1)[0]
         raise TypeError("index a SpikeStream with an int or a slice of frames")
 
-    def time_slice(self, t_start: float | None = None, t_stop: float | None = None) -> "SpikeStream":
+    def time_slice(self, t_start: float | None = None, t_stop: float | None = None) -> SpikeStream:
         """Frames whose time t satisfies ``t_start <= t < t_stop`` (seconds, same clock as ``t0``)."""
         t = self.t0
         a = 0 if t_start is None else max(0, math.ceil((t_start - t) * self.fps - 1e-9))
@@ -221,7 +222,7 @@ class SpikeStream:
 
         return asarray(self.unpack(), backend=backend, device=device)
 
-    def with_meta(self, **changes) -> "SpikeStream":
+    def with_meta(self, **changes) -> SpikeStream:
         """The same frames with some metadata replaced (``fps=40000``, ``cfa="bggr"`` ...)."""
         return SpikeStream(self.source, dataclasses.replace(self.meta, **changes),
                            self._start, self._stop, self._step)
@@ -232,7 +233,7 @@ class SpikeStream:
         if close:
             close()
 
-    def __enter__(self) -> "SpikeStream":
+    def __enter__(self) -> SpikeStream:
         return self
 
     def __exit__(self, *exc) -> None:

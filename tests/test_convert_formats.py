@@ -32,7 +32,8 @@ def test_raw_line_packets_round_trip_through_other_formats(tmp_path, rng, via):
     mid = tmp_path / f"b.{via}"
     assert main(["convert", str(raw), str(mid)]) == 0
     back = tmp_path / "c.raw"
-    assert main(["convert", str(mid), str(back), *(["--height", "1000", "--width", "1000"] if via == "dat" else [])]) == 0
+    size = ["--height", "1000", "--width", "1000"] if via == "dat" else []
+    assert main(["convert", str(mid), str(back), *size]) == 0
     assert raw.read_bytes() == back.read_bytes()
 
 

@@ -155,7 +155,7 @@ def read(path: str | os.PathLike, *, height: int | None = None, width: int | Non
             raise TruncatedFileError(msg + "; pass strict=False (CLI: drop --strict) to ignore the partial frame, "
                                      "or check --height/--width")
         if n == 0:
-            raise FormatError(msg + f"; the file is smaller than one frame: check --height/--width")
+            raise FormatError(msg + "; the file is smaller than one frame: check --height/--width")
         warnings.warn(msg + " ignored (the capture was probably cut off)", stacklevel=3)
     prov: dict[str, Any] = {
         "format": "dat", "path": str(p.resolve()), "stored_width": layout.stored_width,
@@ -249,7 +249,7 @@ class DatWriter:
             except RuntimeError as exc:
                 self._atomic_cm.__exit__(type(exc), exc, exc.__traceback__)
 
-    def __enter__(self) -> "DatWriter":
+    def __enter__(self) -> DatWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

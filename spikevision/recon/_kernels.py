@@ -19,7 +19,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["LUT_ONE", "LOWBIT", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
+__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -34,6 +34,15 @@ LOWBIT = np.array([(_v & -_v).bit_length() - 1 if _v else 0 for _v in range(256)
 del _v, _i
 
 ONES = np.uint64(0x0101010101010101)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def copy_rows(src, dst, p0):
+    """dst[p0 + i, :F] = src[i] for packed frames src (n, F), in parallel over frames."""
+    n, fb = src.shape
+    for i in numba.prange(n):
+        for j in range(fb):
+            dst[p0 + i, j] = src[i, j]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

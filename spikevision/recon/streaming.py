@@ -122,7 +122,7 @@ class StreamingReconstructor:
             if self._nvalid + m > self._cap:
                 self._compact()
             p0 = self._nvalid
-            self._work[p0 : p0 + m, : self.frame_nbytes] = packed[i : i + m]
+            K.copy_rows(packed[i : i + m], self._work, p0)
             self._nvalid += m
             self._seen += m
             i += m
@@ -166,7 +166,7 @@ class StreamingReconstructor:
 
     # --- internals ----------------------------------------------------------
     def _check_packed(self, packed: np.ndarray) -> np.ndarray:
-        packed = np.asarray(packed)
+        packed = np.ascontiguousarray(packed)
         if packed.ndim == 1:
             packed = packed.reshape(1, -1)
         if packed.ndim != 2 or packed.shape[1] != self.frame_nbytes or packed.dtype != np.uint8:
