@@ -23,8 +23,9 @@ def method_params(args: argparse.Namespace) -> dict:
     if args.rate is not None:
         params["rate"] = args.rate
     if args.convention is not None:
-        if name == "adaptive":
-            raise FormatError("--convention applies to tfp, tfi and tfstp; the best/adaptive method has one")
+        if name == "adaptive" and args.convention != "spikevision":
+            raise FormatError(f"--convention {args.convention} applies to tfp, tfi and tfstp; the best method "
+                              f"follows spikevision's own convention only")
         params["convention"] = args.convention
     if args.window is not None:
         if name in ("tfp", "tfi"):

@@ -71,7 +71,7 @@ def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float) -> Non
 
 
 def adaptive(spikes: Spikes, at: int, *, span: int = 18, intervals: int = 8, tol: float = 1.0,
-             tol_rel: float = 0.05, rate: float = 1.0, center: bool = True):
+             tol_rel: float = 0.05, rate: float = 1.0, center: bool = True, convention: str = "spikevision"):
     """Reconstruct frame ``at`` with per-pixel spike-anchored adaptive windows (the "best" method).
 
     Args:
@@ -84,10 +84,14 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 18, intervals: int = 8, tol
         rate: firing rate shown as intensity 1.
         center: grow the window towards the side that keeps it centred on ``at`` (default); False grows
             towards the side whose interval is closest to the mean.
+        convention: only "spikevision" (the toolkits have no such method; accepted for a uniform interface).
 
     Returns:
         (H, W) float32 image in [0, 1] on the caller's backend.
     """
+    if convention != "spikevision":
+        raise ValueError(f"the adaptive ('best') method has no {convention!r} convention (SpikeCV and Spike-Zoo have "
+                         f"no such method); use convention='spikevision' or method 'tfp'/'tfi' for theirs")
     t_len, h, w = shape_of(spikes)
     at = check_frame(at, t_len)
     check_adaptive(span, intervals, tol, tol_rel)

@@ -77,3 +77,10 @@ def test_bad_parameters():
         adaptive(s, at=3, span=0)
     with pytest.raises(ValueError, match="tol"):
         adaptive(s, at=3, tol=-1)
+
+
+def test_convention_option():
+    s = train(60, [10, 20, 30])
+    assert adaptive(s, 25, convention="spikevision") == adaptive(s, 25)
+    with pytest.raises(ValueError, match="convention"):
+        adaptive(s, 25, convention="spikecv")
