@@ -63,7 +63,7 @@ def _check_range(data_range: float) -> float:
     return data_range
 
 
-def mse_batch(x: Any, y: Any):
+def mse_batch(x: Any, y: Any) -> np.ndarray:
     """Mean squared error per image over the last two axes: shape ``x.shape[:-2]`` (NumPy float64)."""
     x, y, xp = _pair(x, y)
     return to_numpy(((x - y) ** 2).mean(axis=(-2, -1)))
@@ -80,7 +80,7 @@ def _psnr_from_mse(m, data_range: float):
         return 10.0 * np.log10(data_range ** 2 / np.asarray(m, dtype=np.float64))
 
 
-def psnr_batch(x: Any, y: Any, data_range: float = 1.0):
+def psnr_batch(x: Any, y: Any, data_range: float = 1.0) -> np.ndarray:
     """PSNR in dB per image over the last two axes (inf where identical)."""
     return _psnr_from_mse(mse_batch(x, y), _check_range(data_range))
 
@@ -110,7 +110,7 @@ def _filter_valid(img, g, xp):
     return sum(float(g[i]) * rows[..., :, i : w - n + 1 + i] for i in range(n))
 
 
-def ssim_batch(x: Any, y: Any, data_range: float = 1.0):
+def ssim_batch(x: Any, y: Any, data_range: float = 1.0) -> np.ndarray:
     """SSIM per image over the last two axes (see :func:`ssim`); NumPy float64 array of shape ``x.shape[:-2]``."""
     x, y, xp = _pair(x, y)
     data_range = _check_range(data_range)

@@ -48,6 +48,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
@@ -71,7 +73,7 @@ def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float) -> Non
 
 
 def adaptive(spikes: Spikes, at: int, *, span: int = 18, intervals: int = 8, tol: float = 1.0,
-             tol_rel: float = 0.05, rate: float = 1.0, center: bool = True, convention: str = "spikevision"):
+             tol_rel: float = 0.05, rate: float = 1.0, center: bool = True, convention: str = "spikevision") -> Any:
     """Reconstruct frame ``at`` with per-pixel spike-anchored adaptive windows (the "best" method).
 
     Args:

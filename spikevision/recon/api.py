@@ -42,7 +42,7 @@ def resolve_method(method: str) -> str:
     return name
 
 
-def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, **params: Any):
+def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, **params: Any) -> Any:
     """Reconstruct one image at frame ``at`` (default: the middle frame).
 
     Args:
@@ -161,7 +161,7 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
 
 
 def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,
-                         stop: int | None = None, engine: str = "auto", **params: Any):
+                         stop: int | None = None, engine: str = "auto", **params: Any) -> Any:
     """Images every ``step`` frames over ``[start, stop)`` as a (N, H, W) float32 stack.
 
     Image ``i`` is frame ``start + i * step`` (default start 0, stop T). Options as

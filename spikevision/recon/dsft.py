@@ -16,12 +16,14 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._input import Spikes, read_window, shape_of, xp_of
 
 __all__ = ["dsft", "last_next"]
 
 
-def last_next(spikes: Spikes):
+def last_next(spikes: Spikes) -> tuple[Any, Any]:
     """Per frame and pixel, the last spike at or before t and the first spike after t (-1 where none).
 
     Returns:
@@ -43,7 +45,7 @@ def last_next(spikes: Spikes):
     return last, nxt
 
 
-def dsft(spikes: Spikes, *, fill: int = 0):
+def dsft(spikes: Spikes, *, fill: int = 0) -> Any:
     """DSFT ``d(t) = next(t) - last(t)`` of every frame, within the frames given.
 
     Args:

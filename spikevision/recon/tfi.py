@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
@@ -72,7 +74,7 @@ def isi_table(rate: float = 1.0, size: int = 256) -> np.ndarray:
     return tab.astype(np.float32)
 
 
-def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0):
+def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0) -> Any:
     """Reconstruct frame ``at`` from the inter-spike interval around it.
 
     Args:

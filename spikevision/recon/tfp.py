@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
@@ -70,7 +72,7 @@ def tfp_scale(n: int, rate: float) -> np.float32:
     return np.float32(1.0 / (n * rate))
 
 
-def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0):
+def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0) -> Any:
     """Reconstruct frame ``at`` by texture from playback.
 
     Args:

@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
 
 
 def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float = 0.15, D: float = 1.0,
-          F: float = 10.0, f: float = 0.15, rate: float = 1.0, history: int | None = None):
+          F: float = 10.0, f: float = 0.15, rate: float = 1.0, history: int | None = None) -> Any:
     """Reconstruct frame ``at`` with the short-term-plasticity model.
 
     Args:
