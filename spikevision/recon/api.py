@@ -42,13 +42,16 @@ def resolve_method(method: str) -> str:
     return name
 
 
-def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, **params: Any) -> Any:
+def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, engine: str = "auto",
+                **params: Any) -> Any:
     """Reconstruct one image at frame ``at`` (default: the middle frame).
 
     Args:
         spikes: SpikeStream or (T, H, W) array of any backend (nonzero = spike).
         method: "best" (default), "tfp", "tfi", "tfstp" or "adaptive".
         at: frame index (negative counts from the end).
+        engine: "auto" (the compiled kernels from packed bits for TFP, TFI and the best method in
+            the spikevision convention on the CPU; identical results), "numba" or "reference".
         **params: the method's options (``window=``, ``convention=``, ``rate=`` ...).
 
     Returns:
@@ -62,8 +65,21 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, **p
     """
     name = resolve_method(method)
     t_len, _, _ = shape_of(spikes)
-    at = t_len // 2 if at is None else at
+    at = check_frame(t_len // 2 if at is None else at, t_len)
+    if engine != "reference" and _compiled_ok(spikes, name, params):
+        for _, img in iter_reconstruct(spikes, name, start=at, stop=at + 1, engine=engine, **params):
+            return img
+    if engine == "numba":
+        raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options here; "
+                         f"use engine='auto'")
+    if engine not in ("auto", "reference"):
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
     return METHODS[name](spikes, at=at, **params)
+
+
+def _compiled_ok(spikes: Spikes, name: str, params: dict) -> bool:
+    on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
+    return on_cpu and name in _STREAMABLE and _streaming_params(name, params) is not None
 
 
 def _frames(t_len: int, start: int | None, stop: int | None, step: int) -> range:
@@ -110,7 +126,7 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
         raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
     sp = _streaming_params(name, params) if name in _STREAMABLE else None
     on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
-    if engine == "numba" and (sp is None or not on_cpu):
+    if engine == "numba" and not _compiled_ok(spikes, name, params):
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options on "
                          f"{'a CPU' if on_cpu else 'this backend'}; use engine='auto'")
     if name == "tfstp":

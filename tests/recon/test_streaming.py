@@ -146,3 +146,17 @@ def test_sequence_to_the_end(method):
     b = reconstruct_sequence(s, method, step=3, engine="reference")
     assert a.shape == (40, 5, 11)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("method,kw", [("tfp", {}), ("tfi", dict(window=13)), ("best", {}), ("best", dict(span=5))])
+@pytest.mark.parametrize("at", [0, 1, 40, 78, 79])
+def test_reconstruct_engines_agree(method, kw, at):
+    from spikevision.recon import reconstruct
+
+    s = random_spikes(28, 80, 7, 9)
+    np.testing.assert_array_equal(reconstruct(s, method, at=at, **kw),
+                                  reconstruct(s, method, at=at, engine="reference", **kw))
+    np.testing.assert_array_equal(reconstruct(sv.from_array(s), method, at=at, engine="numba", **kw),
+                                  reconstruct(s, method, at=at, engine="reference", **kw))
+    with pytest.raises(ValueError, match="engine"):
+        reconstruct(s, "tfstp", at=at, engine="numba")
