@@ -19,7 +19,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
+__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -357,3 +357,37 @@ def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out,
                 for j in range(nf):
                     tt[k + j] = ft[i, j]
                 out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
+    """TFSTP synapse updates (see :mod:`spikevision.recon.tfstp`) for packed frames (n, F), frame i at
+    relative tick ``cur0 + i``; state R, u (float64 or float32, one value per pixel) and prev (int64).
+    exp_d[dt] = exp(-dt / D) and exp_f[dt] = exp(-dt / F) come from tables computed by NumPy
+    (zero past their end, where the exponential underflows), so results equal the NumPy reference.
+    The arithmetic runs in the dtype of R: ``one``, ``u0`` and ``f`` carry it."""
+    n, fb = packed.shape
+    n_ex = exp_d.shape[0]
+    nch = (fb + 255) // 256
+    zero = one - one
+    for ch in numba.prange(nch):
+        b0 = ch * 256
+        b1 = min(fb, b0 + 256)
+        for i in range(n):
+            cur = cur0 + i
+            for b in range(b0, b1):
+                v = packed[i, b]
+                while v:
+                    k = lowbit[v]
+                    v &= v - np.uint8(1)
+                    px = 8 * b + k
+                    if px >= npix:
+                        continue
+                    dt = cur - prev[px]
+                    ed = exp_d[dt] if dt < n_ex else zero
+                    ef = exp_f[dt] if dt < n_ex else zero
+                    r = R[px]
+                    uu = u[px]
+                    R[px] = one - (one - r * (one - uu)) * ed
+                    u[px] = u0 + (uu + f * (one - uu) - u0) * ef
+                    prev[px] = cur

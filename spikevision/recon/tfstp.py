@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import backend_name
+from ..stream import SpikeStream
 from ._input import Spikes, check_frame, check_rate, output_like, read_window, shape_of, xp_of
 from .tfp import _check_convention
 
@@ -50,6 +52,7 @@ __all__ = ["tfstp", "tfstp_series", "STP_DEFAULTS"]
 STP_DEFAULTS = {"u0": 0.15, "D": 1.0, "F": 10.0, "f": 0.15}
 
 _BLOCK = 512
+_MAX_TABLE = 1 << 20
 
 
 def _check_params(u0: float, D: float, F: float, f: float) -> None:
@@ -82,17 +85,33 @@ def _decode(R, u, xp, convention: str, u0: float, D: float, F: float, f: float, 
 
 def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "spikevision", start: int = 0,
                  u0: float = 0.15, D: float = 1.0, F: float = 10.0, f: float = 0.15,
-                 rate: float = 1.0) -> Iterator[tuple[int, object]]:
-    """Run the synapses once from frame ``start`` and yield ``(t, image)`` at each sorted target frame."""
+                 rate: float = 1.0, engine: str = "auto") -> Iterator[tuple[int, object]]:
+    """Run the synapses once from frame ``start`` and yield ``(t, image)`` at each sorted target frame.
+
+    ``engine``: "auto" (a compiled kernel over packed bits for CPU data, identical results),
+    "numba" or "reference" (the NumPy/CuPy implementation, one vectorised step per frame).
+    """
     _check_convention(convention)
     if convention == "spikezoo":
         raise ValueError("Spike-Zoo has no TFSTP; use convention='spikevision' or 'spikecv'")
     _check_params(u0, D, F, f)
     rate = check_rate(rate)
-    t_len, h, w = shape_of(spikes)
+    if engine not in ("auto", "numba", "reference"):
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    shape_of(spikes)
     targets = sorted(int(t) for t in targets)
     if not targets:
         return
+    table_len = int(760 * max(D, F)) + 2      # exp(-760) underflows to 0 in float32 and float64
+    compiled = (isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy") and table_len <= _MAX_TABLE
+    if engine == "numba" and not compiled:
+        raise ValueError("the compiled TFSTP kernel needs CPU data and D, F below 1000 ticks; use engine='auto'")
+    run = _series_compiled if compiled and engine != "reference" else _series_reference
+    yield from run(spikes, targets, convention, start, u0, D, F, f, rate)
+
+
+def _series_reference(spikes, targets, convention, start, u0, D, F, f, rate):
+    t_len, h, w = shape_of(spikes)
     xp = xp_of(spikes)
     dt_type = xp.float32 if convention == "spikecv" else xp.float64
     R = xp.ones((h, w), dt_type)
@@ -118,8 +137,38 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
                 ti += 1
 
 
+def _series_compiled(spikes, targets, convention, start, u0, D, F, f, rate):
+    from .. import _bits
+    from . import _kernels as K
+
+    t_len, h, w = shape_of(spikes)
+    dtype = np.float32 if convention == "spikecv" else np.float64
+    steps = np.arange(int(760 * max(D, F)) + 2, dtype=dtype)
+    exp_d = np.exp(-steps / dtype(D))
+    exp_f = np.exp(-steps / dtype(F))
+    R = np.ones(h * w, dtype)
+    u = np.full(h * w, u0, dtype)
+    prev = np.zeros(h * w, np.int64)
+    stream = spikes if isinstance(spikes, SpikeStream) else None
+    ti = 0
+    a = start
+    while ti < len(targets):
+        b = min(targets[ti] + 1, a + _BLOCK)     # stop at the next target
+        if stream is not None:
+            packed = stream[a:b].packed()
+        else:
+            packed = _bits.pack_frames(np.asarray(spikes[a:b]))
+        K.stp_run(packed, a - start + 1, R, u, prev, exp_d, exp_f, dtype(u0), dtype(f), dtype(1), h * w, K.LOWBIT)
+        a = b
+        while ti < len(targets) and targets[ti] == b - 1:
+            img = _decode(R.reshape(h, w), u.reshape(h, w), np, convention, u0, D, F, f, rate)
+            yield b - 1, output_like(img, spikes)
+            ti += 1
+
+
 def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float = 0.15, D: float = 1.0,
-          F: float = 10.0, f: float = 0.15, rate: float = 1.0, history: int | None = None) -> Any:
+          F: float = 10.0, f: float = 0.15, rate: float = 1.0, history: int | None = None,
+          engine: str = "auto") -> Any:
     """Reconstruct frame ``at`` with the short-term-plasticity model.
 
     Args:
@@ -129,6 +178,7 @@ def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float
         u0, D, F, f: synapse parameters in ticks (SpikeCV's defaults).
         rate: firing rate shown as intensity 1 ("spikevision" only).
         history: run the synapses over only this many frames before ``at`` (default: from frame 0).
+        engine: "auto" (compiled kernel on CPU data), "numba" or "reference" (NumPy/CuPy); same results.
 
     Returns:
         (H, W) float32 image in [0, 1] on the caller's backend.
@@ -136,6 +186,7 @@ def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float
     t_len, _, _ = shape_of(spikes)
     at = check_frame(at, t_len)
     start = 0 if history is None else max(0, at - int(history))
-    for _, img in tfstp_series(spikes, [at], convention=convention, start=start, u0=u0, D=D, F=F, f=f, rate=rate):
+    for _, img in tfstp_series(spikes, [at], convention=convention, start=start, u0=u0, D=D, F=F, f=f, rate=rate,
+                               engine=engine):
         return img
     raise AssertionError("unreachable")

@@ -74,3 +74,27 @@ def test_history_and_errors():
         tfstp(s, at=5, convention="spikezoo")
     with pytest.raises(ValueError, match="u0"):
         tfstp(s, at=5, u0=1.5)
+
+
+@pytest.mark.parametrize("convention", ["spikevision", "spikecv"])
+def test_compiled_kernel_equals_reference(convention):
+    import spikevision as sv
+    from spikevision.recon.tfstp import tfstp_series
+
+    s = random_spikes(12, 300, 7, 13, p=0.3)
+    frames = range(4, 300, 29)
+    ref = list(tfstp_series(s, frames, convention=convention, start=2, engine="reference"))
+    for data in (s, sv.from_array(s)):
+        got = list(tfstp_series(data, frames, convention=convention, start=2, engine="numba"))
+        assert [t for t, _ in got] == [t for t, _ in ref] == list(frames)
+        for (_, a), (_, b) in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_engine_errors():
+    s = train(20, [3])
+    with pytest.raises(ValueError, match="engine"):
+        tfstp(s, at=5, engine="gpu")
+    with pytest.raises(ValueError, match="engine"):
+        tfstp(s, at=5, engine="numba", F=5000.0)
+    assert tfstp(s, at=5, F=5000.0) == tfstp(s, at=5, F=5000.0, engine="reference")
