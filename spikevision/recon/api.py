@@ -50,8 +50,9 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         spikes: SpikeStream or (T, H, W) array of any backend (nonzero = spike).
         method: "best" (default), "tfp", "tfi", "tfstp" or "adaptive".
         at: frame index (negative counts from the end).
-        engine: "auto" (the compiled kernels from packed bits for TFP, TFI and the best method in
-            the spikevision convention on the CPU; identical results), "numba" or "reference".
+        engine: "auto" (the compiled kernels from packed bits on the CPU where they exist: TFP, TFI
+            and the best method in the spikevision convention, TFSTP; identical results), "numba"
+            (require them) or "reference" (the NumPy/CuPy implementation).
         **params: the method's options (``window=``, ``convention=``, ``rate=`` ...).
 
     Returns:
@@ -66,14 +67,16 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
     name = resolve_method(method)
     t_len, _, _ = shape_of(spikes)
     at = check_frame(t_len // 2 if at is None else at, t_len)
+    if engine not in ("auto", "numba", "reference"):
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    if name == "tfstp":
+        return tfstp(spikes, at=at, engine=engine, **params)
     if engine != "reference" and _compiled_ok(spikes, name, params):
         for _, img in iter_reconstruct(spikes, name, start=at, stop=at + 1, engine=engine, **params):
             return img
     if engine == "numba":
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options here; "
                          f"use engine='auto'")
-    if engine not in ("auto", "reference"):
-        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
     return METHODS[name](spikes, at=at, **params)
 
 
@@ -124,14 +127,14 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
     frames = _frames(t_len, start, stop, step)
     if engine not in ("auto", "numba", "reference"):
         raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    if name == "tfstp":
+        yield from tfstp_series(spikes, list(frames), engine=engine, **params)
+        return
     sp = _streaming_params(name, params) if name in _STREAMABLE else None
     on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
     if engine == "numba" and not _compiled_ok(spikes, name, params):
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options on "
                          f"{'a CPU' if on_cpu else 'this backend'}; use engine='auto'")
-    if name == "tfstp":
-        yield from tfstp_series(spikes, list(frames), **params)
-        return
     if sp is None or not on_cpu or engine == "reference":
         log.debug("reconstruct %s: reference implementation, %d images", name, len(frames))
         for t in frames:

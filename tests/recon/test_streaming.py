@@ -159,4 +159,8 @@ def test_reconstruct_engines_agree(method, kw, at):
     np.testing.assert_array_equal(reconstruct(sv.from_array(s), method, at=at, engine="numba", **kw),
                                   reconstruct(s, method, at=at, engine="reference", **kw))
     with pytest.raises(ValueError, match="engine"):
-        reconstruct(s, "tfstp", at=at, engine="numba")
+        reconstruct(s, "tfi", at=at, engine="numba", convention="spikecv")
+    with pytest.raises(ValueError, match="engine"):
+        reconstruct(s, "tfp", at=at, engine="cuda")
+    np.testing.assert_array_equal(reconstruct(s, "tfstp", at=at, engine="numba"),
+                                  reconstruct(s, "tfstp", at=at, engine="reference"))
