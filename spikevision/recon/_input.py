@@ -14,7 +14,7 @@ import numpy as np
 from ..backend import backend_name, get_namespace, to_numpy
 from ..stream import SpikeStream
 
-__all__ = ["Spikes", "shape_of", "read_window", "check_frame", "check_window", "output_like", "xp_of"]
+__all__ = ["Spikes", "shape_of", "read_window", "check_frame", "check_window", "check_rate", "output_like", "xp_of"]
 
 Spikes = Any  # SpikeStream | (T, H, W) array (NumPy, CuPy or torch)
 
@@ -90,5 +90,3 @@ def output_like(image, spikes: Spikes):
         return like(to_numpy(image), spikes)
     return image
 
-
-__all__ += ["check_rate"]
