@@ -96,8 +96,9 @@ def _write_planes(acc, q0, qp, nq, pix64, s, out, e, npix):
     k0 = qp * 64
     n = min(npix, k0 + nq * 64) - k0
     one = np.float32(1.0)
+    dst = out[e, k0 : k0 + n]
     for k in range(n):
-        out[e, k0 + k] = min(np.float32(pix8[k]) * s, one)
+        dst[k] = min(np.float32(pix8[k]) * s, one)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
