@@ -206,6 +206,8 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
         lp = np.zeros((8, 64), dtype=np.uint64)
         np_ = np.zeros((8, 64), dtype=np.uint64)
         sp = np.zeros(9, dtype=np.uint64)
+        pix64 = np.zeros(512, dtype=np.uint64)
+        pix8 = pix64.view(np.uint8)
         for e in range(n_e):
             c = centers[e]
             lo = los[e]
@@ -245,17 +247,17 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
                     b = np_[k, q]
                     sp[k] = a ^ b ^ carry
                     carry = (a & b) | (carry & (a ^ b))
-                k0 = (w0 + q) * 64
                 for i in range(8):
                     v = zero
                     sh = np.uint64(8 * i)
                     for k in range(nbits + 1):
                         v |= lut_one[(sp[k] >> sh) & np.uint64(0xFF)] << np.uint64(k)
-                    base = k0 + 8 * i
-                    for lane in range(8):
-                        kk = base + lane
-                        if kk < npix:
-                            out[e, kk] = table[(v >> np.uint64(8 * lane)) & np.uint64(0xFF)]
+                    pix64[8 * q + i] = v         # ISI of pixels 64 q + 8 i + lane, in pixel order
+            k0 = w0 * 64
+            n = min(npix, k0 + nwc * 64) - k0
+            dst = out[e, k0 : k0 + n]
+            for k in range(n):
+                dst[k] = table[pix8[k]]
 
 
 @numba.njit(cache=True, nogil=True)
