@@ -268,18 +268,18 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center):
         left = k - 1
         right = k
         for _ in range(2 * k - 2):
-            m = np.float64(right - left)
-            mean = (tt[right] - tt[left]) / m
-            limit = tol + tol_rel * mean
+            m = right - left
+            span_t = tt[right] - tt[left]
+            limit = tol * m + tol_rel * span_t
             good_l = False
             good_r = False
-            dl = 0.0
-            dr = 0.0
+            dl = 0
+            dr = 0
             if left - 1 >= first:
-                dl = abs(np.float64(tt[left] - tt[left - 1]) - mean)
+                dl = abs((tt[left] - tt[left - 1]) * m - span_t)
                 good_l = dl <= limit
             if right + 1 <= last:
-                dr = abs(np.float64(tt[right + 1] - tt[right]) - mean)
+                dr = abs((tt[right + 1] - tt[right]) * m - span_t)
                 good_r = dr <= limit
             if center:
                 pref_l = True

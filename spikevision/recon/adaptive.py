@@ -14,7 +14,8 @@ at both window ends. TFI uses one interval: sharp but quantised to whole ticks
    spirit of the intersection-of-confidence-intervals rule of Katkovnik's
    LPA-ICI): start from the interval that contains the frame (TFI) and grow it
    one interval at a time while the next interval is consistent with the
-   current mean ISI: ``|ISI - mean| <= tol + tol_rel * mean`` (``tol`` = 1 tick
+   current mean ISI: ``|ISI - mean| <= tol + tol_rel * mean``, evaluated as
+   ``|ISI * m - span| <= tol * m + tol_rel * span`` for m intervals (``tol`` = 1 tick
    covers the quantisation of integrate-and-fire intervals, ``tol_rel`` the
    photon and threshold noise). When both sides are consistent it grows
    towards the side that keeps the window centred on the frame, so a linear
@@ -131,15 +132,16 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 18, intervals: int = 8, tol
     right = left + 1
     active = ok.copy()
     for _ in range(2 * k - 2):
-        m = (right - left).astype(xp.float64)
-        mean = (times[px, xp.minimum(right, 2 * k - 1)] - times[px, left]) / m
-        limit = tol + tol_rel * mean
+        # |ISI - mean| <= tol + tol_rel * mean, multiplied by m (no division): |ISI m - span| <= tol m + tol_rel span
+        m = right - left
+        span_t = times[px, xp.minimum(right, 2 * k - 1)] - times[px, left]
+        limit = tol * m + tol_rel * span_t
         can_l = active & (left - 1 >= first)
         can_r = active & (right + 1 <= last)
         il = times[px, left] - times[px, xp.maximum(left - 1, 0)]
         ir = times[px, xp.minimum(right + 1, 2 * k - 1)] - times[px, xp.minimum(right, 2 * k - 1)]
-        dl = xp.abs(il - mean)
-        dr = xp.abs(ir - mean)
+        dl = xp.abs(il * m - span_t)
+        dr = xp.abs(ir * m - span_t)
         good_l = can_l & (dl <= limit)
         good_r = can_r & (dr <= limit)
         if center:

@@ -23,10 +23,10 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, rate=1.0):
             times = back[::-1] + fwd
             left, right = len(back) - 1, len(back)
             while True:
-                mean = (times[right] - times[left]) / (right - left)
-                limit = tol + tol_rel * mean
-                good_l = left > 0 and abs((times[left] - times[left - 1]) - mean) <= limit
-                good_r = right < len(times) - 1 and abs((times[right + 1] - times[right]) - mean) <= limit
+                m, span_t = right - left, times[right] - times[left]
+                limit = tol * m + tol_rel * span_t     # |ISI - mean| <= tol + tol_rel * mean, times m
+                good_l = left > 0 and abs((times[left] - times[left - 1]) * m - span_t) <= limit
+                good_r = right < len(times) - 1 and abs((times[right + 1] - times[right]) * m - span_t) <= limit
                 if good_l and good_r:
                     cl = abs(times[left - 1] + times[right] - 2 * at)
                     cr = abs(times[left] + times[right + 1] - 2 * at)
