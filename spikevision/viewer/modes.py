@@ -231,7 +231,8 @@ class BestMode(ViewMode):
     (frames on each side); otherwise the method's own defaults apply.
     """
 
-    name, label, default_window, window_range = "best", "Best method", 129, (3, 253)
+    # window 37 = the adaptive method's default search span of 18 frames on each side
+    name, label, default_window, window_range = "best", "Best method", 37, (3, 253)
     description = "the library's recommended reconstruction (spikevision.recon.reconstruct, method='best')"
 
     def unavailable(self) -> str | None:
