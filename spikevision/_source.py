@@ -15,8 +15,9 @@ from typing import Protocol
 import numpy as np
 
 from . import _bits
+from .errors import FormatError
 
-__all__ = ["FrameSource", "StoredLayout", "ArraySource", "FileSource"]
+__all__ = ["FrameSource", "StoredLayout", "ArraySource", "PositionedFile", "FileSource"]
 
 
 class FrameSource(Protocol):
@@ -120,38 +121,73 @@ class ArraySource:
         return self.layout.decode(self.buffer[start:stop], stop - start, out=out)
 
 
-class FileSource:
-    """Frames in a flat binary file, read with positioned reads.
+class PositionedFile:
+    """A file read with positioned reads into one reused buffer.
 
-    Positioned reads into a reused buffer keep memory flat however long the
-    file is (a memmap would grow the resident set with every page touched);
+    Positioned reads keep memory flat however long the file is (a memmap
+    would grow the resident set with every page touched). Picklable: the
+    descriptor is reopened by path, so streams travel to process pools.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self._fd: int | None = None
+        self._buf = np.empty(0, dtype=np.uint8)
+
+    def _buffer(self, nbytes: int) -> np.ndarray:
+        """A reused buffer of ``nbytes`` bytes (grown when needed)."""
+        if self._buf.size < nbytes:
+            self._buf = np.empty(nbytes, dtype=np.uint8)
+        return self._buf[:nbytes]
+
+    def _pread(self, view: memoryview, pos: int) -> None:
+        """Fill ``view`` from byte ``pos``; short reads (pipes, network filesystems) are continued."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        got = 0
+        while got < len(view):
+            more = os.preadv(self._fd, [view[got:]], pos + got)
+            if more == 0:
+                raise FormatError(f"{self.path}: file shrank since it was opened (no bytes at {pos + got:,}); "
+                                  f"reopen it with spikevision.open")
+            got += more
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_fd"] = None
+        state["_buf"] = np.empty(0, dtype=np.uint8)
+        return state
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class FileSource(PositionedFile):
+    """Frames in a flat binary file (vidar ``.dat``), read with positioned reads.
+
     :attr:`memmap` gives zero-copy random access when that is wanted.
     """
 
     def __init__(self, path: str | os.PathLike, layout: StoredLayout, n_frames: int, offset: int = 0):
-        self.path = os.fspath(path)
+        super().__init__(path)
         self.layout = layout
         self.n_frames = n_frames
         self.height = layout.height
         self.width = layout.width
         self.offset = offset
-        self._fd: int | None = None
-        self._buf = np.empty(0, dtype=np.uint8)
 
     def _read_raw(self, start: int, stop: int) -> np.ndarray:
-        nbytes = (stop - start) * self.layout.stride
-        if self._buf.size < nbytes:
-            self._buf = np.empty(nbytes, dtype=np.uint8)
-        view = self._buf[:nbytes]
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        pos = self.offset + start * self.layout.stride
-        got = os.preadv(self._fd, [memoryview(view)], pos) if nbytes else 0
-        while got < nbytes:  # short reads happen on pipes and network filesystems
-            more = os.preadv(self._fd, [memoryview(view)[got:]], pos + got)
-            if more == 0:
-                raise OSError(f"{self.path}: file shrank while reading (expected {nbytes} bytes at {pos})")
-            got += more
+        view = self._buffer((stop - start) * self.layout.stride)
+        if view.size:
+            self._pread(memoryview(view), self.offset + start * self.layout.stride)
         return view
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
@@ -167,20 +203,3 @@ class FileSource:
             return np.zeros((0, self.layout.stride), dtype=np.uint8)
         return np.memmap(self.path, dtype=np.uint8, mode="r", offset=self.offset,
                          shape=(self.n_frames, self.layout.stride))
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __getstate__(self):  # picklable for process pools and Dask
-        state = self.__dict__.copy()
-        state["_fd"] = None
-        state["_buf"] = np.empty(0, dtype=np.uint8)
-        return state
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from .. import _bits
+from .._source import PositionedFile
 from ..errors import FormatError
 from ._raw_kernels import check_decode
 from ._raw_layout import FRAME_WIRE_BYTES, HEIGHT, PACKED_FRAME_BYTES, WIDTH
@@ -39,7 +40,7 @@ def index_file(path: str | os.PathLike, chunk_frames: int = _SCAN_FRAMES) -> tup
     return offsets.astype(np.int64, copy=False), parser.stats
 
 
-class RawFileSource:
+class RawFileSource(PositionedFile):
     """A :class:`~spikevision._source.FrameSource` over the complete frames of a raw file.
 
     Args:
@@ -55,22 +56,9 @@ class RawFileSource:
     width = WIDTH
 
     def __init__(self, path: str | os.PathLike, offsets: np.ndarray):
-        self.path = os.fspath(path)
+        super().__init__(path)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.n_frames = int(self.offsets.size)
-        self._fd: int | None = None
-        self._buf = np.empty(0, dtype=np.uint8)
-
-    def _pread(self, view: memoryview, pos: int) -> None:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        got = 0
-        while got < len(view):
-            more = os.preadv(self._fd, [view[got:]], pos + got)
-            if more == 0:
-                raise FormatError(f"{self.path}: file shrank since it was opened (no bytes at {pos + got:,}); "
-                                  f"reopen it with spikevision.open")
-            got += more
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         """Canonical packed frames [start, stop) as (n, 125000) uint8."""
@@ -81,14 +69,13 @@ class RawFileSource:
         if n == 0:
             return out
         offs = self.offsets[start:stop]
-        if self._buf.size < n * FRAME_WIRE_BYTES:
-            self._buf = np.empty(n * FRAME_WIRE_BYTES, dtype=np.uint8)
-        mv = memoryview(self._buf)
+        buf = self._buffer(n * FRAME_WIRE_BYTES)
+        mv = memoryview(buf)
         cuts = np.flatnonzero(np.diff(offs) != FRAME_WIRE_BYTES) + 1
         for a, b in zip(np.r_[0, cuts], np.r_[cuts, n]):
             self._pread(mv[a * FRAME_WIRE_BYTES : b * FRAME_WIRE_BYTES], int(offs[a]))
         starts = np.arange(n, dtype=np.int64) * FRAME_WIRE_BYTES
-        bad = check_decode(self._buf, starts, out)
+        bad = check_decode(buf, starts, out)
         if (bad >= 0).any():
             f = int(np.flatnonzero(bad >= 0)[0])
             raise FormatError(f"{self.path}: frame {start + f} (byte {int(offs[f]):,}) no longer has valid "
@@ -98,20 +85,3 @@ class RawFileSource:
     def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         """Display-oriented frames [start, stop) as (n, 1000, 1000) uint8 (raw data is not flipped)."""
         return _bits.unpack_frames(self.read_packed(start, stop), HEIGHT, WIDTH, out=out)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __getstate__(self):  # picklable for process pools and Dask
-        state = self.__dict__.copy()
-        state["_fd"] = None
-        state["_buf"] = np.empty(0, dtype=np.uint8)
-        return state
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
