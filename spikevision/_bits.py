@@ -220,8 +220,11 @@ def _count_bits_parallel(packed, lut, counts, n_chunks):
 
 
 def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Add per-pixel spike counts of canonical packed frames (n, F) to ``counts`` (8*F,) int64."""
-    packed = np.ascontiguousarray(packed, dtype=np.uint8)
+    """Add per-pixel spike counts of packed frames (n, F) to ``counts`` (8*F,) int64.
+
+    ``packed`` may be a strided view (e.g. frames with their headers sliced off): it is not copied.
+    """
+    packed = np.asarray(packed, dtype=np.uint8)
     if packed.ndim != 2 or counts.shape != (packed.shape[1] * 8,):
         raise ValueError("count_bits: counts must have 8 entries per packed byte")
     chunks = _n_chunks(packed.size * 8)

@@ -92,6 +92,20 @@ class StoredLayout:
         out[:, self.header:] = _bits.pack_frames(frames, flip=self.flip)
         return out
 
+    def count(self, raw: np.ndarray, n: int, counts: np.ndarray) -> None:
+        """Add per-stored-pixel spike counts of ``n`` stored frames to ``counts`` (8 * frame_bytes,) int64.
+
+        Counting needs no row order, so stored bytes are counted in place (no flip, no copy);
+        :meth:`display_counts` maps the result to display pixels.
+        """
+        rows = np.asarray(raw).reshape(-1)[: n * self.stride].reshape(n, self.stride)
+        _bits.count_bits(rows[:, self.header : self.header + self.frame_bytes], counts)
+
+    def display_counts(self, counts: np.ndarray) -> np.ndarray:
+        """(H, W) display-oriented view of per-stored-pixel counts from :meth:`count`."""
+        c = counts[: self.height * self.stored_width].reshape(self.height, self.stored_width)[:, : self.width]
+        return c[::-1] if self.flip else c
+
     def to_canonical(self, raw: np.ndarray, n: int) -> np.ndarray:
         if self.canonical:
             return np.asarray(raw).reshape(-1)[: n * self.stride].reshape(n, self.stride)
@@ -119,6 +133,10 @@ class ArraySource:
 
     def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         return self.layout.decode(self.buffer[start:stop], stop - start, out=out)
+
+    def read_stored(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) as stored (n, stride) bytes, no copy."""
+        return self.buffer[start:stop]
 
 
 class PositionedFile:
@@ -192,6 +210,10 @@ class FileSource(PositionedFile):
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         return np.array(self.layout.to_canonical(self._read_raw(start, stop), stop - start), copy=True)
+
+    def read_stored(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) as stored bytes in a reused buffer (valid until the next read)."""
+        return self._read_raw(start, stop)
 
     def read_frames(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
         return self.layout.decode(self._read_raw(start, stop), stop - start, out=out)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,20 +201,31 @@ class SpikeStream:
                 yield np.concatenate([self.source.read_packed(j, j + 1)
                                       for j in range(s0, s0 + m * self._step, self._step)])
 
+    def spike_counts(self, block: int = 2048, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Per-pixel spike counts (H, W) int64, in one streaming pass over the packed bits.
+
+        Args:
+            block: frames per read.
+            progress: called with the number of frames counted after each block.
+        """
+        layout = getattr(self.source, "layout", None)
+        if self._step == 1 and layout is not None and hasattr(self.source, "read_stored"):
+            counts = np.zeros(layout.frame_bytes * 8, dtype=np.int64)
+            for _, m, s0 in self._runs(block):  # stored bytes as they are: no flip, no copy
+                layout.count(self.source.read_stored(s0, s0 + m), m, counts)
+                if progress:
+                    progress(m)
+            return np.ascontiguousarray(layout.display_counts(counts))
+        counts = np.zeros(self.frame_nbytes * 8, dtype=np.int64)
+        for p in self.iter_packed(block):
+            _bits.count_bits(p, counts)
+            if progress:
+                progress(p.shape[0])
+        return counts[: self.height * self.width].reshape(self.height, self.width)
+
     def firing_rate(self, block: int = 2048) -> np.ndarray:
         """Per-pixel spikes per frame, (H, W) float64, in one streaming pass over packed bits."""
-        counts = np.zeros(self.frame_nbytes * 8, dtype=np.int64)
-        for p in self.iter_packed(block):
-            _bits.count_bits(p, counts)
-        n = max(1, len(self))
-        return (counts[: self.height * self.width] / n).reshape(self.height, self.width)
-
-    def spike_counts(self, block: int = 2048) -> np.ndarray:
-        """Per-pixel spike counts (H, W) int64."""
-        counts = np.zeros(self.frame_nbytes * 8, dtype=np.int64)
-        for p in self.iter_packed(block):
-            _bits.count_bits(p, counts)
-        return counts[: self.height * self.width].reshape(self.height, self.width)
+        return self.spike_counts(block) / max(1, len(self))
 
     def to(self, backend: str = "numpy", device: Any = None):
         """Unpacked (T, H, W) uint8 spikes on ``"numpy"``, ``"cupy"`` or ``"torch"``."""

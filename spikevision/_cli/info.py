@@ -28,16 +28,11 @@ def describe(stream: SpikeStream, stats: bool = True, block: int = 4096, show_pr
         "sensor": stream.meta.sensor, "cfa": stream.meta.cfa, "flip": stream.meta.flip, "details": prov,
     }
     if stats and t:
-        from .. import _bits
-
-        counts = np.zeros(stream.frame_nbytes * 8, dtype=np.int64)
         start = time.perf_counter()
         with progress(t, "firing rate", disable=None if show_progress is None else not show_progress) as bar:
-            for packed in stream.iter_packed(block):
-                _bits.count_bits(packed, counts)
-                bar.update(packed.shape[0])
+            counts = stream.spike_counts(block, progress=bar.update)
         elapsed = max(time.perf_counter() - start, 1e-9)
-        rate = counts[: h * w].reshape(h, w) / t
+        rate = counts / t
         facts.update({
             "mean_firing_rate": float(rate.mean()),
             "firing_rate_percentiles": {str(q): float(v) for q, v in

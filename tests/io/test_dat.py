@@ -250,3 +250,19 @@ def test_permission_denied_reading_and_writing(tmp_path):
     assert "READ" in r.stdout and "permission denied" in r.stdout, r.stdout + r.stderr
     assert "WRITE" in r.stdout and "writable directory" in r.stdout, r.stdout + r.stderr
     assert list(ro.iterdir()) == []
+
+
+@pytest.mark.parametrize("opts", [{}, {"flip": False}, {"head_columns": 16},
+                                  {"head_columns": 16, "frame_header_bytes": 16}])
+def test_spike_counts_from_stored_bytes(tmp_path, rng, opts):
+    """Counting works on stored bytes in place; the result is in display orientation."""
+    x = random_spikes(rng, 37, 250, 400, p=0.2)
+    p = tmp_path / "c.dat"
+    sv.save(p, x, **opts)
+    s = sv.open(p, height=250, width=400, **opts)
+    seen = []
+    assert (s.spike_counts(block=8, progress=seen.append) == x.sum(0)).all()
+    assert sum(seen) == 37 and len(seen) == 5
+    assert (s[3:30].spike_counts(block=5) == x[3:30].sum(0)).all()
+    assert (s[::4].spike_counts() == x[::4].sum(0)).all()
+    assert np.allclose(s[10:20].firing_rate(), x[10:20].mean(0))
