@@ -301,6 +301,28 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center):
     return np.float32(min(est, 1.0))
 
 
+@numba.njit(cache=True, nogil=True)
+def _collect_spike_times(work, b, f0, f1, step, k, lowbit, times, counts):
+    """Frames of the first ``k`` spikes of each of the 8 pixels of byte ``b``, scanning ``range(f0, f1, step)``.
+
+    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops
+    being scanned once it has ``k``.
+    """
+    need = np.uint8(0xFF)
+    for f in range(f0, f1, step):
+        v = work[f, b] & need
+        if v:
+            while v:                     # one step per spike: lowest set bit first
+                i = lowbit[v]
+                v &= v - np.uint8(1)
+                times[i, counts[i]] = f
+                counts[i] += 1
+                if counts[i] == k:
+                    need &= np.uint8(~(1 << i) & 0xFF)
+            if need == 0:
+                break
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out, npix, lowbit):
     """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 8 pixels per byte."""
@@ -323,32 +345,8 @@ def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out,
             for i in range(8):
                 nbk[i] = 0
                 nfw[i] = 0
-            need = np.uint8(0xFF)
-            for f in range(c, lo - 1, -1):
-                v = work[f, b] & need
-                if v:
-                    while v:                     # one step per spike: lowest set bit first
-                        i = lowbit[v]
-                        v &= v - np.uint8(1)
-                        bt[i, nbk[i]] = f
-                        nbk[i] += 1
-                        if nbk[i] == k:
-                            need &= np.uint8(~(1 << i) & 0xFF)
-                    if need == 0:
-                        break
-            need = np.uint8(0xFF)
-            for f in range(c + 1, hi + 1):
-                v = work[f, b] & need
-                if v:
-                    while v:                     # one step per spike: lowest set bit first
-                        i = lowbit[v]
-                        v &= v - np.uint8(1)
-                        ft[i, nfw[i]] = f
-                        nfw[i] += 1
-                        if nfw[i] == k:
-                            need &= np.uint8(~(1 << i) & 0xFF)
-                    if need == 0:
-                        break
+            _collect_spike_times(work, b, c, lo - 1, -1, k, lowbit, bt, nbk)      # backward from c
+            _collect_spike_times(work, b, c + 1, hi + 1, 1, k, lowbit, ft, nfw)   # forward after c
             for i in range(8):
                 px = b * 8 + i
                 if px >= npix:
