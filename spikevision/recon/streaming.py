@@ -187,8 +187,20 @@ class StreamingReconstructor:
         """Reset method state (running sums ...)."""
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        """New frames sit at work positions [p0, p1); fill ``self._stack[j]`` for each target frame."""
-        raise NotImplementedError
+        """New frames sit at work positions [p0, p1); fill ``self._stack[j]`` for each target frame.
+
+        By default every target is computed from its whole window in the work buffer
+        (methods with running state, like TFP, override this).
+        """
+        if targets:
+            self._compute_end(targets)
+
+    def _window_positions(self, targets: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Work-buffer positions of each target frame and of its window's first and last frame."""
+        c = np.array(targets, dtype=np.int64)
+        lo = np.maximum(0, c - self.lookback)
+        hi = np.minimum(self._seen - 1, c + self.lookahead)
+        return c - self._base, lo - self._base, hi - self._base
 
     def _compute_end(self, targets: list[int]) -> None:
         """Fill ``self._stack[j]`` for targets whose lookahead runs past the last frame pushed."""
@@ -258,16 +270,9 @@ class StreamingTFI(StreamingReconstructor):
         self._nbits = (self.lookback + 1).bit_length()   # L and N are <= h + 1; their sum gets one more bit
         super().__init__(height, width, emit_every, start, block)
 
-    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        if targets:
-            self._compute_end(targets)
-
     def _compute_end(self, targets: list[int]) -> None:
-        c = np.array(targets, dtype=np.int64)
-        lo = np.maximum(0, c - self.lookback)
-        hi = np.minimum(self._seen - 1, c + self.lookahead)
-        K.tfi_window(self._work64, c - self._base, lo - self._base, hi - self._base, self._nbits, self._table,
-                     self._stack, self.npix, K.LUT_ONE)
+        c, lo, hi = self._window_positions(targets)
+        K.tfi_window(self._work64, c, lo, hi, self._nbits, self._table, self._stack, self.npix, K.LUT_ONE)
 
 
 class StreamingAdaptive(StreamingReconstructor):
@@ -288,16 +293,10 @@ class StreamingAdaptive(StreamingReconstructor):
         self.keep = 2 * self.span
         super().__init__(height, width, emit_every, start, block)
 
-    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        if targets:
-            self._compute_end(targets)
-
     def _compute_end(self, targets: list[int]) -> None:
-        c = np.array(targets, dtype=np.int64)
-        lo = np.maximum(0, c - self.span)
-        hi = np.minimum(self._seen - 1, c + self.span)
-        K.adaptive_window(self._work, c - self._base, lo - self._base, hi - self._base, self.intervals, self.tol,
-                          self.tol_rel, self.rate, self.center, self._stack, self.npix, K.LOWBIT)
+        c, lo, hi = self._window_positions(targets)   # lookback = lookahead = span
+        K.adaptive_window(self._work, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.rate, self.center,
+                          self._stack, self.npix, K.LOWBIT)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:
