@@ -25,6 +25,7 @@ import tempfile
 import time
 
 import numpy as np
+from _common import best_time
 
 from spikevision import _bits
 from spikevision.camera import Recorder, open_camera
@@ -37,13 +38,6 @@ def _naive_vidar(wire: np.ndarray, n: int) -> np.ndarray:
     return np.packbits(bits[:, ::-1, :400].reshape(n, -1), axis=1, bitorder="little")
 
 
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _framing_rows(quick: bool) -> list[dict]:
@@ -59,8 +53,8 @@ def _framing_rows(quick: bool) -> list[dict]:
         for i in range(0, wire.size, step):
             fr.feed(wire[i:i + step])
 
-    t_ours = _best(ours, 3)
-    t_ref = _best(lambda: _naive_vidar(wire, n), 2)
+    t_ours = best_time(ours, 3)
+    t_ref = best_time(lambda: _naive_vidar(wire, n), 2)
     assert np.array_equal(np.concatenate([RowFramer().feed(wire)]), _naive_vidar(wire, n))
     mb = wire.size / 1e6
     rows.append(dict(benchmark="camera framing", case=f"vidar 250x416 wire, {n} frames, 1 MiB transfers",
@@ -80,8 +74,8 @@ def _framing_rows(quick: bool) -> list[dict]:
             fr.feed(mwire[i:i + step])
 
     ours_m1()  # compile
-    t_m1 = _best(ours_m1, 3)
-    t_cp = _best(lambda: mwire.copy(), 5)
+    t_m1 = best_time(ours_m1, 3)
+    t_cp = best_time(lambda: mwire.copy(), 5)
     rows.append(dict(benchmark="camera framing", case=f"m1 line packets, {m} frames, 1 MiB transfers",
                      ours=mwire.size / 1e6 / t_m1, reference="memcpy of the same bytes",
                      ref=mwire.size / 1e6 / t_cp, unit="MB/s", ratio=t_cp / t_m1, target=">= 1000 MB/s"))

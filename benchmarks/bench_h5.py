@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _common import best_time
 
 import spikevision as sv
 from spikevision.io.h5 import H5Writer
@@ -38,13 +38,6 @@ def _stream_packed(t: int, unique: int = 2000, lo: float = 0.05, hi: float = 0.3
     return np.tile(base, (reps, 1))[:t]
 
 
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _row(bench: str, case: str, ours_s: float, ref_name: str, ref_s: float, nbytes: int, frames: int,
@@ -71,9 +64,9 @@ def run(quick: bool = False) -> list[dict]:
         h5 = {c: d / f"x_{c or 'none'}.h5" for c in ("lzf", None, "gzip")}
 
         # --- write ---------------------------------------------------------
-        t_npy = _best(lambda: np.save(npy, packed), repeat)
-        t_dat = _best(lambda: sv.save(dat, stream), repeat)
-        t_h5 = {c: _best(lambda c=c, p=p: sv.save(p, stream, compression=c), repeat) for c, p in h5.items()}
+        t_npy = best_time(lambda: np.save(npy, packed), repeat)
+        t_dat = best_time(lambda: sv.save(dat, stream), repeat)
+        t_h5 = {c: best_time(lambda c=c, p=p: sv.save(p, stream, compression=c), repeat) for c, p in h5.items()}
         for c in h5:
             label = f"io.h5 write ({c or 'uncompressed'})"
             rows += _row(label, case, t_h5[c], "np.save raw packed", t_npy, nbytes, t, ">= 0.5x" if c is None else "")
@@ -89,7 +82,7 @@ def run(quick: bool = False) -> list[dict]:
                         w.append_packed(packed[a : a + 1000])
                         w.flush()
 
-            t_rec = _best(record, repeat)
+            t_rec = best_time(record, repeat)
             rate = t / t_rec
             rows.append({"benchmark": f"io.h5 record, flush per 1000 frames ({c or 'uncompressed'})", "case": case,
                          "ours": rate, "reference": "20 kHz camera", "ref": 20000.0, "unit": "frame/s",
@@ -109,11 +102,11 @@ def run(quick: bool = False) -> list[dict]:
             for _ in s_dat.iter_packed(1024):
                 pass
 
-        t_load = _best(lambda: np.load(npy), repeat)
-        t_rdat = _best(read_dat, repeat)
+        t_load = best_time(lambda: np.load(npy), repeat)
+        t_rdat = best_time(read_dat, repeat)
         for c in h5:
             s = sv.open(h5[c])
-            t_r = _best(lambda s=s: read_h5(s), repeat)
+            t_r = best_time(lambda s=s: read_h5(s), repeat)
             rows += _row(f"io.h5 read packed ({c or 'uncompressed'})", case, t_r, "np.load raw packed", t_load,
                          nbytes, t, ">= 0.5x" if c is None else "")
             rows += _row(f"io.h5 read packed ({c or 'uncompressed'})", case, t_r, ".dat iter_packed", t_rdat,
@@ -129,8 +122,8 @@ def run(quick: bool = False) -> list[dict]:
                 pass
 
         unpack_h5(), unpack_dat()  # compile kernels
-        rows += _row("io.h5 read unpacked (lzf)", case, _best(unpack_h5, repeat), ".dat iter_blocks",
-                     _best(unpack_dat, repeat), nbytes, t)
+        rows += _row("io.h5 read unpacked (lzf)", case, best_time(unpack_h5, repeat), ".dat iter_blocks",
+                     best_time(unpack_dat, repeat), nbytes, t)
 
         # --- random access: 16-frame windows --------------------------------
         rng = np.random.default_rng(1)
@@ -142,8 +135,9 @@ def run(quick: bool = False) -> list[dict]:
 
         windows(s_h5)
         rows.append({"benchmark": "io.h5 random 16-frame windows (lzf)", "case": case,
-                     "ours": len(starts) / _best(lambda: windows(s_h5), repeat), "reference": ".dat positioned reads",
-                     "ref": len(starts) / _best(lambda: windows(s_dat), repeat), "unit": "window/s", "ratio": None,
+                     "ours": len(starts) / best_time(lambda: windows(s_h5), repeat),
+                     "reference": ".dat positioned reads",
+                     "ref": len(starts) / best_time(lambda: windows(s_dat), repeat), "unit": "window/s", "ratio": None,
                      "target": ""})
         rows[-1]["ratio"] = rows[-1]["ours"] / rows[-1]["ref"]
         s_h5.close()

@@ -10,19 +10,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import best_time
 
 import spikevision as sv
-
-
-def _best(fn, repeat=3):
-    best = float("inf")
-    out = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-        del out
-    return best
 
 
 def _make_dat(path: Path, t: int, h: int, w: int, p: float = 0.15, seed: int = 0) -> None:
@@ -46,11 +36,11 @@ def _decode_rows(path: Path, t: int, h: int, w: int, label: str) -> list[dict]:
 
     assert (ref() == s.unpack()).all()
     repeat = 3 if t * h * w < 5e8 else 1
-    t_ref = _best(ref, repeat)
-    t_ours = _best(s.unpack, repeat)
+    t_ref = best_time(ref, repeat)
+    t_ours = best_time(s.unpack, repeat)
     out = np.empty((t, h, w), np.uint8)
     s.unpack(out=out)
-    t_pre = _best(lambda: s.unpack(out=out), repeat)
+    t_pre = best_time(lambda: s.unpack(out=out), repeat)
     mpx = t * h * w / 1e6
     return [
         {"benchmark": "io.dat decode", "case": label, "ours": mpx / t_ours, "reference": "np.unpackbits+flip",

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # benchmark modules share benchmarks/_common.py
 
 
 def _fmt(v) -> str:
