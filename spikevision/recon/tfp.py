@@ -68,8 +68,15 @@ def tfp_bounds(at: int, n_frames: int, window: int, convention: str = "spikevisi
 
 
 def tfp_scale(n: int, rate: float) -> np.float32:
-    """Multiplier from a spike count over ``n`` frames to intensity (spikevision convention)."""
-    return np.float32(1.0 / (n * rate))
+    """Multiplier from a spike count over ``n`` frames to intensity (spikevision convention).
+
+    ``float32(1 / (n * rate))`` rounded up by at most one ulp where needed so that the
+    full-scale count ``n * rate`` maps to exactly 1.0 (41 * float32(1/41) is 0.99999994).
+    """
+    s = np.float32(1.0 / (n * rate))
+    if np.float32(n * rate) * s < np.float32(1.0):
+        s = np.nextafter(s, np.float32(np.inf))
+    return s
 
 
 def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0) -> Any:

@@ -16,7 +16,7 @@ def slow_tfp(spikes, at, window, rate=1.0):
         for x in range(w):
             frames = [f for f in range(a, a + window) if 0 <= f < t_len]
             c = sum(int(spikes[f, y, x]) for f in frames)
-            out[y, x] = min(np.float32(c) * np.float32(1.0 / (len(frames) * rate)), 1.0)
+            out[y, x] = min(c / (len(frames) * rate), 1.0)   # exact rational value, rounded once
     return out
 
 
@@ -31,7 +31,16 @@ def test_constant_rate_recovered():
 @pytest.mark.parametrize("at", [0, 3, 30, 59])
 def test_matches_slow_reference(window, at):
     s = random_spikes(1, 60, 5, 6)
-    np.testing.assert_array_equal(tfp(s, at, window), slow_tfp(s, at, window))
+    ref = slow_tfp(s, at, window)
+    img = tfp(s, at, window)
+    np.testing.assert_allclose(img, ref, rtol=2.0**-23, atol=0)   # within one float32 rounding step
+    assert (img[ref == 1.0] == 1.0).all()                        # full rate is exactly white
+
+
+@pytest.mark.parametrize("window", range(1, 256))
+def test_full_rate_is_exactly_one(window):
+    s = np.ones((window, 1, 2), np.uint8)
+    assert (tfp(s, window // 2, window) == 1.0).all()
 
 
 def test_window_clipped_at_edges():
