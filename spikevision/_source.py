@@ -209,7 +209,9 @@ class FileSource(PositionedFile):
         return view
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
-        return np.array(self.layout.to_canonical(self._read_raw(start, stop), stop - start), copy=True)
+        packed = self.layout.to_canonical(self._read_raw(start, stop), stop - start)
+        # a canonical layout returns a view of the reused read buffer: copy it out; others are new arrays
+        return packed.copy() if self.layout.canonical else packed
 
     def read_stored(self, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) as stored bytes in a reused buffer (valid until the next read)."""
