@@ -82,18 +82,26 @@ def _stream_bytes(path: Path) -> int:
     return path.stat().st_size
 
 
-def infer_layout(size: int, path: str | os.PathLike = "") -> KnownSize:
-    """The one known layout whose frame size divides ``size``; error listing candidates otherwise."""
-    fits = [k for k in KNOWN_SIZES if size % k.layout.stride == 0]
+def infer_layout(size: int, path: str | os.PathLike = "", *, head_columns: int | None = None,
+                 frame_header_bytes: int | None = None) -> KnownSize:
+    """The one known layout whose frame size divides ``size``; error listing candidates otherwise.
+
+    ``head_columns`` / ``frame_header_bytes``, when given, restrict the candidates.
+    """
+    cands = [k for k in KNOWN_SIZES if (head_columns is None or k.head_columns == head_columns)
+             and (frame_header_bytes is None or k.frame_header_bytes == frame_header_bytes)]
+    fits = [k for k in cands if size % k.layout.stride == 0]
     if len(fits) == 1:
         return fits[0]
     where = f"{path}: " if path else ""
+    given = "".join(f" with {name}={v}" for name, v in (("head_columns", head_columns),
+                                                         ("frame_header_bytes", frame_header_bytes)) if v is not None)
     hint = "pass height= and width= (CLI: --height H --width W), plus head_columns=/frame_header_bytes= if needed"
     if not fits:
-        known = "; ".join(f"{k.describe()} = {k.layout.stride:,} B/frame" for k in KNOWN_SIZES)
-        raise FormatError(f"{where}file size {size:,} bytes fits no known sensor size ({known}); {hint}")
-    cands = "; ".join(f"{k.describe()}: {size // k.layout.stride:,} frames" for k in fits)
-    raise FormatError(f"{where}file size {size:,} bytes fits several known sensor sizes ({cands}); {hint}")
+        known = "; ".join(f"{k.describe()} = {k.layout.stride:,} B/frame" for k in cands)
+        raise FormatError(f"{where}file size {size:,} bytes fits no known sensor size{given} ({known}); {hint}")
+    listed = "; ".join(f"{k.describe()}: {size // k.layout.stride:,} frames" for k in fits)
+    raise FormatError(f"{where}file size {size:,} bytes fits several known sensor sizes{given} ({listed}); {hint}")
 
 
 def _layout_from_options(height: int | None, width: int | None, head_columns: int | None,
@@ -103,15 +111,7 @@ def _layout_from_options(height: int | None, width: int | None, head_columns: in
         raise FormatError(f"{path}: give both height and width (got height={height}, width={width}), "
                           f"or neither to infer them from the file size")
     if height is None:
-        if head_columns is not None or frame_header_bytes is not None:
-            fits = [k for k in KNOWN_SIZES if (head_columns is None or k.head_columns == head_columns)
-                    and (frame_header_bytes is None or k.frame_header_bytes == frame_header_bytes)
-                    and size % k.layout.stride == 0]
-            if len(fits) != 1:
-                infer_layout(size, path)  # raises with the candidate list
-            known = fits[0]
-        else:
-            known = infer_layout(size, path)
+        known = infer_layout(size, path, head_columns=head_columns, frame_header_bytes=frame_header_bytes)
         lay = known.layout
         return StoredLayout(lay.height, lay.width, lay.stored_width, lay.header, flip), known.name, True
     head = head_columns or 0

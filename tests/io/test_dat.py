@@ -266,3 +266,12 @@ def test_spike_counts_from_stored_bytes(tmp_path, rng, opts):
     assert (s[3:30].spike_counts(block=5) == x[3:30].sum(0)).all()
     assert (s[::4].spike_counts() == x[::4].sum(0)).all()
     assert np.allclose(s[10:20].firing_rate(), x[10:20].mean(0))
+
+
+def test_inference_with_a_layout_option_that_fits_nothing(tmp_path):
+    """head_columns given, and only another layout fits the size: a clear error, not a crash."""
+    p = tmp_path / "h.dat"
+    p.write_bytes(bytes(3 * 13000))  # 3 frames of 250x416 (vidar with head columns)
+    with pytest.raises(FormatError, match="fits no known sensor size with head_columns=0"):
+        sv.open(p, head_columns=0)
+    assert sv.open(p, head_columns=16).shape == (3, 250, 400)
