@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import OutputError
 
-__all__ = ["atomic_path", "check_output_path", "check_input_path"]
+__all__ = ["atomic_path", "PendingFile", "check_output_path", "check_input_path"]
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = True) -> Path:
@@ -40,28 +40,50 @@ def check_input_path(path: str | os.PathLike) -> Path:
     return p
 
 
+class PendingFile:
+    """A temporary file next to ``path`` that becomes ``path`` on :meth:`commit`, or vanishes on :meth:`discard`.
+
+    For writers that stay open across calls (recorders, video writers); one-shot writes use
+    :func:`atomic_path`. ``suffix`` ends the temporary name (keep the extension when a library picks
+    the format from it, e.g. ``".part.mp4"``).
+    """
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = True, suffix: str = ".part"):
+        self.path = check_output_path(path, overwrite)
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=suffix, dir=parent)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; choose a writable directory") from exc
+        os.close(fd)
+        self.tmp = Path(tmp)
+
+    def commit(self) -> Path:
+        """Move the finished temporary file onto ``path`` (with the permissions a new file would get)."""
+        os.chmod(self.tmp, 0o666 & ~_umask())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary file; ``path`` is left as it was."""
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, overwrite: bool = True, suffix: str = ".part") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
 
     Example:
         >>> with atomic_path("out.dat") as tmp:   # doctest: +SKIP
         ...     tmp.write_bytes(data)
     """
-    p = check_output_path(path, overwrite)
+    pending = PendingFile(path, overwrite, suffix)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
-    except OSError as exc:
-        raise OutputError(f"cannot write {p}: {exc.strerror or exc}; choose a writable directory") from exc
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, p)
+        yield pending.tmp
+        pending.commit()
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
+        pending.discard()
         raise
 
 

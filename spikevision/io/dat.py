@@ -34,7 +34,7 @@ import numpy as np
 from .._source import FileSource, StoredLayout
 from ..errors import FormatError, TruncatedFileError
 from ..stream import DEFAULT_FPS, SpikeStream, StreamMeta
-from ._atomic import atomic_path, check_output_path
+from ._atomic import PendingFile, check_output_path
 
 __all__ = ["read", "write", "sniff", "DatWriter", "KNOWN_SIZES", "infer_layout", "OPTIONS", "WRITE_OPTIONS"]
 
@@ -196,12 +196,8 @@ class DatWriter:
         self.path = Path(path)
         self.layout = StoredLayout(height, width, width + head_columns, frame_header_bytes, flip)
         self.n_frames = 0
-        self._atomic_cm = None
-        if atomic:
-            self._atomic_cm = atomic_path(self.path, overwrite=overwrite)
-            target = self._atomic_cm.__enter__()
-        else:
-            target = check_output_path(self.path, overwrite=overwrite)
+        self._pending = PendingFile(self.path, overwrite) if atomic else None
+        target = self._pending.tmp if atomic else check_output_path(self.path, overwrite=overwrite)
         self._file = open(target, "wb")
 
     def append_packed(self, packed: np.ndarray) -> None:
@@ -235,27 +231,22 @@ class DatWriter:
         if self._file.closed:
             return
         self._file.close()
-        if self._atomic_cm is not None:
-            self._atomic_cm.__exit__(None, None, None)
+        if self._pending is not None:
+            self._pending.commit()
 
     def abort(self) -> None:
         """Stop writing; an atomic writer leaves nothing behind."""
         if self._file.closed:
             return
         self._file.close()
-        if self._atomic_cm is not None:
-            try:
-                raise RuntimeError("aborted")
-            except RuntimeError as exc:
-                self._atomic_cm.__exit__(type(exc), exc, exc.__traceback__)
+        if self._pending is not None:
+            self._pending.discard()
 
     def __enter__(self) -> DatWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        elif self._atomic_cm is not None:
+        if exc_type is not None and self._pending is not None:
             self.abort()
         else:
             self.close()

@@ -275,3 +275,17 @@ def test_inference_with_a_layout_option_that_fits_nothing(tmp_path):
     with pytest.raises(FormatError, match="fits no known sensor size with head_columns=0"):
         sv.open(p, head_columns=0)
     assert sv.open(p, head_columns=16).shape == (3, 250, 400)
+
+
+def test_atomic_dat_writer_commits_on_close_and_leaves_nothing_on_abort(tmp_path, rng):
+    x = random_spikes(rng, 3, 8, 8)
+    p = tmp_path / "a.dat"
+    w = dat.DatWriter(p, 8, 8, atomic=True)
+    w.append(x)
+    assert not p.exists() and len(list(tmp_path.iterdir())) == 1  # only the temporary file
+    w.close()
+    assert (sv.open(p, height=8, width=8).unpack() == x).all()
+    w2 = dat.DatWriter(tmp_path / "b.dat", 8, 8, atomic=True)
+    w2.append(x)
+    w2.abort()
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["a.dat"]
