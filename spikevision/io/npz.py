@@ -40,8 +40,8 @@ LABEL_KEY = "label"
 LABEL_NAME_KEY = "label_name"
 UHSR_KEYS = (SPIKE_KEY, LABEL_KEY, LABEL_NAME_KEY)
 
-#: bytes of ``spk`` decoded per step while reading
-_READ_BLOCK_BYTES = 16 << 20
+#: bytes of ``spk`` decoded (reading) or encoded (writing) per step
+_BLOCK_BYTES = 16 << 20
 
 
 def _keys(zf: zipfile.ZipFile) -> list[str]:
@@ -105,7 +105,7 @@ def _read_spikes(zf: zipfile.ZipFile, p: Path) -> tuple[np.ndarray, int, int]:
             raise FormatError(f"{p}: {SPIKE_KEY!r} frames are {h}x{w}; frames need at least one pixel")
         packed = np.empty((t, _bits.frame_nbytes(h, w)), dtype=np.uint8)
         frame_bytes = h * w * dtype.itemsize
-        step = max(1, _READ_BLOCK_BYTES // max(1, frame_bytes))
+        step = max(1, _BLOCK_BYTES // max(1, frame_bytes))
         for a in range(0, 0 if fortran else t, step):  # column-major: loaded whole below
             m = min(step, t - a)
             raw = fh.read(m * frame_bytes)
@@ -188,8 +188,8 @@ def write(path: str | os.PathLike, stream: SpikeStream, *, label: int | None = N
             header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
                       "shape": (t, h, w)}
             np.lib.format.write_array_header_1_0(fh, header)
-            for block in stream.iter_blocks(max(1, (16 << 20) // (h * w))):
-                fh.write(block.tobytes())
+            for block in stream.iter_blocks(max(1, _BLOCK_BYTES // (h * w))):
+                fh.write(np.ascontiguousarray(block, dtype=np.uint8))  # the block buffer itself, no bytes copy
         if label is not None:
             _write_member(zf, LABEL_KEY, np.int64(label))
         if label_name is not None:

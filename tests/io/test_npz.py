@@ -86,7 +86,7 @@ def test_other_dtypes_and_orders(tmp_path, rng, conv):
 
 
 def test_streams_in_blocks(tmp_path, rng, monkeypatch):
-    monkeypatch.setattr(npzio, "_READ_BLOCK_BYTES", 3 * 8 * 8)  # 3 frames per step
+    monkeypatch.setattr(npzio, "_BLOCK_BYTES", 3 * 8 * 8)  # 3 frames per step
     x = random_spikes(rng, 11, 8, 8)
     path = tmp_path / "b.npz"
     np.savez_compressed(path, spk=x)
