@@ -103,5 +103,5 @@ def write_flo(path: str | os.PathLike, flow: Any) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(_MAGIC_BYTES)
         f.write(np.array([w, h], dtype="<i4").tobytes())
-        f.write(np.ascontiguousarray(arr, dtype="<f4").tobytes())
+        f.write(np.ascontiguousarray(arr, dtype="<f4"))  # written from the array buffer, no bytes copy
     return Path(path)
