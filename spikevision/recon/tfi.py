@@ -99,9 +99,8 @@ def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevi
     frames = read_window(spikes, a, b)
     c = at - a
     if convention == "spikevision":
-        last = last_spike(frames, c)
+        last = last_spike(frames, c)                     # -1 where none: one frame before the searched range
         nxt = first_spike(frames, c)
-        last = xp.where(last < 0, -1, last)              # one frame before the searched range
         nxt = xp.where(nxt < 0, b - a, nxt)              # one frame after it
         isi = (nxt - last).astype(xp.int64)
         table = xp.asarray(isi_table(rate))
