@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from ..errors import FormatError
+from ..io import detect_format, save_stream
+from ..io._atomic import check_output_path
 from ._common import progress
 
 __all__ = ["register", "noise_from_arg", "parse_scene_params"]
@@ -83,30 +84,29 @@ def run(args: argparse.Namespace) -> int:
     from ..sim.writer import write_blocks
 
     src = _source(args)
-    out = Path(args.output)
-    if out.exists() and not args.overwrite:
-        raise FormatError(f"{out} already exists; pass --overwrite to replace it")
+    # check every output before simulating, so a long run cannot end in a refusal to write
+    out = check_output_path(args.output, overwrite=args.overwrite)
+    fmt = args.format or detect_format(out, for_writing=True)
+    if fmt not in ("dat", "h5"):
+        raise FormatError(f"{out}: simulate writes .dat or .h5, not {fmt}; use one of those extensions "
+                          f"(convert afterwards with `spikevision convert`)")
+    mpath = check_output_path(args.modulo, overwrite=args.overwrite) if args.modulo else None
     opts = dict(fps=args.fps, theta=args.theta, gain=args.gain, reset=args.reset, noise=noise_from_arg(args.noise),
                 cfa=args.cfa, seed=args.seed, exposure=args.exposure, input_fps=args.input_fps,
                 n_frames=None if args.scene else (args.frames or (2000 if args.image else None)))
     if not args.scene and args.height:
         opts["size"] = (args.height, args.width)
-    if args.modulo:
-        if out.suffix.lower() != ".h5" and out.suffix.lower() != ".dat":
-            raise FormatError(f"{out}: write spikes to .dat or .h5")
-        mpath = Path(args.modulo)
+    if mpath is not None:
         stream, rec = simulate_modulo(src, bits=args.modulo_bits, every=args.modulo_every, mode=args.modulo_mode,
                                       **opts)
-        from ..io import save_stream
-
         with progress(len(stream), f"write {out.name}") as bar:
-            save_stream(out, stream)
+            save_stream(out, stream, fmt)
             bar.update(len(stream))
         save_modulo(mpath, rec)
         return 0
     sim = Simulator(src, **opts)
     with progress(sim.n_frames, f"simulate {out.name}") as bar:
-        write_blocks(sim, out, args.format, progress=bar.update, overwrite=True)
+        write_blocks(sim, out, fmt, progress=bar.update, overwrite=True)
     return 0
 
 
