@@ -18,6 +18,7 @@ frame indices (ticks); frame ``j`` integrates the scene at ``t = j``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -219,14 +220,10 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
 
 
 def _sha256_packed(packed: np.ndarray) -> str:
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(packed).tobytes()).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(packed)).hexdigest()
 
 
 def _write_rain_mask(scene: RainScene, path: Path) -> str:
-    import hashlib
-
     from .. import _bits
     from ..io.h5 import H5Writer
 
@@ -239,5 +236,5 @@ def _write_rain_mask(scene: RainScene, path: Path) -> str:
             masks = np.stack([scene.rain_mask(float(t)) for t in range(a, min(scene.frames, a + block))])
             packed = _bits.pack_frames(masks)
             w.append_packed(packed)
-            digest.update(packed.tobytes())
+            digest.update(packed)
     return digest.hexdigest()

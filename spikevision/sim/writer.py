@@ -49,7 +49,7 @@ def write_blocks(sim: Simulator, path: str | os.PathLike, format: str | None = N
     with writer:
         for packed in sim.blocks(block):
             writer.append_packed(packed)
-            digest.update(packed.tobytes())
+            digest.update(packed)  # a contiguous block: hashed in place, no copy
             if on_block is not None:
                 on_block(packed)
             if progress is not None:
