@@ -31,7 +31,9 @@ import numpy as np
 
 from .. import _bits
 from .._source import StoredLayout
-from ._errors import BackendUnavailable, CameraURLError
+from ..io import raw
+from ..io.raw import RawStats
+from ._errors import CameraURLError
 
 __all__ = ["FramingStats", "Framer", "RowFramer", "LinePacketFramer", "make_framer", "LAYOUTS",
            "encode_rows", "feed_counted"]
@@ -42,16 +44,13 @@ LAYOUTS = ("vidar", "m1", "packed")
 
 
 @dataclass
-class FramingStats:
-    """Counters of a framer (the same names as :class:`spikevision.io.raw.RawStats`)."""
+class FramingStats(RawStats):
+    """Counters of a framer: the fields of :class:`spikevision.io.raw.RawStats`, same meaning.
 
-    bytes_in: int = 0
-    frames: int = 0
-    resyncs: int = 0
-    tag_errors: int = 0
-    dropped_frames: int = 0
-    torn_frames: int = 0
-    skipped_bytes: int = 0
+    ``units`` is counted by the ``"m1"`` layout only; a row framer has no sync
+    marker to lose, so it is always ``locked``.
+    """
+
     locked: bool = True
 
 
@@ -193,11 +192,6 @@ class LinePacketFramer:
     """M1 line packets (FORMATS.md section 2) through :class:`spikevision.io.raw.LinePacketParser`."""
 
     def __init__(self):
-        try:
-            from ..io import raw
-        except ImportError as exc:  # pragma: no cover - the codec ships with the package
-            raise BackendUnavailable(f"the M1 line-packet codec (spikevision.io.raw) is missing: {exc}") from exc
-        self._raw = raw
         self._parser = raw.LinePacketParser()
         self.height, self.width = raw.HEIGHT, raw.WIDTH
         self.wire_frame_bytes = raw.FRAME_WIRE_BYTES
@@ -206,9 +200,11 @@ class LinePacketFramer:
 
     @property
     def stats(self) -> FramingStats:
-        s = self._parser.stats
-        return FramingStats(s.bytes_in - self._filler, s.frames, s.resyncs, s.tag_errors, s.dropped_frames,
-                            s.torn_frames, s.skipped_bytes - self._filler, bool(s.locked))
+        """A snapshot of the parser's counters, without the zero filler fed by :meth:`gap`."""
+        st = FramingStats(**vars(self._parser.stats))
+        st.bytes_in -= self._filler
+        st.skipped_bytes -= self._filler
+        return st
 
     def feed(self, data) -> np.ndarray:
         return self._parser.feed(data)
