@@ -127,10 +127,10 @@ def simulate_modulo(radiance: Any, bits: int = 8, every: int = 20, mode: str = "
     folds = np.empty((n_samples, h, w), np.int32)
     counts = np.zeros(sim.frame_nbytes * 8, np.int64)
     packed = np.empty((sim.n_frames, sim.frame_nbytes), np.uint8) if keep_spikes else None
+    scratch = None if keep_spikes else np.empty((every, sim.frame_nbytes), np.uint8)  # reused every interval
     theta = sim.engine.theta
     for s in range(n_samples):
-        buf = sim.fill(packed[s * every : (s + 1) * every] if keep_spikes else
-                       np.empty((every, sim.frame_nbytes), np.uint8))
+        buf = sim.fill(packed[s * every : (s + 1) * every] if keep_spikes else scratch)
         _bits.count_bits(buf, counts)
         n = counts[: h * w].reshape(h, w)
         if mode == "count":
