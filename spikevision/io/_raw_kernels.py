@@ -160,10 +160,15 @@ def decode_frames(buf: np.ndarray, starts: np.ndarray, out: np.ndarray | None = 
     return out
 
 
-def encode_packed(packed: np.ndarray) -> np.ndarray:
-    """Canonical packed 1000x1000 frames (n, 125000) uint8 -> 1-D wire bytes (n * 128000) with tags."""
+def encode_packed(packed: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Canonical packed 1000x1000 frames (n, 125000) uint8 -> 1-D wire bytes (n * 128000) with tags.
+
+    ``out``: a 1-D uint8 buffer of at least ``n * 128000`` bytes to encode into (reused by
+    writers); the result is then its first ``n * 128000`` bytes.
+    """
     packed = np.ascontiguousarray(packed, dtype=np.uint8)
-    wire = np.empty(packed.shape[0] * FRAME_WIRE_BYTES, dtype=np.uint8)
+    nbytes = packed.shape[0] * FRAME_WIRE_BYTES
+    wire = np.empty(nbytes, dtype=np.uint8) if out is None else out[:nbytes]
     if packed.shape[0]:
         _encode(packed, _EXPECTED, UNIT_ROW_BYTE, UNIT_HALF, wire)
     return wire

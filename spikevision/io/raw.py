@@ -77,6 +77,8 @@ log = logging.getLogger(__name__)
 OPTIONS = ("fps", "strict")
 WRITE_OPTIONS = ()
 
+_WRITE_BLOCK_FRAMES = 64  # frames encoded per write (8 MB of wire bytes)
+
 _MODEL = "raw-row order; ch0/1 top, ch2/3 bottom; lines from the midline (spikevision.io.raw.UNIT_TABLE)"
 
 
@@ -183,8 +185,10 @@ def write(path: str | os.PathLike, stream: SpikeStream) -> None:
     check_output_path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            for packed in stream.iter_packed(64):
-                f.write(_encode_packed(np.ascontiguousarray(packed)).data)
+            block = min(_WRITE_BLOCK_FRAMES, len(stream))
+            wire = np.empty(block * FRAME_WIRE_BYTES, dtype=np.uint8)  # reused for every block
+            for packed in stream.iter_packed(block):
+                f.write(_encode_packed(packed, out=wire).data)
             f.flush()
             os.fsync(f.fileno())
 

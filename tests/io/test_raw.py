@@ -508,6 +508,14 @@ def test_random_bytes_file(tmp_path):
         sv.open(path)
 
 
+def test_write_in_blocks_reuses_one_buffer(tmp_path, clip, monkeypatch):
+    x, wire = clip
+    monkeypatch.setattr(raw, "_WRITE_BLOCK_FRAMES", 2)  # 7 frames: blocks of 2, 2, 2 and 1
+    path = tmp_path / "x.raw"
+    sv.save(path, sv.from_array(x))
+    assert path.read_bytes() == wire.tobytes()
+
+
 def test_write_refuses_other_sizes_and_writes_nothing_half(tmp_path, clip):
     x, _ = clip
     with pytest.raises(FormatError, match="250x400.*1000x1000 frames only.*\\.h5"):
