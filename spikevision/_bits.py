@@ -153,7 +153,7 @@ def unpack_frames(packed: np.ndarray, height: int, width: int, out: np.ndarray |
     return decode_rows(packed, n, height, width, out=out)
 
 
-def pack_frames(frames: np.ndarray, *, flip: bool = False, out: np.ndarray | None = None) -> np.ndarray:
+def pack_frames(frames: np.ndarray, *, flip: bool = False) -> np.ndarray:
     """Pack (n, H, W) spikes (nonzero = spike) into canonical (n, ceil(H*W/8)) bytes.
 
     With ``flip=True`` rows are written bottom-up (the vidar ``.dat`` layout).
@@ -165,14 +165,9 @@ def pack_frames(frames: np.ndarray, *, flip: bool = False, out: np.ndarray | Non
         raise ValueError(f"expected (T, H, W) spikes, got shape {frames.shape}")
     if flip:
         frames = frames[:, ::-1]
-    if frames.dtype != np.uint8 and frames.dtype != np.bool_:
+    if frames.dtype.kind not in "biu":  # np.packbits reads any nonzero integer as 1; floats need a test
         frames = frames != 0
-    n = frames.shape[0]
-    packed = np.packbits(frames.reshape(n, -1), axis=1, bitorder="little")
-    if out is not None:
-        out[...] = packed
-        return out
-    return packed
+    return np.packbits(frames.reshape(frames.shape[0], -1), axis=1, bitorder="little")
 
 
 def repack_rows(

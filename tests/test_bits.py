@@ -77,3 +77,10 @@ def test_parallel_and_serial_paths_agree(rng, monkeypatch):
     for a, b in zip(*results):
         assert (a == b).all()
     assert (results[0][2] == np.unpackbits(packed, axis=1, bitorder="little").sum(0)).all()
+
+
+def test_pack_reads_any_nonzero_as_a_spike():
+    ints = np.array([[[0, 2, -1, 0, 7, 0, 0, 255]]], dtype=np.int64)
+    floats = ints.astype(np.float32) * 0.5
+    assert _bits.pack_frames(ints).tolist() == [[0b10010110]]
+    assert _bits.pack_frames(floats).tolist() == [[0b10010110]]
