@@ -47,7 +47,7 @@ import numpy as np
 from .. import _bits
 from ..errors import FormatError
 from ..stream import DEFAULT_FPS, SpikeStream, StreamMeta
-from ._atomic import atomic_path, check_output_path
+from ._atomic import atomic_path
 from ._raw_kernels import encode_packed as _encode_packed
 from ._raw_layout import (
     FRAME_WIRE_BYTES,
@@ -182,8 +182,7 @@ def write(path: str | os.PathLike, stream: SpikeStream) -> None:
     if len(stream) == 0:
         raise FormatError("nothing to write: the stream has 0 frames and an empty raw file cannot be read back; "
                           "write at least one frame")
-    check_output_path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # checks the output path before anything is written
         with open(tmp, "wb") as f:
             block = min(_WRITE_BLOCK_FRAMES, len(stream))
             wire = np.empty(block * FRAME_WIRE_BYTES, dtype=np.uint8)  # reused for every block
