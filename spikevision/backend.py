@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import BackendUnavailable
 
-__all__ = ["cupy_available", "torch_available", "get_namespace", "to_numpy", "asarray", "backend_name",
+__all__ = ["cupy_available", "torch_available", "get_namespace", "to_numpy", "asarray", "like", "backend_name",
            "available_backends"]
 
 
