@@ -479,10 +479,10 @@ class H5Source:
         self.height = int(height)
         self.width = int(width)
         self.n_main = self.n_frames if n_main is None else int(n_main)
-        self.tail = tail if tail is not None else np.zeros((0, _bits.frame_nbytes(height, width)), np.uint8)
-        if self.tail.shape != (self.n_frames - self.n_main, _bits.frame_nbytes(height, width)):
-            raise ValueError(f"tail must hold frames [{self.n_main}, {self.n_frames}), got {self.tail.shape}")
         self.frame_bytes = _bits.frame_nbytes(self.height, self.width)
+        self.tail = tail if tail is not None else np.zeros((0, self.frame_bytes), np.uint8)
+        if self.tail.shape != (self.n_frames - self.n_main, self.frame_bytes):
+            raise ValueError(f"tail must hold frames [{self.n_main}, {self.n_frames}), got {self.tail.shape}")
         self._file: h5py.File | None = None
         self._ds: h5py.Dataset | None = None
 
