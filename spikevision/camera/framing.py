@@ -36,7 +36,7 @@ from ..io.raw import RawStats
 from ._errors import CameraURLError
 
 __all__ = ["FramingStats", "Framer", "RowFramer", "LinePacketFramer", "make_framer", "LAYOUTS",
-           "encode_rows", "feed_counted"]
+           "encode_rows", "feed_counted", "gap_counted"]
 
 log = logging.getLogger(__name__)
 
@@ -274,3 +274,10 @@ def feed_counted(framer: Framer, data) -> tuple[np.ndarray, int, bool]:
     out = framer.feed(data)
     after = framer.stats
     return out, after.dropped_frames - before.dropped_frames, after.resyncs != before.resyncs
+
+
+def gap_counted(framer: Framer, nbytes: int | None) -> int:
+    """``framer.gap(nbytes)`` plus the number of frames it counted as lost."""
+    before = framer.stats.dropped_frames
+    framer.gap(nbytes)
+    return framer.stats.dropped_frames - before

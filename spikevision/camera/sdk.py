@@ -34,7 +34,7 @@ import numpy as np
 
 from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
 from ._errors import BackendUnavailable, CameraError
-from .framing import feed_counted, make_framer
+from .framing import feed_counted, gap_counted, make_framer
 
 __all__ = ["SdkCamera", "SVRational", "SVPicture", "SpikeLinkInitParams", "SpikeLinkQSFPInitParams",
            "SpikeLinkDummyInitParams", "SpikeLinkVideoFrame", "InputCallBack", "SIGNATURES", "STRUCT_SIZES",
@@ -283,15 +283,10 @@ class SdkCamera(Camera):
                     yield FrameRun(empty)
                     continue
                 for data, lost_bytes in items:
-                    lost = resync = 0
-                    if lost_bytes:
-                        before = fr.stats
-                        fr.gap(lost_bytes)
-                        lost = fr.stats.dropped_frames - before.dropped_frames
-                        resync = True
+                    lost = gap_counted(fr, lost_bytes) if lost_bytes else 0
                     self._bytes += len(data)
-                    out, lost2, resync2 = feed_counted(fr, data)
-                    yield FrameRun(out, lost + lost2, bool(resync or resync2))
+                    out, lost2, resync = feed_counted(fr, data)
+                    yield FrameRun(out, lost + lost2, bool(lost_bytes) or resync)
         finally:
             with self._cond:
                 self._accepting = False

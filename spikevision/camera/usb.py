@@ -31,7 +31,7 @@ import numpy as np
 
 from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
 from ._errors import BackendUnavailable, CameraError, CameraNotFound, DeviceDisconnected
-from .framing import feed_counted, make_framer
+from .framing import feed_counted, gap_counted, make_framer
 from .ft60x import (
     COMM_INTERFACE,
     DATA_IN_EPS,
@@ -362,10 +362,7 @@ class UsbCamera(Camera):
                 else:
                     self._transfer_errors += 1
                     self._last_error = f"IN transfer ended with status {tr.status}"
-                    before = fr.stats
-                    fr.gap(tr.requested)
-                    after = fr.stats
-                    out, lost, resync = empty, after.dropped_frames - before.dropped_frames, True
+                    out, lost, resync = empty, gap_counted(fr, tr.requested), True
                 if self.total is not None and done + out.shape[0] > self.total:
                     out = out[: self.total - done]
                 done += out.shape[0]
