@@ -26,13 +26,19 @@ __all__ = ["to_planes", "from_planes", "run_clean", "run_noisy", "CHUNK"]
 CHUNK = 256
 
 
-def to_planes(a: np.ndarray, fill: float = 0.0, dtype=np.float32) -> np.ndarray:
-    """(H, W) or flat per-pixel values -> contiguous (8, nbytes) bit-plane layout (padding = ``fill``)."""
+def to_planes(a: np.ndarray, fill: float = 0.0, dtype=np.float32, out: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) or flat per-pixel values -> contiguous (8, nbytes) bit-plane layout (padding = ``fill``).
+
+    With ``out`` (an (8, nbytes) array, e.g. a keyframe slot) the planes are written there, without a copy.
+    """
     flat = np.asarray(a, dtype=dtype).reshape(-1)
     nb = (flat.size + 7) // 8
     if flat.size != nb * 8:
         flat = np.concatenate([flat, np.full(nb * 8 - flat.size, fill, dtype=dtype)])
-    return np.ascontiguousarray(flat.reshape(nb, 8).T)
+    if out is None:
+        return np.ascontiguousarray(flat.reshape(nb, 8).T)
+    out[...] = flat.reshape(nb, 8).T
+    return out
 
 
 def from_planes(p: np.ndarray, n: int) -> np.ndarray:

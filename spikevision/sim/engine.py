@@ -161,13 +161,7 @@ class Engine:
         elif self.backend == "cupy":
             slots[j] = self._cp.asarray(charge)
         else:
-            flat = slots[j].reshape(8, self.nbytes)
-            pad = self.nbytes * 8 - self.npix
-            if pad:
-                c = np.concatenate([charge, np.zeros(pad, np.float32)])
-            else:
-                c = charge
-            flat[...] = c.reshape(self.nbytes, 8).T
+            _kernels.to_planes(charge, out=slots[j])
 
     # --- stepping -----------------------------------------------------
     def run(self, charges: np.ndarray, k0: np.ndarray, k1: np.ndarray, weights: np.ndarray,
