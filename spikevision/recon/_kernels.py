@@ -19,21 +19,17 @@ import sys
 import numba
 import numpy as np
 
+from .. import _bits
+
 __all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
 
-#: LUT_ONE[v]: lane i = bit i of v (0/1); LOWBIT[v]: index of the lowest set bit of v (v > 0).
-LUT_ONE = np.zeros(256, dtype=np.uint64)
-for _v in range(256):
-    for _i in range(8):
-        if (_v >> _i) & 1:
-            LUT_ONE[_v] |= np.uint64(1 << (8 * _i))
-LOWBIT = np.array([(_v & -_v).bit_length() - 1 if _v else 0 for _v in range(256)], dtype=np.int64)
-del _v, _i
-
-ONES = np.uint64(0x0101010101010101)
+#: LUT_ONE[v]: lane i = bit i of v (0/1), the unpacking table of :mod:`spikevision._bits`.
+LUT_ONE = _bits._LUT64
+#: LOWBIT[v]: index of the lowest set bit of v (v > 0).
+LOWBIT = np.array([(v & -v).bit_length() - 1 if v else 0 for v in range(256)], dtype=np.int64)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
