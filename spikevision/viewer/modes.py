@@ -132,6 +132,14 @@ def recon_function(name: str) -> Callable | None:
         return None
 
 
+def _recon_methods() -> dict:
+    """``spikevision.recon.METHODS`` (the names :func:`spikevision.recon.reconstruct` takes), or {} if missing."""
+    try:
+        return getattr(importlib.import_module("spikevision.recon"), "METHODS", {})
+    except ImportError:
+        return {}
+
+
 class RawMode(ViewMode):
     """The spike bit plane of frame ``at`` (white = spike)."""
 
@@ -146,7 +154,11 @@ class RawMode(ViewMode):
 
 
 class ReconMode(ViewMode):
-    """A reconstruction from :mod:`spikevision.recon` called as ``fn(spikes, at=at, window=window)``."""
+    """A reconstruction from :mod:`spikevision.recon` called as ``fn(spikes, at=at, window=window)``.
+
+    Methods that :func:`spikevision.recon.reconstruct` knows (``recon.METHODS``) go through it,
+    so they use the compiled kernels from packed bits where those exist (identical images).
+    """
 
     def __init__(self, name: str, label: str, func: str, *, default_window: int = 41,
                  window_range: tuple[int, int] = (1, 255), description: str = "", extra: dict | None = None,
@@ -171,7 +183,12 @@ class ReconMode(ViewMode):
         fn = recon_function(self.func)
         if fn is None:
             raise RuntimeError(self.unavailable())
-        img = fn(spikes, at=at, **{self.window_kw: window}, **self.extra)
+        params = {self.window_kw: window, **self.extra}
+        reconstruct = recon_function("reconstruct")
+        if reconstruct is not None and self.func in _recon_methods():
+            img = reconstruct(spikes, self.func, at=at, **params)
+        else:
+            img = fn(spikes, at=at, **params)
         return np.asarray(img, dtype=np.float32)
 
     def prefers_sequential(self, step: int, window: int) -> bool:
