@@ -8,11 +8,10 @@ import json
 from ..errors import FormatError
 from ..io import detect_format, save_stream
 from ..io._atomic import check_output_path
+from ..sim.noise import NOISE_TERMS
 from ._common import progress
 
 __all__ = ["register", "noise_from_arg", "parse_scene_params"]
-
-NOISE_TERMS = ("dark_current", "prnu", "capacitance", "threshold_offset", "shot", "jitter", "dead_time")
 
 
 def noise_from_arg(text: str | None):

@@ -27,9 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NoiseModel", "FixedPattern", "ELEMENTARY_CHARGE"]
+__all__ = ["NoiseModel", "FixedPattern", "ELEMENTARY_CHARGE", "NOISE_TERMS"]
 
 ELEMENTARY_CHARGE = 1.602176634e-19  # C
+
+#: the switchable terms (the boolean fields of :class:`NoiseModel`): fixed patterns, then per-tick terms
+NOISE_TERMS = ("dark_current", "prnu", "capacitance", "threshold_offset", "shot", "jitter", "dead_time")
 
 
 @dataclass(frozen=True)
@@ -82,23 +85,20 @@ class NoiseModel:
     @classmethod
     def off(cls) -> NoiseModel:
         """Every term switched off (the clean twin)."""
-        return cls(dark_current=False, prnu=False, capacitance=False, threshold_offset=False, shot=False,
-                   jitter=False, dead_time=False)
+        return cls(**dict.fromkeys(NOISE_TERMS, False))
 
     @classmethod
     def only(cls, *terms: str, **params) -> NoiseModel:
         """Only the named terms on, e.g. ``NoiseModel.only("dark_current", "shot")``."""
-        names = {"dark_current", "prnu", "capacitance", "threshold_offset", "shot", "jitter", "dead_time"}
-        bad = set(terms) - names
+        bad = set(terms) - set(NOISE_TERMS)
         if bad:
-            raise ValueError(f"unknown noise term(s) {sorted(bad)}; choose from {sorted(names)}")
+            raise ValueError(f"unknown noise term(s) {sorted(bad)}; choose from {sorted(NOISE_TERMS)}")
         return dataclasses.replace(cls.off(), **{t: True for t in terms}, **params)
 
     @property
     def any(self) -> bool:
         """True when at least one term is on."""
-        return any((self.dark_current, self.prnu, self.capacitance, self.threshold_offset, self.shot,
-                    self.jitter, self.dead_time))
+        return any(getattr(self, t) for t in NOISE_TERMS)
 
     @property
     def swing(self) -> float:

@@ -97,6 +97,18 @@ def test_all_terms_off_is_the_clean_twin():
     assert not np.array_equal(a, c)
 
 
+def test_noise_terms_are_the_boolean_fields():
+    import dataclasses
+
+    from spikevision.sim.noise import NOISE_TERMS
+
+    flags = [f.name for f in dataclasses.fields(NoiseModel) if isinstance(getattr(NoiseModel(), f.name), bool)]
+    assert list(NOISE_TERMS) == flags
+    assert all(getattr(NoiseModel(), t) for t in flags) and not NoiseModel.off().any
+    for t in flags:
+        assert NoiseModel.only(t).any and [getattr(NoiseModel.only(t), u) for u in flags].count(True) == 1
+
+
 def test_pixel_words_are_uniform_and_independent():
     z1, z2 = _rng.normal_pair(_rng.words(_rng.tick_key(3, _rng.STREAM_NOISE, 17), _rng.pixel_keys(200_000)))
     for z in (z1, z2):
