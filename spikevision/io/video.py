@@ -33,7 +33,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..errors import OutputError
-from ._atomic import check_output_path
+from ._atomic import PendingFile
 
 __all__ = ["ImageWriter", "PngSequenceWriter", "VideoWriter", "H5StackWriter", "open_image_writer", "write_images",
            "image_kind", "to_uint"]
@@ -163,11 +163,8 @@ class VideoWriter(ImageWriter):
         if not fps > 0:
             raise ValueError(f"fps must be positive (display frames per second), got {fps}")
         self.fps, self.codec = float(fps), codec
-        p = check_output_path(self.path, overwrite)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".part{p.suffix}", dir=p.parent if str(p.parent)
-                                   else ".")
-        os.close(fd)
-        self._tmp = Path(tmp)
+        # OpenCV picks the container from the extension: the temporary name keeps it
+        self._pending = PendingFile(self.path, overwrite, suffix=f".part{self.path.suffix}")
         self._vw = None
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
@@ -176,7 +173,7 @@ class VideoWriter(ImageWriter):
         img = self._check(image)
         if self._vw is None:
             h, w = img.shape
-            self._vw = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*self.codec), self.fps, (w, h),
+            self._vw = cv2.VideoWriter(str(self._pending.tmp), cv2.VideoWriter_fourcc(*self.codec), self.fps, (w, h),
                                        isColor=False)
             if not self._vw.isOpened():
                 self.abort()
@@ -192,17 +189,15 @@ class VideoWriter(ImageWriter):
         if self._vw is not None:
             self._vw.release()
         if self.count == 0:
-            self._tmp.unlink(missing_ok=True)
+            self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
-        os.chmod(self._tmp, 0o644)
-        os.replace(self._tmp, self.path)
-        return self.path
+        return self._pending.commit()
 
     def abort(self) -> None:
         self._closed = True
         if self._vw is not None:
             self._vw.release()
-        self._tmp.unlink(missing_ok=True)
+        self._pending.discard()
 
 
 class H5StackWriter(ImageWriter):
@@ -210,10 +205,7 @@ class H5StackWriter(ImageWriter):
 
     def __init__(self, path: str | os.PathLike, attrs: dict | None = None, overwrite: bool = True):
         super().__init__(path, overwrite)
-        p = check_output_path(self.path, overwrite)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent if str(p.parent) else ".")
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._pending = PendingFile(self.path, overwrite)
         self.attrs = dict(attrs or {})
         self._f = None
 
@@ -223,7 +215,7 @@ class H5StackWriter(ImageWriter):
         img = self._check(image).astype(np.float32, copy=False)
         if self._f is None:
             h, w = img.shape
-            self._f = h5py.File(self._tmp, "w")
+            self._f = h5py.File(self._pending.tmp, "w")
             self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
                                                chunks=(1, h, w), compression="gzip", compression_opts=1)
             self._idx = self._f.create_dataset("frame_index", shape=(0,), maxshape=(None,), dtype=np.int64,
@@ -242,20 +234,18 @@ class H5StackWriter(ImageWriter):
             return self.path
         self._closed = True
         if self._f is None:
-            self._tmp.unlink(missing_ok=True)
+            self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
         self._f.attrs["count"] = self.count
         self._f.close()
-        os.chmod(self._tmp, 0o644)
-        os.replace(self._tmp, self.path)
-        return self.path
+        return self._pending.commit()
 
     def abort(self) -> None:
         self._closed = True
         if self._f is not None:
             with contextlib.suppress(Exception):
                 self._f.close()
-        self._tmp.unlink(missing_ok=True)
+        self._pending.discard()
 
 
 def open_image_writer(path: str | os.PathLike, *, fps: float = 30.0, bits: int = 8, codec: str = "mp4v",
