@@ -11,10 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import _bits
 from ..backend import backend_name, get_namespace, to_numpy
 from ..stream import SpikeStream
 
-__all__ = ["Spikes", "shape_of", "read_window", "check_frame", "check_window", "check_rate", "output_like", "xp_of"]
+__all__ = ["Spikes", "shape_of", "read_window", "read_packed", "on_cpu", "check_frame", "check_window", "check_rate",
+           "check_engine", "output_like", "xp_of", "ENGINES"]
+
+#: engine= choices of the functions that have compiled kernels
+ENGINES = ("auto", "numba", "reference")
 
 Spikes = Any  # SpikeStream | (T, H, W) array (NumPy, CuPy or torch)
 
@@ -51,6 +56,25 @@ def read_window(spikes: Spikes, start: int, stop: int):
     if part.dtype != xp.uint8:
         part = (part != 0).astype(xp.uint8)
     return part
+
+
+def on_cpu(spikes: Spikes) -> bool:
+    """Whether ``spikes`` is a stream or a NumPy array (data the compiled CPU kernels can read)."""
+    return isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
+
+
+def read_packed(spikes: Spikes, start: int, stop: int) -> np.ndarray:
+    """Frames [start, stop) of a stream or a NumPy array as canonical packed (n, ceil(H*W/8)) uint8."""
+    if isinstance(spikes, SpikeStream):
+        return spikes[start:stop].packed()
+    return _bits.pack_frames(np.asarray(spikes[start:stop]))
+
+
+def check_engine(engine: str) -> str:
+    """Validate ``engine=``: "auto", "numba" or "reference"."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    return engine
 
 
 def check_frame(at: int, n_frames: int) -> int:

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import backend_name
-from ..stream import SpikeStream
-from ._input import Spikes, check_frame, shape_of
+from ._input import Spikes, check_engine, check_frame, on_cpu, read_packed, shape_of, xp_of
 from .adaptive import adaptive
 from .tfi import tfi
 from .tfp import tfp
@@ -67,8 +66,7 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
     name = resolve_method(method)
     t_len, _, _ = shape_of(spikes)
     at = check_frame(t_len // 2 if at is None else at, t_len)
-    if engine not in ("auto", "numba", "reference"):
-        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    check_engine(engine)
     if name == "tfstp":
         return tfstp(spikes, at=at, engine=engine, **params)
     if engine != "reference" and _compiled_ok(spikes, name, params):
@@ -81,8 +79,7 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
 
 
 def _compiled_ok(spikes: Spikes, name: str, params: dict) -> bool:
-    on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
-    return on_cpu and name in _STREAMABLE and _streaming_params(name, params) is not None
+    return on_cpu(spikes) and name in _STREAMABLE and _streaming_params(name, params) is not None
 
 
 def _frames(t_len: int, start: int | None, stop: int | None, step: int) -> range:
@@ -125,17 +122,16 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
     name = resolve_method(method)
     t_len, h, w = shape_of(spikes)
     frames = _frames(t_len, start, stop, step)
-    if engine not in ("auto", "numba", "reference"):
-        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    check_engine(engine)
     if name == "tfstp":
         yield from tfstp_series(spikes, list(frames), engine=engine, **params)
         return
     sp = _streaming_params(name, params) if name in _STREAMABLE else None
-    on_cpu = isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy"
-    if engine == "numba" and not _compiled_ok(spikes, name, params):
+    cpu = on_cpu(spikes)
+    if engine == "numba" and not (cpu and sp is not None):
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options on "
-                         f"{'a CPU' if on_cpu else 'this backend'}; use engine='auto'")
-    if sp is None or not on_cpu or engine == "reference":
+                         f"{'a CPU' if cpu else 'this backend'}; use engine='auto'")
+    if sp is None or not cpu or engine == "reference":
         log.debug("reconstruct %s: reference implementation, %d images", name, len(frames))
         for t in frames:
             yield t, METHODS[name](spikes, at=t, **params)
@@ -148,7 +144,6 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
     from .streaming import streaming_reconstructor
 
     t_len, h, w = shape_of(spikes)
-    stream = spikes if isinstance(spikes, SpikeStream) else None
     chunk = min(block, 256)
     rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start, block=chunk, **params)
     first = max(0, frames.start - rec.lookback)
@@ -157,18 +152,8 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
                                       **params)
     last = frames[-1]
     end_main = min(t_len, last + rec.lookahead + 1)
-    from .. import _bits
-
-    def blocks():
-        for a in range(first, end_main, block):
-            b = min(a + block, end_main)
-            if stream is not None:
-                yield stream[a:b].packed()
-            else:
-                yield _bits.pack_frames(np.asarray(spikes[a:b]))
-
-    for packed in blocks():
-        for t, img in rec.iter_packed(packed):
+    for a in range(first, end_main, block):
+        for t, img in rec.iter_packed(read_packed(spikes, a, min(a + block, end_main))):
             if t + first > last:
                 return
             yield t + first, img.copy()
@@ -201,6 +186,4 @@ def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1,
         import torch
 
         return torch.stack(imgs)
-    from ._input import xp_of
-
     return xp_of(imgs[0]).stack(imgs)

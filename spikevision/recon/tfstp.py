@@ -41,9 +41,18 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import backend_name
-from ..stream import SpikeStream
-from ._input import Spikes, check_frame, check_rate, output_like, read_window, shape_of, xp_of
+from ._input import (
+    Spikes,
+    check_engine,
+    check_frame,
+    check_rate,
+    on_cpu,
+    output_like,
+    read_packed,
+    read_window,
+    shape_of,
+    xp_of,
+)
 from .tfp import _check_convention
 
 __all__ = ["tfstp", "tfstp_series", "STP_DEFAULTS"]
@@ -96,14 +105,13 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
         raise ValueError("Spike-Zoo has no TFSTP; use convention='spikevision' or 'spikecv'")
     _check_params(u0, D, F, f)
     rate = check_rate(rate)
-    if engine not in ("auto", "numba", "reference"):
-        raise ValueError(f"unknown engine {engine!r}; choose auto, numba or reference")
+    check_engine(engine)
     shape_of(spikes)
     targets = sorted(int(t) for t in targets)
     if not targets:
         return
     table_len = int(760 * max(D, F)) + 2      # exp(-760) underflows to 0 in float32 and float64
-    compiled = (isinstance(spikes, SpikeStream) or backend_name(spikes) == "numpy") and table_len <= _MAX_TABLE
+    compiled = on_cpu(spikes) and table_len <= _MAX_TABLE
     if engine == "numba" and not compiled:
         raise ValueError("the compiled TFSTP kernel needs CPU data and D, F below 1000 ticks; use engine='auto'")
     run = _series_compiled if compiled and engine != "reference" else _series_reference
@@ -138,7 +146,6 @@ def _series_reference(spikes, targets, convention, start, u0, D, F, f, rate):
 
 
 def _series_compiled(spikes, targets, convention, start, u0, D, F, f, rate):
-    from .. import _bits
     from . import _kernels as K
 
     t_len, h, w = shape_of(spikes)
@@ -149,16 +156,12 @@ def _series_compiled(spikes, targets, convention, start, u0, D, F, f, rate):
     R = np.ones(h * w, dtype)
     u = np.full(h * w, u0, dtype)
     prev = np.zeros(h * w, np.int64)
-    stream = spikes if isinstance(spikes, SpikeStream) else None
     ti = 0
     a = start
     while ti < len(targets):
         b = min(targets[ti] + 1, a + _BLOCK)     # stop at the next target
-        if stream is not None:
-            packed = stream[a:b].packed()
-        else:
-            packed = _bits.pack_frames(np.asarray(spikes[a:b]))
-        K.stp_run(packed, a - start + 1, R, u, prev, exp_d, exp_f, dtype(u0), dtype(f), dtype(1), h * w, K.LOWBIT)
+        K.stp_run(read_packed(spikes, a, b), a - start + 1, R, u, prev, exp_d, exp_f, dtype(u0), dtype(f), dtype(1),
+                  h * w, K.LOWBIT)
         a = b
         while ti < len(targets) and targets[ti] == b - 1:
             img = _decode(R.reshape(h, w), u.reshape(h, w), np, convention, u0, D, F, f, rate)
