@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, SpikevisionError
-from .photometry import srgb_to_linear
+from .photometry import srgb_to_linear, to_luminance
 
 __all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "as_input", "read_image",
            "check_radiance"]
@@ -249,13 +249,7 @@ class VideoInput(KeyframeInput):
             if not ok:
                 raise FormatError(f"{self.path}: could not decode frame {self._k + 1}; the file may be cut off")
             self._k += 1
-        if self.size is not None:
-            img = cv2.resize(img, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
-        rgb = img[..., ::-1]
-        lin = srgb_to_linear(rgb, self.exposure)
-        if not self.color:
-            from .photometry import to_luminance
-            lin = to_luminance(lin)
+        lin = _to_linear(img, self.exposure, self.color, self.size)
         self._frames = {k: lin, **{j: v for j, v in self._frames.items() if j == k - 1}}
         return lin
 
@@ -298,6 +292,16 @@ def read_image(path: str | os.PathLike, exposure: float = 1.0, color: bool = Fal
     img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise FormatError(f"{p}: OpenCV cannot read this image; use PNG, JPEG, BMP or TIFF")
+    return _to_linear(img, exposure, color, size)
+
+
+def _to_linear(img: np.ndarray, exposure: float, color: bool, size: tuple[int, int] | None) -> np.ndarray:
+    """An OpenCV image or video frame (gray or BGR(A); sRGB codes or linear floats) as linear radiance.
+
+    Resized to ``size`` (H, W) by area interpolation of the codes; (H, W) luminance, or (H, W, 3) RGB if ``color``.
+    """
+    import cv2
+
     if size is not None:
         img = cv2.resize(img, (int(size[1]), int(size[0])), interpolation=cv2.INTER_AREA)
     if img.ndim == 3:
@@ -309,6 +313,5 @@ def read_image(path: str | os.PathLike, exposure: float = 1.0, color: bool = Fal
     if color and lin.ndim == 2:
         lin = np.repeat(lin[..., None], 3, axis=2)
     if not color and lin.ndim == 3:
-        from .photometry import to_luminance
         lin = to_luminance(lin)
     return lin
