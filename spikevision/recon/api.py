@@ -148,8 +148,8 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
     rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start, block=chunk, **params)
     first = max(0, frames.start - rec.lookback)
     if first:  # start mid-stream: the reconstructor counts frames from `first`
-        rec = streaming_reconstructor(name, h, w, emit_every=frames.step, start=frames.start - first, block=chunk,
-                                      **params)
+        rec.start = frames.start - first
+        rec.reset()
     last = frames[-1]
     end_main = min(t_len, last + rec.lookahead + 1)
     for a in range(first, end_main, block):
