@@ -56,7 +56,7 @@ import numpy as np
 from .. import _bits
 from ..errors import FormatError, OutputError, TruncatedFileError
 from ..stream import DEFAULT_FPS, SpikeStream, StreamMeta
-from ._atomic import atomic_path, check_output_path
+from ._atomic import PendingFile, check_output_path
 
 __all__ = ["H5Writer", "H5Source", "read", "write", "sniff", "OPTIONS", "WRITE_OPTIONS", "FORMAT_NAME",
            "FORMAT_VERSION"]
@@ -187,10 +187,10 @@ class H5Writer:
         self._committed = 0
         self._closed = True  # until the file exists
         self._file: h5py.File | None = None
-        self._atomic_ctx = None
+        self._pending: PendingFile | None = None
         if atomic:
-            self._atomic_ctx = atomic_path(self.path, overwrite=overwrite)
-            target = self._atomic_ctx.__enter__()
+            self._pending = PendingFile(self.path, overwrite=overwrite)
+            target = self._pending.tmp
             mode = "w"
         else:
             check_output_path(self.path, overwrite=overwrite)
@@ -200,7 +200,7 @@ class H5Writer:
             self._file = self._create(target, mode, comp, fps, t0, sensor, cfa, flip, prov_json)
             self._closed = False
         except BaseException as e:
-            self._abort(e)
+            self._abort()
             if isinstance(e, OSError) and not isinstance(e, OutputError):
                 raise OutputError(f"cannot create {self.path}: {e}; check the path and free disk space") from e
             raise
@@ -303,7 +303,7 @@ class H5Writer:
                 self._commit_to(total - 1)
             self._commit_to(total)
         except OSError as e:  # the writer is unusable now; an in-place file keeps its committed frames
-            self._abort(e)
+            self._abort()
             kept = "nothing was written" if self.atomic else f"the {self._committed} committed frames stay readable"
             raise OutputError(f"writing {self.path} failed: {e}; check free disk space ({kept})") from e
 
@@ -351,26 +351,25 @@ class H5Writer:
             self.flush()
             self._seal()
             self._file.close()
-        except BaseException as e:
-            self._abort(e)
+        except BaseException:
+            self._abort()
             raise
         self._closed = True
-        if self._atomic_ctx is not None:
-            ctx, self._atomic_ctx = self._atomic_ctx, None
-            ctx.__exit__(None, None, None)
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.commit()
         log.debug("wrote %d frames to %s", self._committed, self.path)
 
-    def _abort(self, exc: BaseException | None = None) -> None:
+    def _abort(self) -> None:
         """Close without committing; an atomic writer removes its temporary file."""
         self._closed = True
         if self._file is not None:
             with contextlib.suppress(Exception):
                 self._file.close()
-        if self._atomic_ctx is not None:
-            ctx, self._atomic_ctx = self._atomic_ctx, None
-            err = exc if exc is not None else RuntimeError("writer aborted")
-            with contextlib.suppress(BaseException):
-                ctx.__exit__(type(err), err, err.__traceback__)
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            with contextlib.suppress(OSError):
+                pending.discard()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -383,7 +382,7 @@ class H5Writer:
         if exc_type is None:
             self.close()
         elif self.atomic:
-            self._abort(exc)
+            self._abort()
         else:  # recording: keep what was appended before the error
             try:
                 self.close()
