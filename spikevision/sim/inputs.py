@@ -156,7 +156,7 @@ class CallableInput(KeyframeInput):
         self.fn = fn
         self.interval = float(interval)
         self.n_frames = int(n_frames)
-        first = self.frame(0)
+        first = self._sample(0)
         self._cache = (0, first)
         self.height, self.width = first.shape[:2]
         self.channels = 3 if first.ndim == 3 else 1
@@ -171,15 +171,18 @@ class CallableInput(KeyframeInput):
     def time(self, k: int) -> float:
         return k * self.interval
 
-    def frame(self, k: int) -> np.ndarray:
-        cache = getattr(self, "_cache", None)
-        if cache is not None and cache[0] == k:
-            return cache[1]
+    def _sample(self, k: int) -> np.ndarray:
+        """Call the function at keyframe ``k``'s time and validate what it returns."""
         a = np.asarray(self.fn(self.time(k)))
         if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
             raise SceneInputError(f"the radiance callable must return (H, W) or (H, W, 3), got shape {a.shape}")
-        a = check_radiance(a, f"radiance at t={self.time(k):g}")
-        if hasattr(self, "height") and a.shape[:2] != (self.height, self.width):
+        return check_radiance(a, f"radiance at t={self.time(k):g}")
+
+    def frame(self, k: int) -> np.ndarray:
+        if self._cache[0] == k:
+            return self._cache[1]
+        a = self._sample(k)
+        if a.shape[:2] != (self.height, self.width):
             raise SceneInputError(f"the radiance callable changed frame size to {a.shape[:2]} at t={self.time(k):g}; "
                                   f"it must return {self.height}x{self.width} every time")
         self._cache = (k, a)
