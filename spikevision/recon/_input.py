@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from .. import _bits
-from ..backend import backend_name, get_namespace, to_numpy
+from ..backend import backend_name, get_namespace, like, to_numpy
 from ..stream import SpikeStream
 
 __all__ = ["Spikes", "shape_of", "read_window", "read_packed", "on_cpu", "check_frame", "check_window", "check_rate",
-           "check_engine", "output_like", "xp_of", "ENGINES"]
+           "check_engine", "output_like", "to_caller", "xp_of", "ENGINES"]
 
 #: engine= choices of the functions that have compiled kernels
 ENGINES = ("auto", "numba", "reference")
@@ -104,13 +104,14 @@ def check_rate(rate: float) -> float:
     return rate
 
 
+def to_caller(result, spikes: Spikes):
+    """Return a result computed on the compute backend on the caller's backend (torch input: a tensor)."""
+    if backend_name(spikes) == "torch":
+        return like(to_numpy(result), spikes)
+    return result
+
+
 def output_like(image, spikes: Spikes):
     """Return an image computed on the compute backend on the caller's backend, float32."""
-    xp = get_namespace(image)
-    image = image.astype(xp.float32, copy=False)
-    if backend_name(spikes) == "torch":
-        from ..backend import like
-
-        return like(to_numpy(image), spikes)
-    return image
+    return to_caller(image.astype(get_namespace(image).float32, copy=False), spikes)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._input import Spikes, read_window, shape_of, xp_of
+from ._input import Spikes, read_window, shape_of, to_caller, xp_of
 
 __all__ = ["dsft", "last_next"]
 
@@ -58,7 +58,4 @@ def dsft(spikes: Spikes, *, fill: int = 0) -> Any:
     """
     last, nxt = last_next(spikes)
     xp = xp_of(last)
-    d = xp.where((last < 0) | (nxt < 0), xp.int32(fill), nxt - last)
-    from ..backend import backend_name, like, to_numpy
-
-    return like(to_numpy(d), spikes) if backend_name(spikes) == "torch" else d
+    return to_caller(xp.where((last < 0) | (nxt < 0), xp.int32(fill), nxt - last), spikes)
