@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import OutputError
 from ..io._atomic import atomic_path
-from .modulo import save_modulo, simulate_modulo
+from .modulo import save_modulo, savez_atomic, simulate_modulo
 from .noise import NoiseModel
 from .photometry import expected_rate
 from .sample import sample_scene
@@ -128,12 +128,6 @@ def _ground_truth(e: BenchmarkEntry, times: np.ndarray) -> tuple[dict[str, np.nd
     return gt, keys
 
 
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-
-
 def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 400, frames: int = 2000,
                     fps: float = 20000.0, seed: int = 0, tasks: tuple[str, ...] = TASKS, gt_every: int = 100,
                     overwrite: bool = False, progress: Callable[[int], Any] | None = None) -> Path:
@@ -193,7 +187,7 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
             digests["rain_mask"] = _write_rain_mask(e.scene, d / "rain_mask.h5")
         times = _gt_times(frames, gt_every)
         gt, keys = _ground_truth(e, times)
-        _save_npz(d / "gt.npz", gt)
+        savez_atomic(d / "gt.npz", **gt)
         files["gt"] = f"{e.id}/gt.npz"
         rec = {"id": e.id, "task": e.task, "seed": e.seed, "sensor_seeds": seeds, "frames": frames,
                "scene": e.scene.params(),

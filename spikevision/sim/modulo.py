@@ -42,7 +42,7 @@ from ..stream import SpikeStream, from_packed
 from .inputs import SceneInputError
 from .simulator import Simulator
 
-__all__ = ["ModuloRecord", "simulate_modulo", "save_modulo", "load_modulo", "MODULO_MODES"]
+__all__ = ["ModuloRecord", "simulate_modulo", "save_modulo", "load_modulo", "savez_atomic", "MODULO_MODES"]
 
 MODULO_MODES = ("count", "charge")
 _FORMAT = "spikevision-modulo"
@@ -156,11 +156,15 @@ def save_modulo(path: str | os.PathLike, record: ModuloRecord) -> Path:
     meta = {"format": _FORMAT, "version": _VERSION, "bits": record.bits, "every": record.every, "mode": record.mode,
             "theta": record.theta, "gain": record.gain, "fps": record.fps, "height": int(record.y.shape[1]),
             "width": int(record.y.shape[2]), "provenance": record.provenance}
-    with atomic_path(p) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, y=record.y, folds=record.folds, ticks=record.ticks,
-                                meta=np.array(json.dumps(meta, default=str)))
+    savez_atomic(p, y=record.y, folds=record.folds, ticks=record.ticks, meta=np.array(json.dumps(meta, default=str)))
     return p
+
+
+def savez_atomic(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """``np.savez_compressed`` to ``path`` through a temporary file (the file appears only when complete)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
 
 
 def load_modulo(path: str | os.PathLike) -> ModuloRecord:
