@@ -70,6 +70,11 @@ def _check_params(u0: float, D: float, F: float, f: float) -> None:
                          f"f={f}; the published defaults are {STP_DEFAULTS}")
 
 
+def _table_len(D: float, F: float) -> int:
+    """Length of the exp(-dt / D), exp(-dt / F) tables: exp(-760) underflows to 0 in float32 and float64."""
+    return int(760 * max(D, F)) + 2
+
+
 def _decode(R, u, xp, convention: str, u0: float, D: float, F: float, f: float, rate: float):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rho_r = -1.0 / (D * xp.log((1 - R) / (1 - R * (1 - u))))
@@ -110,8 +115,7 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
     targets = sorted(int(t) for t in targets)
     if not targets:
         return
-    table_len = int(760 * max(D, F)) + 2      # exp(-760) underflows to 0 in float32 and float64
-    compiled = on_cpu(spikes) and table_len <= _MAX_TABLE
+    compiled = on_cpu(spikes) and _table_len(D, F) <= _MAX_TABLE
     if engine == "numba" and not compiled:
         raise ValueError("the compiled TFSTP kernel needs CPU data and D, F below 1000 ticks; use engine='auto'")
     run = _series_compiled if compiled and engine != "reference" else _series_reference
@@ -119,7 +123,7 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
 
 
 def _series_reference(spikes, targets, convention, start, u0, D, F, f, rate):
-    t_len, h, w = shape_of(spikes)
+    _, h, w = shape_of(spikes)
     xp = xp_of(spikes)
     dt_type = xp.float32 if convention == "spikecv" else xp.float64
     R = xp.ones((h, w), dt_type)
@@ -148,9 +152,9 @@ def _series_reference(spikes, targets, convention, start, u0, D, F, f, rate):
 def _series_compiled(spikes, targets, convention, start, u0, D, F, f, rate):
     from . import _kernels as K
 
-    t_len, h, w = shape_of(spikes)
+    _, h, w = shape_of(spikes)
     dtype = np.float32 if convention == "spikecv" else np.float64
-    steps = np.arange(int(760 * max(D, F)) + 2, dtype=dtype)
+    steps = np.arange(_table_len(D, F), dtype=dtype)
     exp_d = np.exp(-steps / dtype(D))
     exp_f = np.exp(-steps / dtype(F))
     R = np.ones(h * w, dtype)
