@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -189,23 +188,16 @@ def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overw
     import cv2
 
     h, w = stream.height, stream.width
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        target = tmp.with_suffix(".mp4")  # OpenCV picks the container from the extension
-        writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), float(video_fps), (w, h))
+    # the temporary name keeps the extension: OpenCV picks the container from it
+    with atomic_path(path, overwrite=overwrite, suffix=".part.mp4") as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(video_fps), (w, h))
         if not writer.isOpened():
             raise OutputError(f"OpenCV cannot write mp4 video to {path}; export a PNG sequence instead")
-        ok = False
         try:
             _tick(progress, 0, len(idx))
             for k, (_i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
                 writer.write(np.ascontiguousarray(rgb[..., ::-1]))
                 _tick(progress, k + 1, len(idx))
-            ok = True
         finally:
             writer.release()
-            if ok:
-                os.replace(target, tmp)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
     return path
