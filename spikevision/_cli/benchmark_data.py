@@ -13,7 +13,7 @@ def run(args: argparse.Namespace) -> int:
 
     tasks = tuple(args.task) if args.task else TASKS
     entries = benchmark_entries(args.height, args.width, args.frames, args.fps, args.seed, tasks)
-    total = sum((4 if e.task == "stereo" else 2) * args.frames for e in entries)
+    total = sum(e.n_streams for e in entries) * args.frames
     with progress(total, "benchmark") as bar:
         path = write_benchmark(args.dir, height=args.height, width=args.width, frames=args.frames, fps=args.fps,
                                seed=args.seed, tasks=tasks, gt_every=args.gt_every, overwrite=args.overwrite,

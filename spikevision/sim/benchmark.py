@@ -60,6 +60,11 @@ class BenchmarkEntry:
     seed: int
     extras: dict = field(default_factory=dict)
 
+    @property
+    def n_streams(self) -> int:
+        """Spike streams written for this scene: clean and noisy, per camera (two cameras for stereo)."""
+        return 4 if isinstance(self.scene, StereoScene) else 2
+
 
 def benchmark_entries(height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0,
                       seed: int = 0, tasks: tuple[str, ...] = TASKS) -> list[BenchmarkEntry]:
