@@ -100,5 +100,5 @@ class TextureMotion(Scene):
                  for tex in self.textures]
         if self.color:
             tint = np.array([1.0, 0.9, 0.75], dtype=np.float32)
-            return (np.stack(chans[:3], axis=-1) * tint).astype(np.float32)
-        return chans[0].astype(np.float32)
+            return (np.stack(chans[:3], axis=-1) * tint).astype(np.float32, copy=False)
+        return chans[0].astype(np.float32, copy=False)  # already a fresh float32 array: no second copy
