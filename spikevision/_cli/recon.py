@@ -40,16 +40,16 @@ def method_params(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..io.video import open_image_writer
     from ..recon import iter_reconstruct
+    from ..recon.api import frame_range
 
     stream = open_stream(args.input, format=args.format, **read_options(args))
     params = method_params(args)
     t_len = len(stream)
-    start = args.start if args.start is not None else 0
-    stop = args.stop if args.stop is not None else t_len
-    n_images = len(range(max(0, start), min(stop, t_len), args.step))
-    if n_images <= 0:
-        raise FormatError(f"the range --start {start} --stop {stop} holds no frames of the {t_len} in "
-                          f"{args.input}; check it against `spikevision info`")
+    try:
+        n_images = len(frame_range(t_len, args.start, args.stop, args.step))
+    except (IndexError, ValueError) as exc:
+        raise FormatError(f"no images to reconstruct from the {t_len} frames in {args.input}: {exc}; check "
+                          f"--start/--stop/--step against `spikevision info`") from exc
     attrs = {"method": args.method, "source": str(args.input), "spike_fps": stream.fps, "step": args.step,
              **{f"param_{k}": v for k, v in params.items()}}
     with open_image_writer(args.output, fps=args.video_fps, bits=args.bits, **attrs) as writer:

@@ -21,7 +21,8 @@ from .tfi import tfi
 from .tfp import tfp
 from .tfstp import tfstp, tfstp_series
 
-__all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "METHODS", "BEST", "resolve_method"]
+__all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "METHODS", "BEST", "resolve_method",
+           "frame_range"]
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,15 @@ def _compiled_ok(spikes: Spikes, name: str, params: dict) -> bool:
     return on_cpu(spikes) and name in _STREAMABLE and _streaming_params(name, params) is not None
 
 
-def _frames(t_len: int, start: int | None, stop: int | None, step: int) -> range:
+def frame_range(t_len: int, start: int | None, stop: int | None, step: int) -> range:
+    """Frames ``start, start + step, ... < stop`` of ``t_len`` that :func:`iter_reconstruct` emits.
+
+    ``start`` defaults to 0, ``stop`` to ``t_len`` (clipped to it); negative values count from the end.
+
+    Raises:
+        IndexError: ``start`` outside the data.
+        ValueError: ``step < 1`` or an empty range.
+    """
     if not isinstance(step, (int, np.integer)) or step < 1:
         raise ValueError(f"step must be an integer >= 1 (frames between images), got {step!r}")
     start = 0 if start is None else check_frame(start, t_len)
@@ -121,7 +130,7 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
     """
     name = resolve_method(method)
     t_len, h, w = shape_of(spikes)
-    frames = _frames(t_len, start, stop, step)
+    frames = frame_range(t_len, start, stop, step)
     check_engine(engine)
     if name == "tfstp":
         yield from tfstp_series(spikes, list(frames), engine=engine, **params)

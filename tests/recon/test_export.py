@@ -83,3 +83,13 @@ def test_cli_recon_errors(tmp_path, capsys):
     assert "window" in capsys.readouterr().err
     assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "o.h5"), "--start", "60"]) == 1
     assert not (tmp_path / "o.h5").exists()
+
+
+def test_cli_recon_range_from_the_end(tmp_path):
+    """--start/--stop count from the end when negative, as iter_reconstruct does."""
+    sv.save(tmp_path / "in.h5", random_spikes(32, 100, 8, 8))
+    assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "a.h5"), "--start", "-30", "--step", "10"]) == 0
+    assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "b.h5"), "--stop", "-50", "--step", "10"]) == 0
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+        assert a["frame_index"][:].tolist() == [70, 80, 90]
+        assert b["frame_index"][:].tolist() == [0, 10, 20, 30, 40]
