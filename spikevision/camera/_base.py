@@ -11,6 +11,9 @@ A backend implements three methods:
   ``max_latency``;
 - ``_close()``: release everything (called once, after the thread is joined).
 
+A backend that frames wire bytes keeps its framer in ``self._framer``; the
+framer's resyncs and tag errors then show in :meth:`Camera.stats`.
+
 The base class cuts runs into :class:`SpikeBlock` s of ``frames_per_block``
 frames (a block never spans a gap), pushes them into a bounded
 :class:`RingBuffer`, and turns producer errors into exceptions raised by
@@ -24,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +35,9 @@ from .. import _bits
 from ._block import SpikeBlock
 from ._errors import CameraError, DeviceDisconnected
 from ._ring import RingBuffer, RingClosed
+
+if TYPE_CHECKING:
+    from .framing import Framer
 
 __all__ = ["Camera", "CameraInfo", "CameraStats", "FrameRun", "default_frames_per_block"]
 
@@ -123,6 +129,7 @@ class Camera:
 
     backend = "base"
     default_policy = "block"
+    _framer: Framer | None = None  # set by backends that frame wire bytes
 
     def __init__(self, *, frames_per_block: int | None = None, ring_blocks: int = 64, policy: str | None = None,
                  max_latency: float = 0.05, timeout: float = 5.0, url: str = ""):
@@ -161,10 +168,6 @@ class Camera:
 
     def _close(self) -> None:
         pass
-
-    def _framing_stats(self) -> dict[str, int]:
-        """Backend counters: resyncs, tag_errors (override when there is a framer)."""
-        return {}
 
     # --- lifecycle --------------------------------------------------------
     @property
@@ -295,7 +298,7 @@ class Camera:
         t0 = self._t_start
         end = self._t_end or time.monotonic()
         elapsed = max(0.0, end - t0) if t0 is not None else 0.0
-        fs = self._framing_stats()
+        fs = self._framer.stats if self._framer is not None else None
         frames = self._frames_made
         return CameraStats(
             frames=frames, blocks=r.put_blocks, bytes=self._bytes, elapsed=elapsed,
@@ -303,7 +306,7 @@ class Camera:
             mb_per_s=self._bytes / elapsed / 1e6 if elapsed > 0 else 0.0,
             dropped_frames=self._device_dropped + r.dropped_frames, device_dropped_frames=self._device_dropped,
             ring_dropped_frames=r.dropped_frames, ring_dropped_blocks=r.dropped_blocks,
-            resyncs=int(fs.get("resyncs", 0)), tag_errors=int(fs.get("tag_errors", 0)),
+            resyncs=fs.resyncs if fs else 0, tag_errors=fs.tag_errors if fs else 0,
             transfer_errors=self._transfer_errors, ring_fill=r.fill, ring_capacity=r.capacity,
             ring_high_water=r.high_water, last_error=self._last_error)
 

@@ -295,10 +295,6 @@ class SdkCamera(Camera):
             except Exception as exc:
                 log.warning("SDK Stop: %s", exc)
 
-    def _framing_stats(self) -> dict[str, int]:
-        s = self._framer.stats
-        return {"resyncs": s.resyncs, "tag_errors": s.tag_errors}
-
     def _fini(self) -> None:
         if self._handle is not None and self._lib is not None:
             self._lib.Fini(self._handle)  # joins the SDK thread: no callback after this

@@ -92,7 +92,6 @@ class SimCamera(Camera):
         self.loop_frames = int(loop_frames or max(1, min(1000, (64 << 20) // f)))
         if self.total is not None:
             self.loop_frames = max(1, min(self.loop_frames, self.total))
-        self._framer = None
 
     def _open(self) -> CameraInfo:
         self._loop = scene_frames(self.height, self.width, self.loop_frames, self.seed, self.noise)
@@ -109,12 +108,6 @@ class SimCamera(Camera):
         fpb = default_frames_per_block(self.height, self.width, self.fps)
         extra = {"speed": self.speed, "wire": self.wire, "loop_frames": self.loop_frames, "seed": self.seed}
         return CameraInfo(self.height, self.width, self.fps, fpb, "sim", f"sim:{self.scene}", self.url, extra)
-
-    def _framing_stats(self) -> dict[str, int]:
-        if self._framer is None:
-            return {}
-        s = self._framer.stats
-        return {"resyncs": s.resyncs, "tag_errors": s.tag_errors}
 
     def _take(self, start: int, n: int) -> np.ndarray:
         idx = (start + np.arange(n)) % self.loop_frames

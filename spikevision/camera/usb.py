@@ -326,10 +326,6 @@ class UsbCamera(Camera):
         finally:
             self._close_dump()
 
-    def _framing_stats(self) -> dict[str, int]:
-        s = self._framer.stats
-        return {"resyncs": s.resyncs, "tag_errors": s.tag_errors}
-
     def _request(self) -> None:
         self._idx += 1
         req = ReadRequest(self._idx, self.pipe, self.transfer)
