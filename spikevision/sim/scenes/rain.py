@@ -119,6 +119,8 @@ class RainScene(Scene):
                                rng.uniform(*length, n), rng.uniform(*width_px, n), rng.uniform(*opacity, n),
                                np.full(n, self.brightness * mean_bg)], axis=1) if n else np.zeros((0, 10))
         # the head starts just above the frame at t0
+        #: the background is sampled like the simulator would sample it on its own
+        self._bg_step = float(getattr(self.background, "keyframe_interval", 1.0))
         self._bg_cache: tuple[float, np.ndarray] | None = None
         self._bg_keys: dict[int, np.ndarray] = {}
 
@@ -136,7 +138,7 @@ class RainScene(Scene):
         """
         if self._bg_cache is not None and self._bg_cache[0] == t:
             return self._bg_cache[1]
-        step = float(getattr(self.background, "keyframe_interval", 1.0))
+        step = self._bg_step
         k = math.floor(t / step)
         f0 = self._bg_key(k)
         wgt = (t - k * step) / step
@@ -149,8 +151,7 @@ class RainScene(Scene):
         if k not in keys:
             if len(keys) >= 2:
                 keys.pop(min(keys))
-            keys[k] = np.asarray(self.background.radiance(k * float(getattr(self.background, "keyframe_interval",
-                                                                            1.0))), np.float32)
+            keys[k] = np.asarray(self.background.radiance(k * self._bg_step), np.float32)
         return keys[k]
 
     def _visible(self, t: float) -> np.ndarray:
