@@ -142,12 +142,11 @@ class StereoScene(Scene):
         xs = np.arange(w)[None, :] - disp
         for j in np.unique(lid):
             sel = lid == j
-            _, _, rid = _right_layer_at(self, t, xs, sel)
-            visible[sel] = rid == j
+            visible[sel] = _right_layer_at(self, t, xs, sel) == j
         return ~visible | (xs < -0.5)
 
 
-def _right_layer_at(scene: StereoScene, t: float, xs: np.ndarray, sel: np.ndarray):
+def _right_layer_at(scene: StereoScene, t: float, xs: np.ndarray, sel: np.ndarray) -> np.ndarray:
     """Front-most layer id of the right view at continuous columns ``xs[sel]`` (rows from ``sel``)."""
     yy = np.nonzero(sel)[0].astype(np.float64)
     xr = xs[sel].astype(np.float64)
@@ -163,7 +162,7 @@ def _right_layer_at(scene: StereoScene, t: float, xs: np.ndarray, sel: np.ndarra
         else:
             inside = (px / sx) ** 2 + (py / sy) ** 2 <= 1.0
         rid[inside] = j
-    return xr, yy, rid
+    return rid
 
 
 class StereoView(Scene):
