@@ -30,7 +30,7 @@ import numpy as np
 from ..stream import from_packed
 from .modes import get_mode
 from .playback import RenderedFrame, RenderKey, limit_worker_threads, render_frame
-from .probe import PixelReadout, pixel_train_packed
+from .probe import PixelReadout, pixel_train_packed, train_readout
 
 __all__ = ["LiveSession", "LiveStatus", "RecordingStatus", "STATES"]
 
@@ -199,10 +199,7 @@ class LiveSession:
             parts = self._tail_parts(n + skip)
         # only the pixel's byte column is read from each block: no frame is copied
         train = np.concatenate([pixel_train_packed(p, self._buf_w, row, col) for p in parts])[: n]
-        idx = np.flatnonzero(train) + (at - n + 1)
-        window = max(1, int(window))
-        return PixelReadout(row, col, int(train[-window:].sum()), min(window, n),
-                            int(idx[-1]) if idx.size else None, int(idx[-1] - idx[-2]) if idx.size >= 2 else None)
+        return train_readout(train, at - n + 1, row, col, window)
 
     # --- recording ---------------------------------------------------------
     def start_recording(self, path: str | os.PathLike, overwrite: bool = False) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..stream import SpikeStream
 
-__all__ = ["PixelReadout", "pixel_train", "pixel_train_packed", "readout"]
+__all__ = ["PixelReadout", "pixel_train", "pixel_train_packed", "readout", "train_readout"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,17 @@ class PixelReadout:
     window: int
     last_spike: int | None
     last_isi: int | None
+
+
+def train_readout(train: np.ndarray, first: int, row: int, col: int, window: int) -> PixelReadout:
+    """Readout of pixel (row, col) from its 0/1 train over frames [first, first + len(train)).
+
+    ``count`` covers the last ``window`` frames of the train; the last spike and ISI the whole train.
+    """
+    window = max(1, int(window))
+    idx = np.flatnonzero(train) + first
+    return PixelReadout(row, col, int(train[-window:].sum()), min(window, train.size),
+                        int(idx[-1]) if idx.size else None, int(idx[-1] - idx[-2]) if idx.size >= 2 else None)
 
 
 def pixel_train_packed(packed: np.ndarray, width: int, row: int, col: int) -> np.ndarray:
@@ -68,9 +79,4 @@ def readout(spikes: SpikeStream, at: int, row: int, col: int, window: int = 255,
     window = max(1, int(window))
     span = max(window, int(isi_span))
     a = max(0, at + 1 - span)
-    train = pixel_train(spikes, row, col, a, at + 1)
-    count = int(train[-window:].sum())
-    idx = np.flatnonzero(train) + a
-    last = int(idx[-1]) if idx.size else None
-    isi = int(idx[-1] - idx[-2]) if idx.size >= 2 else None
-    return PixelReadout(row, col, count, min(window, train.size), last, isi)
+    return train_readout(pixel_train(spikes, row, col, a, at + 1), a, row, col, window)
