@@ -22,6 +22,7 @@ frames (a block never spans a gap), pushes them into a bounded
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -185,8 +186,7 @@ class Camera:
             if not self._opened:
                 info = self._open()
                 if self._fpb_request is not None:
-                    info = CameraInfo(info.height, info.width, info.fps, int(self._fpb_request), info.backend,
-                                      info.serial, info.url, info.extra)
+                    info = dataclasses.replace(info, frames_per_block=int(self._fpb_request))
                 self._info = info
                 self._opened = True
         return self
@@ -278,8 +278,7 @@ class Camera:
         if block.index != self._next_index:
             lost = block.index - self._next_index
             if lost != block.dropped_before:
-                block = SpikeBlock(block.packed, block.index, block.height, block.width, block.fps,
-                                   block.host_time, lost, block.resync, block.partial, block.meta)
+                block = dataclasses.replace(block, dropped_before=lost)
         self._next_index = block.stop_index
         self._read_frames += block.n_frames
         self._read_blocks += 1

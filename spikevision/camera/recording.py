@@ -14,6 +14,7 @@ holds. Frames the camera lost are not padded: the result (and, for HDF5, the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -297,9 +298,7 @@ def record(source: str | Camera, path: str | os.PathLike, *, duration: float | N
                     if limit is not None and rec.frames_queued + block.n_frames >= limit:
                         k = limit - rec.frames_queued
                         if k < block.n_frames:
-                            block = SpikeBlock(block.packed[:k], block.index, block.height, block.width,
-                                               block.fps, block.host_time, block.dropped_before, block.resync,
-                                               True, block.meta)
+                            block = dataclasses.replace(block, packed=block.packed[:k], partial=True)
                         rec.write(block)
                         if on_block:
                             on_block(block)
