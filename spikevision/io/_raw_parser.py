@@ -102,7 +102,7 @@ class LinePacketParser:
 
     def __init__(self) -> None:
         self.stats = RawStats()
-        self._carry = _EMPTY
+        self._index: list[np.ndarray] | None = None  # frame offsets, kept only while indexing a file (_scan)
         self._reset_stream()
 
     def _reset_stream(self) -> None:
@@ -111,7 +111,6 @@ class LinePacketParser:
         self._state = _SEARCH
         self._search_at = 0  # stream offset from which to look for a frame start
         self._last_end = 0  # stream offset right after the last good frame
-        self._index: list[np.ndarray] | None = None
         self.stats.locked = False
 
     # --- public ---------------------------------------------------------
@@ -134,9 +133,7 @@ class LinePacketParser:
             log.info("stream ended inside a frame: %d trailing bytes dropped", pending)
         elif self._state == _LOST:
             st.dropped_frames += self._gap_frames(self._base + pending)
-        index = self._index
         self._reset_stream()
-        self._index = index
         self._update()
         return np.empty((0, PACKED_FRAME_BYTES), dtype=np.uint8)
 
