@@ -123,6 +123,7 @@ class Recorder:
         self.blocks = 0
         self.first_index: int | None = None
         self._next_index: int | None = None
+        self._queued = 0
         self.gaps: list[tuple[int, int]] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="spikevision-recorder")
@@ -191,7 +192,7 @@ class Recorder:
             pos = self.frames_queued
             self.gaps.append((pos, block.index - self._next_index))
         self._next_index = block.stop_index
-        self._queued = self.frames_queued + block.n_frames
+        self._queued += block.n_frames
         while True:
             try:
                 self._q.put(block, timeout=0.5)
@@ -210,7 +211,7 @@ class Recorder:
     @property
     def frames_queued(self) -> int:
         """Frames handed to :meth:`write` so far (committed or waiting for the writer)."""
-        return getattr(self, "_queued", 0)
+        return self._queued
 
     def close(self) -> None:
         """Write what is queued, commit, close the file; idempotent. Raises the writer's error."""
@@ -295,18 +296,16 @@ def record(source: str | Camera, path: str | os.PathLike, *, duration: float | N
                     if duration is not None and block.index - first >= duration * info.fps:
                         stopped_by = "duration"
                         break
-                    if limit is not None and rec.frames_queued + block.n_frames >= limit:
-                        k = limit - rec.frames_queued
-                        if k < block.n_frames:
-                            block = dataclasses.replace(block, packed=block.packed[:k], partial=True)
-                        rec.write(block)
-                        if on_block:
-                            on_block(block)
-                        stopped_by = "frames" if frames is not None and limit == frames else "duration"
-                        break
+                    last = limit is not None and rec.frames_queued + block.n_frames >= limit
+                    if last and limit - rec.frames_queued < block.n_frames:
+                        block = dataclasses.replace(block, packed=block.packed[: limit - rec.frames_queued],
+                                                    partial=True)
                     rec.write(block)
                     if on_block:
                         on_block(block)
+                    if last:
+                        stopped_by = "frames" if frames is not None and limit == frames else "duration"
+                        break
             except KeyboardInterrupt:
                 stopped_by = "interrupt"
     except (DeviceDisconnected, CameraError, OSError) as exc:
