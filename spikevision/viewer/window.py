@@ -545,7 +545,8 @@ class ViewerWindow(QMainWindow):
             self._hist_time = now
             self.display_panel.hist.set_image(frame.image)
         m = get_mode(frame.key.mode)
-        fps = self.stream.fps if self.stream is not None else (self.live.status().info.fps
+        # camera.info only (a full status() would query the camera's counters and stat the recording per draw)
+        fps = self.stream.fps if self.stream is not None else (self.live.camera.info.fps
                                                              if self.live and self.live.camera else 20000.0)
         win = "" if m.window_range[0] == m.window_range[1] else f"  window {frame.key.window}"
         self.canvas.overlay = f"frame {frame.key.index:,}  t = {format_time(frame.key.index / fps)}  {m.label}{win}"
