@@ -11,9 +11,8 @@ for TFP every frame). Input: packed Bernoulli spikes with per-pixel rates in [0,
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from _common import best_time
 
 from spikevision import _bits
 from spikevision.recon import StreamingAdaptive, StreamingTFI, StreamingTFP, tfi, tfp
@@ -29,15 +28,6 @@ def _packed(h: int, w: int, n: int, seed: int = 0) -> np.ndarray:
         b = min(n, a + 256)
         out[a:b] = _bits.pack_frames(rng.random((b - a, h, w), dtype=np.float32) < rates)
     return out
-
-
-def _rate(fn, n_frames: int, repeat: int = 2) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return n_frames / best
 
 
 def _ours_tfp_tfi(packed, h, w):
@@ -74,13 +64,17 @@ def _numpy_tfp_tfi(packed, h, w):
     return n
 
 
-def _ours_tfp_every(packed, h, w):
-    tp = StreamingTFP(h, w, window=41, emit_every=1)
+def _ours_stream(rec, packed):
+    """Push ``packed`` through the streaming reconstructor ``rec`` in BLOCK-frame blocks; count the images."""
     n = 0
     for a in range(0, len(packed), BLOCK):
-        for _ in tp.iter_packed(packed[a : a + BLOCK]):
+        for _ in rec.iter_packed(packed[a : a + BLOCK]):
             n += 1
     return n
+
+
+def _ours_tfp_every(packed, h, w):
+    return _ours_stream(StreamingTFP(h, w, window=41, emit_every=1), packed)
 
 
 def _numpy_tfp_every(packed, h, w):
@@ -105,12 +99,7 @@ def _numpy_tfp_every(packed, h, w):
 
 
 def _ours_adaptive(packed, h, w):
-    rec = StreamingAdaptive(h, w, emit_every=40)
-    n = 0
-    for a in range(0, len(packed), BLOCK):
-        for _ in rec.iter_packed(packed[a : a + BLOCK]):
-            n += 1
-    return n
+    return _ours_stream(StreamingAdaptive(h, w, emit_every=40), packed)
 
 
 def _numpy_adaptive(packed, h, w):
@@ -143,8 +132,8 @@ def run(quick: bool = False) -> list[dict]:
         for name, ours, ref, target in cases:
             if (h, w) != (250, 400):
                 target = ""
-            o = _rate(lambda f=ours, p=packed, h=h, w=w: f(p, h, w), n)
-            r = _rate(lambda f=ref, p=ref_packed, h=h, w=w: f(p, h, w), n_ref, repeat=1)
+            o = n / best_time(lambda f=ours, p=packed, h=h, w=w: f(p, h, w), repeat=2)
+            r = n_ref / best_time(lambda f=ref, p=ref_packed, h=h, w=w: f(p, h, w), repeat=1)
             rows.append({"benchmark": name, "case": case, "ours": o, "reference": "NumPy (unpackbits + reference)",
                          "ref": r, "unit": "frame/s", "ratio": o / r, "target": target})
     return rows
