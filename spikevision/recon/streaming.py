@@ -228,30 +228,27 @@ class StreamingTFP(StreamingReconstructor):
         self.lookahead = self.window - 1 - self.lookback
         self.running = 2 * emit_every < self.window
         self.keep = self.window
+        # _scales[n]: the multiplier of a window of n frames (entry 0 unused), looked up per image
+        self._scales = np.array([0.0] + [tfp_scale(n, self.rate) for n in range(1, self.window + 1)], np.float32)
         super().__init__(height, width, emit_every, start, block)
 
     def _reset_state(self) -> None:
         self._acc = np.zeros((8, self._row_bytes // 8), dtype=np.uint64)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
-        n_e = len(targets)
         if self.running:
-            ends = np.array([t + self.lookahead for t in targets], dtype=np.int64)
-            scales = np.array([tfp_scale(min(self.window, e + 1), self.rate) for e in ends], dtype=np.float32)
+            ends = np.array(targets, dtype=np.int64) + self.lookahead
+            scales = self._scales[np.minimum(self.window, ends + 1)]
             K.tfp_running(self._work64, p0, p1, self.window, self._base, self._acc, ends - self._base, scales,
                           self._stack, self.npix)
             return
-        if n_e:
-            self._window(targets, self._seen)
+        super()._compute(p0, p1, targets)
 
     def _compute_end(self, targets: list[int]) -> None:
-        self._window(targets, self._seen)
-
-    def _window(self, targets: list[int], end: int) -> None:
-        a = np.array([max(0, t - self.lookback) for t in targets], dtype=np.int64)
-        b = np.array([min(end, t + self.lookahead + 1) for t in targets], dtype=np.int64)
-        scales = np.array([tfp_scale(int(y - x), self.rate) for x, y in zip(a, b, strict=True)], dtype=np.float32)
-        K.tfp_window(self._work64, a - self._base, b - self._base, scales, self._stack, self.npix)
+        c = np.array(targets, dtype=np.int64)
+        a = np.maximum(0, c - self.lookback)
+        b = np.minimum(self._seen, c + self.lookahead + 1)
+        K.tfp_window(self._work64, a - self._base, b - self._base, self._scales[b - a], self._stack, self.npix)
 
 
 class StreamingTFI(StreamingReconstructor):
