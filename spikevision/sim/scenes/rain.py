@@ -174,8 +174,13 @@ class RainScene(Scene):
 
     def rain_mask(self, t: float) -> np.ndarray:
         """(H, W) bool: pixels any drop covers at ``t`` (exactly where rain changes the radiance)."""
-        return self.render(t)[1] > 0
+        return self.rain_coverage(t) > 0
 
     def rain_coverage(self, t: float) -> np.ndarray:
-        """(H, W) float32 coverage ``alpha`` of the rain at ``t``."""
-        return self.render(t)[1]
+        """(H, W) float32 coverage ``alpha`` of the rain at ``t``.
+
+        The coverage depends on the drops only, so the background is not sampled (composited on zeros).
+        """
+        cover = np.zeros((self.height, self.width), np.float32)
+        _render_drops(self._visible(t), float(t), np.zeros_like(cover), cover)
+        return cover
