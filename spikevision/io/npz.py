@@ -82,7 +82,7 @@ def _spike_header(fh, p: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
 def _check_values(block: np.ndarray, first: int, p: Path) -> None:
     if block.dtype == np.bool_:
         return
-    bad = (block != 0) & (block != 1)
+    bad = block > 1 if block.dtype.kind == "u" else (block != 0) & (block != 1)  # unsigned: one pass
     if bad.any():
         i = int(np.flatnonzero(bad.reshape(len(block), -1).any(axis=1))[0])
         vals = np.unique(block[bad])[:5]
