@@ -256,15 +256,10 @@ def encode_rows(frames: np.ndarray, *, head_columns: int = 16, header_bytes: int
     frames = np.asarray(frames)
     if frames.ndim != 3:
         raise ValueError(f"expected (T, H, W) frames, got shape {frames.shape}")
-    t, h, w = frames.shape
-    wide = np.zeros((t, h, w + head_columns), np.uint8)
-    wide[:, :, :w] = frames != 0
-    body = _bits.pack_frames(wide, flip=flip)
-    out = np.zeros((t, header_bytes + body.shape[1]), np.uint8)
-    if header_bytes:
-        if header is not None:
-            out[:, :header_bytes] = header
-    out[:, header_bytes:] = body
+    _, h, w = frames.shape
+    out = StoredLayout(h, w, w + head_columns, header_bytes, flip).from_canonical(_bits.pack_frames(frames))
+    if header_bytes and header is not None:
+        out[:, :header_bytes] = header
     return out.reshape(-1)
 
 
