@@ -130,10 +130,12 @@ class PngSequenceWriter(ImageWriter):
             raise OutputError(f"cannot write in {parent}: {exc.strerror}; choose a writable directory") from exc
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
+        import cv2
+
         img = self._check(image)
         idx = self.count if frame_index is None else int(frame_index)
         name = self._tmp / f"{idx:06d}.png"
-        if not __import__("cv2").imwrite(str(name), to_uint(img, self.bits)):
+        if not cv2.imwrite(str(name), to_uint(img, self.bits)):
             raise OutputError(f"OpenCV could not write {name}; check free disk space")
         self.count += 1
 
