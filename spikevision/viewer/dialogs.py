@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 )
 
 from .export import EXPORT_KINDS
+from .theme import muted_label
 
 __all__ = ["available_cameras", "ConnectDialog", "ExportDialog", "OpenOptionsDialog"]
 
@@ -197,9 +198,8 @@ class OpenOptionsDialog(QDialog):
         self.header.setValue(int(o.get("frame_header_bytes", 0)))
         form = QFormLayout(self)
         if message:
-            msg = QLabel(message)
+            msg = muted_label(message)
             msg.setWordWrap(True)
-            msg.setObjectName("muted")
             form.addRow(msg)
         size = QHBoxLayout()
         size.addWidget(self.height_)

@@ -62,8 +62,7 @@ class ViewPanel(QGroupBox):
         self.window = QSpinBox()
         self.window.setKeyboardTracking(False)
         self.window.setSuffix(" frames")
-        self.window_ms = QLabel("")
-        self.window_ms.setObjectName("muted")
+        self.window_ms = theme.muted_label()
         self.windows: dict[str, int] = {}
         form = QFormLayout(self)
         form.addRow("mode", self.mode)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from PyQt6.QtGui import QColor, QPalette
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QLabel
 
-__all__ = ["apply_dark_theme", "ACCENT", "WARN", "ERROR", "OK", "BG", "PANEL", "TEXT", "MUTED", "STYLE"]
+__all__ = ["apply_dark_theme", "muted_label", "ACCENT", "WARN", "ERROR", "OK", "BG", "PANEL", "TEXT", "MUTED", "STYLE"]
 
 BG = "#141518"
 PANEL = "#1c1e22"
@@ -54,6 +54,13 @@ QLabel#banner {{ color: {MUTED}; font-size: 13pt; }}
 QFrame#transport {{ background: {PANEL}; border-top: 1px solid {BORDER}; }}
 QCheckBox::indicator {{ width: 13px; height: 13px; }}
 """
+
+
+def muted_label(text: str = "") -> QLabel:
+    """A label in the secondary text colour (object name ``muted``, styled by :data:`STYLE`)."""
+    label = QLabel(text)
+    label.setObjectName("muted")
+    return label
 
 
 def apply_dark_theme(app: QApplication) -> None:

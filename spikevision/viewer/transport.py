@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from .icons import icon
+from .theme import muted_label
 
 __all__ = ["TransportBar", "speed_presets", "format_time", "parse_time"]
 
@@ -106,8 +107,7 @@ class TransportBar(QFrame):
         self.time.setToolTip("jump to time: 12.5 ms, 0.3 s, 250 us")
         self.time.setMinimumWidth(90)
         self.time.setMaximumWidth(120)
-        self.total = QLabel("/ 0")
-        self.total.setObjectName("muted")
+        self.total = muted_label("/ 0")
         self.speed = QComboBox()
         self.speed.setToolTip("playback rate in spike frames per second ([ and ] step it)")
         self.speed.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -117,8 +117,7 @@ class TransportBar(QFrame):
         for v in DISPLAY_FPS:
             self.display_fps.addItem(f"{v} fps", float(v))
         self.display_fps.setCurrentIndex(DISPLAY_FPS.index(60))
-        self.step_info = QLabel("")
-        self.step_info.setObjectName("muted")
+        self.step_info = muted_label()
 
         row1 = QHBoxLayout()
         row1.setContentsMargins(0, 0, 0, 0)
@@ -136,24 +135,15 @@ class TransportBar(QFrame):
         self.live_label.setStyleSheet("color: #e05050; font-weight: bold;")
         self.live_label.hide()
         row2.addWidget(self.live_label)
-        self._labels = []
-        lab = QLabel("frame")
-        lab.setObjectName("muted")
-        self._labels.append(lab)
-        row2.addWidget(lab)
+        self._labels = [muted_label(text) for text in ("frame", "t", "speed")]  # hidden for live cameras
+        row2.addWidget(self._labels[0])
         row2.addWidget(self.frame)
         row2.addWidget(self.total)
         row2.addSpacing(8)
-        lab = QLabel("t")
-        lab.setObjectName("muted")
-        self._labels.append(lab)
-        row2.addWidget(lab)
+        row2.addWidget(self._labels[1])
         row2.addWidget(self.time)
         row2.addStretch(1)
-        lab = QLabel("speed")
-        lab.setObjectName("muted")
-        self._labels.append(lab)
-        row2.addWidget(lab)
+        row2.addWidget(self._labels[2])
         row2.addWidget(self.speed)
         row2.addWidget(self.display_fps)
         lay = QVBoxLayout(self)
@@ -169,8 +159,8 @@ class TransportBar(QFrame):
         self.fwd.clicked.connect(lambda: self.stepRequested.emit(1))
         self.loop.toggled.connect(self.loopToggled)
         self.reverse.toggled.connect(self.reverseToggled)
-        self.slider.valueChanged.connect(self._slider_moved)
-        self.frame.valueChanged.connect(self._frame_entered)
+        self.slider.valueChanged.connect(self._seek)
+        self.frame.valueChanged.connect(self._seek)
         self.time.returnPressed.connect(self._time_entered)
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.display_fps.currentIndexChanged.connect(self._fps_changed)
@@ -257,11 +247,8 @@ class TransportBar(QFrame):
         if not self._quiet:
             self.playToggled.emit(on)
 
-    def _slider_moved(self, v: int) -> None:
-        if not self._quiet:
-            self.seekRequested.emit(int(v))
-
-    def _frame_entered(self, v: int) -> None:
+    def _seek(self, v: int) -> None:
+        """The slider was dragged or a frame number entered."""
         if not self._quiet:
             self.seekRequested.emit(int(v))
 
