@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikevision.metrics import psnr, ssim
-from spikevision.recon import iter_reconstruct, reconstruct
+from spikevision.recon import iter_reconstruct
 
 DATA_RANGE = 0.5
 CEILING = "mean of all frames (static only)"
@@ -56,14 +56,10 @@ def evaluate(height: int = 250, width: int = 400, frames: int = 600, times=(200,
             sim = Simulator(scene, n_frames=frames, theta=2.0, reset="subtract", init="uniform", full_well=2.0,
                             noise=NoiseModel() if noisy else None, seed=seed)
             spikes = sim.run().unpack()
+            step = times[1] - times[0] if len(times) > 1 else 1
             for label, method, params in METHODS:
-                if method in ("tfp", "tfi") and params.get("convention", "spikevision") != "spikevision":
-                    imgs = [reconstruct(spikes, method, at=t, **params) for t in times]
-                else:
-                    step = times[1] - times[0] if len(times) > 1 else 1
-                    got = dict(iter_reconstruct(spikes, method, start=times[0], stop=times[-1] + 1, step=step,
-                                                **params))
-                    imgs = [got[t] for t in times]
+                got = dict(iter_reconstruct(spikes, method, start=times[0], stop=times[-1] + 1, step=step, **params))
+                imgs = [got[t] for t in times]       # times must be evenly spaced
                 pairs = list(zip(imgs, gts, strict=True))
                 results.append({"scene": name, "noisy": noisy, "method": label,
                                 "psnr": float(np.mean([psnr(i, g, DATA_RANGE) for i, g in pairs])),
