@@ -84,5 +84,9 @@ def mosaic(rgb: np.ndarray, cfa: str) -> np.ndarray:
     if a.ndim != 3 or a.shape[2] != 3:
         raise FormatError(f"a color filter needs (H, W, 3) RGB radiance, got shape {a.shape}; "
                           f"pass an RGB input or leave cfa=None")
-    ch = cfa_channels(cfa, a.shape[0], a.shape[1])
-    return np.take_along_axis(a, ch[..., None], axis=2)[..., 0].astype(np.float32)
+    tile = cfa_channels(cfa, 2, 2)
+    out = np.empty(a.shape[:2], np.float32)
+    for dy in (0, 1):
+        for dx in (0, 1):  # one strided copy per site of the 2x2 tile
+            out[dy::2, dx::2] = a[dy::2, dx::2, tile[dy, dx]]
+    return out
