@@ -87,22 +87,22 @@ class EmulatedFT60x:
                 or (self.unplug_after_transfers is not None and self.transfers >= self.unplug_after_transfers):
             self.unplugged = True
 
-    def _take(self, n: int) -> bytes:
+    def _fill(self, n: int) -> None:
+        """Buffer at least ``n`` bytes from the source, or all it has left."""
         while len(self._buf) < n and not self._exhausted:
             try:
                 self._buf += bytes(next(self._chunks))
             except StopIteration:
                 self._exhausted = True
+
+    def _take(self, n: int) -> bytes:
+        self._fill(n)
         out = bytes(self._buf[:n])
         del self._buf[:n]
         return out
 
     def _available(self) -> bool:
-        while not self._buf and not self._exhausted:
-            try:
-                self._buf += bytes(next(self._chunks))
-            except StopIteration:
-                self._exhausted = True
+        self._fill(1)
         return bool(self._buf)
 
     # --- transport interface ----------------------------------------------
