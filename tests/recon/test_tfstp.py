@@ -29,6 +29,14 @@ def slow_state(spikes, at, u0, D, F, f):
     return R, u
 
 
+def slow_rho(R, u, f_denominator):
+    """Steady-state inversion rho_R, rho_u of Zheng et al. with ``f_denominator`` in the rho_u denominator."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho_r = -1 / (P["D"] * np.log((1 - R) / (1 - R * (1 - u))))
+        rho_u = -1 / (P["F"] * np.log((u - P["u0"]) / (f_denominator - P["u0"] + u * (1 - P["f"]))))
+    return rho_r, rho_u
+
+
 def test_steady_state_inversion_recovers_rate():
     s = integrate_and_fire(np.full((2, 2), 0.2), 300)
     np.testing.assert_allclose(tfstp(s, at=299), 0.2, rtol=1e-3)
@@ -38,20 +46,14 @@ def test_steady_state_inversion_recovers_rate():
 
 def test_matches_slow_reference():
     s = random_spikes(7, 60, 3, 4, p=0.2)
-    R, u = slow_state(s, 50, **P)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho_r = -1 / (P["D"] * np.log((1 - R) / (1 - R * (1 - u))))
-        rho_u = -1 / (P["F"] * np.log((u - P["u0"]) / (P["f"] - P["u0"] + u * (1 - P["f"]))))
+    rho_r, rho_u = slow_rho(*slow_state(s, 50, **P), P["f"])
     want = np.clip(np.nan_to_num((rho_r + rho_u) / 2, nan=0.0), 0, 1)
     np.testing.assert_allclose(tfstp(s, at=50), want, rtol=1e-6, atol=1e-7)
 
 
 def test_spikecv_convention_with_F_substitution():
     s = random_spikes(8, 80, 6, 7, p=0.3)
-    R, u = slow_state(s, 70, **P)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho_r = -1 / (P["D"] * np.log((1 - R) / (1 - R * (1 - u))))
-        rho_u = -1 / (P["F"] * np.log((u - P["u0"]) / (P["F"] - P["u0"] + u * (1 - P["f"]))))
+    rho_r, rho_u = slow_rho(*slow_state(s, 70, **P), P["F"])      # SpikeCV's F in place of f
     img = (rho_u + rho_r).astype(np.float32)
     u8 = ((img - img.min()) / (img.max() - img.min()) * 255).astype(np.uint8)
     want = cv2.equalizeHist(u8)
