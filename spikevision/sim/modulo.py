@@ -38,7 +38,7 @@ import numpy as np
 from .. import _bits
 from ..errors import FormatError
 from ..io._atomic import atomic_path, check_input_path
-from ..stream import SpikeStream, from_packed
+from ..stream import SpikeStream
 from .inputs import SceneInputError
 from .simulator import Simulator
 
@@ -143,8 +143,7 @@ def simulate_modulo(radiance: Any, bits: int = 8, every: int = 20, mode: str = "
     prov = {**sim.provenance(), "modulo": {"bits": bits, "every": every, "mode": mode}}
     rec = ModuloRecord(y, folds, (np.arange(n_samples, dtype=np.int64) + 1) * every, bits, every, mode, theta,
                        sim.engine.gain, sim.fps, prov)
-    stream = from_packed(packed, h, w, sim.fps, sensor="sim", cfa=sim.engine.cfa, provenance=prov) \
-        if keep_spikes else None
+    stream = sim.stream(packed, prov) if keep_spikes else None
     return stream, rec
 
 
