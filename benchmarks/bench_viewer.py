@@ -9,6 +9,7 @@ the same TFP image directly with spikevision.recon in the same run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -20,7 +21,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SPIKEVISION_VIEWER_NO_DIALOGS", "1")
 
 
+@contextlib.contextmanager
 def _app_window():
+    """(app, window) shown offscreen; the window is shut down (threads joined) on exit."""
     from spikevision.viewer.app import application
     from spikevision.viewer.window import ViewerWindow
 
@@ -29,7 +32,12 @@ def _app_window():
     win.resize(1400, 860)
     win.show()
     app.processEvents()
-    return app, win
+    try:
+        yield app, win
+    finally:
+        win.shutdown()
+        win.deleteLater()
+        app.processEvents()
 
 
 def _spin(app, seconds: float) -> None:
@@ -48,8 +56,7 @@ def _cpu():
 
 
 def _live_rows(seconds: float) -> list[dict]:
-    app, win = _app_window()
-    try:
+    with _app_window() as (app, win):
         win.set_mode("tfp", 41)
         live = win.open_camera("sim://?height=250&width=400&fps=40000")
         t0 = time.monotonic()
@@ -83,10 +90,6 @@ def _live_rows(seconds: float) -> list[dict]:
             {"benchmark": "viewer live CPU", "case": case + f", {os.cpu_count()} cores", "ours": cpu,
              "reference": "", "ref": None, "unit": "% of one core", "ratio": None, "target": ""},
         ]
-    finally:
-        win.shutdown()
-        win.deleteLater()
-        app.processEvents()
 
 
 def _make_dat(path: Path, frames: int, seed: int = 0) -> None:
@@ -101,9 +104,8 @@ def _file_rows(path: Path, frames: int, jumps: int, play_seconds: float) -> list
     import spikevision as sv
     from spikevision import recon
 
-    app, win = _app_window()
     rows = []
-    try:
+    with _app_window() as (app, win):
         t = time.perf_counter()
         win.open_file(path, height=250, width=400)
         open_s = time.perf_counter() - t
@@ -154,10 +156,6 @@ def _file_rows(path: Path, frames: int, jumps: int, play_seconds: float) -> list
         rows.append({"benchmark": "viewer file playback display", "case": f"250x400 at 1x real time (20 kHz), TFP 41, "
                      f"CPU {cpu:.0f}% of one core", "ours": fps, "reference": "60 fps target", "ref": 60.0,
                      "unit": "fps", "ratio": fps / 60.0, "target": ">= 60 fps"})
-    finally:
-        win.shutdown()
-        win.deleteLater()
-        app.processEvents()
     return rows
 
 
