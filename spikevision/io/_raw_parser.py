@@ -103,6 +103,7 @@ class LinePacketParser:
     def __init__(self) -> None:
         self.stats = RawStats()
         self._index: list[np.ndarray] | None = None  # frame offsets, kept only while indexing a file (_scan)
+        self._acc = np.empty(FRAME_WIRE_BYTES, dtype=np.uint8)  # a partial frame, filled in place while locked
         self._reset_stream()
 
     def _reset_stream(self) -> None:
@@ -159,14 +160,20 @@ class LinePacketParser:
         out = np.empty((cap, PACKED_FRAME_BYTES), dtype=np.uint8) if decode else None
         n = 0
         if carry.size and self._state == _LOCKED:
-            # complete the carried partial frame with the head of arr, then frame arr in place (no big copy)
-            need = FRAME_WIRE_BYTES - carry.size
-            if arr.size < need:
-                self._carry = np.concatenate([carry, arr])
+            # complete the carried partial frame in self._acc with the head of arr, then frame arr in place;
+            # small transfers are appended in place, so each byte is copied once however small they are
+            acc, c = self._acc, carry.size
+            need = FRAME_WIRE_BYTES - c
+            take = min(need, arr.size)
+            if carry.base is not acc:
+                acc[:c] = carry
+            acc[c : c + take] = arr[:take]
+            if take < need:
+                self._carry = acc[: c + take]
                 self._update()
                 return out[:0] if decode else None
             self._carry = _EMPTY
-            n = self._consume(np.concatenate([carry, arr[:need]]), out, n)
+            n = self._consume(acc, out, n)  # leaves a copy (never a view of acc) as the carry
             arr = arr[need:]
             carry = self._carry
         buf = np.concatenate([carry, arr]) if carry.size else arr
