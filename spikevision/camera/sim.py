@@ -43,6 +43,13 @@ def _fallback_scene(height: int, width: int, frames: int, seed: int) -> np.ndarr
     return out
 
 
+def _loop_rows(loop: np.ndarray, start: int, n: int) -> np.ndarray:
+    """Rows ``start .. start + n`` of ``loop`` repeated endlessly (a view when they do not wrap)."""
+    m = loop.shape[0]
+    a = start % m
+    return loop[a: a + n] if a + n <= m else loop[(a + np.arange(n)) % m]
+
+
 def scene_frames(height: int, width: int, frames: int, seed: int = 0, noise: bool = False) -> np.ndarray:
     """Canonical packed (frames, F) spikes of the simulator's sample scene."""
     try:
@@ -100,33 +107,14 @@ class SimCamera(Camera):
             if self.wire == "m1":
                 from ..io.raw import encode_frames
 
-                self._wire = np.ascontiguousarray(encode_frames(frames)).reshape(-1)
+                self._wire = np.ascontiguousarray(encode_frames(frames)).reshape(self.loop_frames, -1)
                 self._framer = make_framer("m1")
             else:
-                self._wire = encode_rows(frames)
+                self._wire = encode_rows(frames).reshape(self.loop_frames, -1)
                 self._framer = make_framer("vidar", height=self.height, width=self.width)
         fpb = default_frames_per_block(self.height, self.width, self.fps)
         extra = {"speed": self.speed, "wire": self.wire, "loop_frames": self.loop_frames, "seed": self.seed}
         return CameraInfo(self.height, self.width, self.fps, fpb, "sim", f"sim:{self.scene}", self.url, extra)
-
-    def _take(self, start: int, n: int) -> np.ndarray:
-        idx = (start + np.arange(n)) % self.loop_frames
-        return self._loop[idx] if (idx[0] + n > self.loop_frames) else self._loop[idx[0]: idx[0] + n]
-
-    def _wire_bytes(self, start: int, n: int) -> np.ndarray:
-        s = self._framer.wire_frame_bytes
-        a = (start % self.loop_frames) * s
-        total = n * s
-        w = self._wire
-        if a + total <= w.size:
-            return w[a: a + total]
-        parts, left = [], total
-        while left:
-            k = min(left, w.size - a)
-            parts.append(w[a: a + k])
-            left -= k
-            a = 0
-        return np.concatenate(parts)
 
     def _runs(self, stop: threading.Event) -> Iterator[FrameRun]:
         pacer = Pacer(self.fps, self.speed)
@@ -139,11 +127,11 @@ class SimCamera(Camera):
             if not pacer.wait(done + n, stop):
                 return
             if self._framer is None:
-                packed = self._take(done, n)
+                packed = _loop_rows(self._loop, done, n)
                 self._bytes += n * fbytes
                 yield FrameRun(packed)
             else:
-                data = self._wire_bytes(done, n)
+                data = _loop_rows(self._wire, done, n).reshape(-1)
                 i = 0
                 while i < data.size:
                     k = min(data.size - i, self.transfer - offset % self.transfer)
