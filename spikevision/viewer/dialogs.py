@@ -24,12 +24,16 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..io import EXTENSIONS
 from .export import EXPORT_KINDS
 from .theme import muted_label
 
-__all__ = ["available_cameras", "ConnectDialog", "ExportDialog", "OpenOptionsDialog"]
+__all__ = ["available_cameras", "ConnectDialog", "ExportDialog", "OpenOptionsDialog", "FILE_FILTER"]
 
 log = logging.getLogger(__name__)
+
+#: file dialog filter for the spike formats spikevision reads (from :data:`spikevision.io.EXTENSIONS`)
+FILE_FILTER = f"Spike files ({' '.join('*' + ext for ext in EXTENSIONS)});;All files (*)"
 
 
 def available_cameras(recent_files: list[str] | None = None) -> list[tuple[str, str]]:
@@ -94,8 +98,7 @@ class ConnectDialog(QDialog):
         lay.addWidget(buttons)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Replay a spike file", "",
-                                              "Spike files (*.dat *.h5 *.hdf5 *.npz *.raw *.bin);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Replay a spike file", "", FILE_FILTER)
         if path:
             self.url.setText(f"replay://{path}?loop=1")
 

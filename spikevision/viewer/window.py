@@ -35,7 +35,7 @@ from ..errors import SpikevisionError
 from . import theme
 from .canvas import ImageCanvas
 from .clock import PlaybackClock
-from .dialogs import ConnectDialog, ExportDialog, OpenOptionsDialog
+from .dialogs import FILE_FILTER, ConnectDialog, ExportDialog, OpenOptionsDialog
 from .display import DisplaySettings, auto_levels, to_rgb
 from .export import save_png
 from .export_job import ExportJob
@@ -51,8 +51,6 @@ from .transport import format_time
 __all__ = ["ViewerWindow", "FILE_FILTER"]
 
 log = logging.getLogger(__name__)
-
-FILE_FILTER = "Spike files (*.dat *.h5 *.hdf5 *.npz *.raw *.bin);;All files (*)"
 
 
 class ViewerWindow(QMainWindow):
