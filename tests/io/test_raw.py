@@ -245,6 +245,23 @@ def test_transfer_buffers_can_be_reused_after_feed(clip):
     assert (np.concatenate(outs) == packed(x[:3])).all()
 
 
+@pytest.mark.parametrize("damage", ["none", "lost unit", "extra bytes", "corrupt tag"])
+def test_small_transfers_give_the_same_frames_and_counters(clip, damage):
+    # transfers far smaller than a frame: the partial frame is assembled across many feeds, also across a tear
+    x, wire = clip
+    k = F + 700 * U
+    stream = {"none": wire, "lost unit": np.concatenate([wire[:k], wire[k + U :]]),
+              "extra bytes": np.concatenate([wire[:k], np.full(100, 0xAB, np.uint8), wire[k:]]),
+              "corrupt tag": wire.copy()}[damage]
+    if damage == "corrupt tag":
+        stream[2 * F + 700 * U + 63] ^= 0x40
+    whole, st_whole = parse(stream)
+    for chunk in (1000, 4096):
+        got, st = parse(stream, chunk=chunk)
+        assert (got == whole).all() and st == st_whole
+    assert whole.shape[0] == (5 if damage == "none" else 4)
+
+
 def test_empty_input():
     p = raw.LinePacketParser()
     assert p.feed(b"").shape == (0, P)
