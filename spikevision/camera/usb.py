@@ -71,6 +71,11 @@ def import_usb1():
     return usb1
 
 
+def _wanted(vid: int, pid: int, vid_pid: tuple[int, int] | None) -> bool:
+    """The device is ``vid_pid``, or any FT60x bridge when ``vid_pid`` is None."""
+    return (vid, pid) == vid_pid if vid_pid is not None else (vid == FTDI_VID and pid in FT60X_PIDS)
+
+
 def list_devices(vid_pid: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """FT60x devices on the bus: vid, pid, chip, bus, address, serial (None when access is denied)."""
     usb1 = import_usb1()
@@ -83,7 +88,7 @@ def list_devices(vid_pid: tuple[int, int] | None = None) -> list[dict[str, Any]]
     try:
         for dev in ctx.getDeviceIterator(skip_on_error=True):
             vid, pid = dev.getVendorID(), dev.getProductID()
-            if (vid, pid) == vid_pid or (vid_pid is None and vid == FTDI_VID and pid in FT60X_PIDS):
+            if _wanted(vid, pid, vid_pid):
                 try:
                     serial = dev.getSerialNumber()
                 except usb1.USBError:
@@ -136,9 +141,7 @@ class LibusbTransport:
         found, denied = [], []
         for dev in ctx.getDeviceIterator(skip_on_error=True):
             vid, pid = dev.getVendorID(), dev.getProductID()
-            if self.vid_pid is not None and (vid, pid) != self.vid_pid:
-                continue
-            if self.vid_pid is None and not (vid == FTDI_VID and pid in FT60X_PIDS):
+            if not _wanted(vid, pid, self.vid_pid):
                 continue
             try:
                 handle = dev.open()
