@@ -65,38 +65,48 @@ class MovingObjects(Scene):
         """(n, 2) object centres (x, y) at ``t``."""
         return np.array([o["p0"] + o["v"] * t for o in self.objects]).reshape(-1, 2)
 
-    def _mask(self, o: dict, c: np.ndarray) -> np.ndarray:
-        yy, xx = self._grid
+    @staticmethod
+    def _extent(o: dict) -> tuple[float, float]:
+        """Half extents (ex, ey) of an object's axis-aligned bounding box."""
+        if o["kind"] == "disc":
+            return o["size"], o["size"]
+        ca, sa = abs(np.cos(o["angle"])), abs(np.sin(o["angle"]))
+        half_w = o["size"] / o["aspect"]
+        return o["size"] * ca + half_w * sa, o["size"] * sa + half_w * ca
+
+    def _mask(self, o: dict, c: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
+        """(window, mask inside it): the object's pixels, tested only in its bounding box plus one pixel."""
+        ex, ey = self._extent(o)
+        win = (slice(max(0, int(np.floor(c[1] - ey)) - 1), max(0, int(np.ceil(c[1] + ey)) + 2)),
+               slice(max(0, int(np.floor(c[0] - ex)) - 1), max(0, int(np.ceil(c[0] + ex)) + 2)))
+        yy, xx = self._grid[0][win], self._grid[1][win]
         dx, dy = xx - c[0], yy - c[1]
         if o["kind"] == "disc":
-            return dx * dx + dy * dy <= o["size"] ** 2
+            return win, dx * dx + dy * dy <= o["size"] ** 2
         ca, sa = np.cos(o["angle"]), np.sin(o["angle"])
         u, v = dx * ca + dy * sa, -dx * sa + dy * ca
-        return (np.abs(u) <= o["size"]) & (np.abs(v) <= o["size"] / o["aspect"])
+        return win, (np.abs(u) <= o["size"]) & (np.abs(v) <= o["size"] / o["aspect"])
 
     def instances(self, t: float) -> np.ndarray:
         """(H, W) int16 map: index of the front-most object at each pixel, -1 for background."""
         ids = np.full((self.height, self.width), -1, np.int16)
         for j, (o, c) in enumerate(zip(self.objects, self.positions(t), strict=True)):
-            ids[self._mask(o, c)] = j
+            win, m = self._mask(o, c)
+            ids[win][m] = j
         return ids
 
     def radiance(self, t: float) -> np.ndarray:
         out = np.array(self.background.radiance(t), np.float32)
         for o, c in zip(self.objects, self.positions(t), strict=True):
-            out[self._mask(o, c)] = o["level"]
+            win, m = self._mask(o, c)
+            out[win][m] = o["level"]
         return out
 
     def boxes(self, t: float) -> np.ndarray:
         """(n, 4) float boxes (x0, y0, x1, y1) of every object at ``t`` (pixel-centre extents, clipped)."""
         out = []
         for o, c in zip(self.objects, self.positions(t), strict=True):
-            if o["kind"] == "disc":
-                ex = ey = o["size"]
-            else:
-                ca, sa = abs(np.cos(o["angle"])), abs(np.sin(o["angle"]))
-                half_w = o["size"] / o["aspect"]
-                ex, ey = o["size"] * ca + half_w * sa, o["size"] * sa + half_w * ca
+            ex, ey = self._extent(o)
             out.append([max(0.0, c[0] - ex), max(0.0, c[1] - ey), min(self.width - 1.0, c[0] + ex),
                         min(self.height - 1.0, c[1] + ey)])
         return np.array(out, np.float64).reshape(-1, 4)
