@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
 import threading
@@ -391,8 +392,7 @@ class LiveSession:
         t = time.perf_counter()
         frame = render_frame(stream, RenderKey(at, mode_name, window, roi))
         dt = time.perf_counter() - t
-        key = RenderKey(last - (n - 1 - at), mode_name, window, roi)
-        frame = RenderedFrame(key, frame.image, frame.seconds, frame.roi_rate, frame.roi_mean, frame.error)
+        frame = dataclasses.replace(frame, key=RenderKey(last - (n - 1 - at), mode_name, window, roi))
         now = time.monotonic()
         with self._lock:
             self._newest = frame
