@@ -8,7 +8,10 @@ import json
 from ..errors import FormatError
 from ..io import detect_format, save_stream
 from ..io._atomic import check_output_path
+from ..sim.engine import RESETS
+from ..sim.modulo import MODULO_MODES
 from ..sim.noise import NOISE_TERMS
+from ..sim.photometry import CFA_PATTERNS
 from ._common import progress
 
 __all__ = ["register", "noise_from_arg", "parse_scene_params"]
@@ -131,10 +134,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--theta", type=float, default=2.0, help="threshold (default 2.0, radiance in [0,1])")
     g.add_argument("--gain", type=float, default=1.0, help="charge per tick per unit radiance")
     g.add_argument("--exposure", type=float, default=1.0, help="multiplier of linearised 8-bit input")
-    g.add_argument("--reset", choices=("subtract", "zero"), default="subtract")
+    g.add_argument("--reset", choices=RESETS, default="subtract")
     g.add_argument("--noise", default="none",
                    help="none (default), full, or a comma list of: " + ", ".join(NOISE_TERMS))
-    g.add_argument("--cfa", choices=("bggr", "rggb", "grbg", "gbrg"), help="Bayer color filter (color input)")
+    g.add_argument("--cfa", choices=CFA_PATTERNS, help="Bayer color filter (color input)")
     g.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("dat", "h5"), help="output format (default: from the extension)")
@@ -143,5 +146,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(in memory: for short streams)")
     o.add_argument("--modulo-bits", type=int, default=8, help="counter bits B (default 8)")
     o.add_argument("--modulo-every", type=int, default=20, help="ticks between reads K (default 20)")
-    o.add_argument("--modulo-mode", choices=("count", "charge"), default="count")
+    o.add_argument("--modulo-mode", choices=MODULO_MODES, default="count")
     p.set_defaults(func=run)
