@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError
-from ..io._atomic import atomic_path, check_output_path
+from ..io._atomic import atomic_path
 from ..stream import SpikeStream
 from .display import DisplaySettings, auto_levels, to_rgb
 from .modes import get_mode
@@ -136,8 +136,10 @@ def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.Path
 
 def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Progress | None,
                    block: int = 1024) -> Path:
-    """Write the packed frames block by block through the format's atomic writer (cancel = nothing written)."""
-    check_output_path(path, overwrite)
+    """Write the packed frames block by block through the format's atomic writer (cancel = nothing written).
+
+    The writers check the path themselves (:class:`~spikevision.io._atomic.PendingFile`).
+    """
     if export_kind(path) == "dat":
         from ..io.dat import DatWriter
 
