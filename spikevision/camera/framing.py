@@ -164,15 +164,11 @@ class RowFramer:
         if nbytes <= 0:
             return
         pos = (len(self._carry) if not self._skip else stride - self._skip) + nbytes
-        if self._skip:  # the frame being skipped was already counted as dropped
-            whole, off = divmod(pos, stride)
-            dropped = whole - 1 + (1 if off else 0)
-        else:
-            whole, off = divmod(pos, stride)
-            dropped = whole + (1 if off else 0)
-            if self._carry:
-                self._stats.torn_frames += 1
-        self._stats.dropped_frames += dropped
+        whole, off = divmod(pos, stride)
+        # every frame the loss touches is dropped; one being skipped was already counted
+        self._stats.dropped_frames += whole + (1 if off else 0) - (1 if self._skip else 0)
+        if self._carry:
+            self._stats.torn_frames += 1
         self._stats.skipped_bytes += len(self._carry)
         self._carry.clear()
         self._skip = (stride - off) if off else 0
