@@ -128,10 +128,23 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
 
     Images are fresh arrays (safe to keep).
     """
+    name, frames = _plan(spikes, method, start, stop, step, engine)
+    yield from _images(spikes, name, frames, engine, block, params, fresh=True)
+
+
+def _plan(spikes: Spikes, method: str, start: int | None, stop: int | None, step: int,
+          engine: str) -> tuple[str, range]:
+    """Validated method name and frame range of a sequence."""
     name = resolve_method(method)
-    t_len, h, w = shape_of(spikes)
+    t_len, _, _ = shape_of(spikes)
     frames = frame_range(t_len, start, stop, step)
     check_engine(engine)
+    return name, frames
+
+
+def _images(spikes: Spikes, name: str, frames: range, engine: str, block: int, params: dict, fresh: bool):
+    """``(frame_index, image)`` over ``frames``; with ``fresh=False`` compiled-path images are views of a
+    reused buffer, valid until the next iteration."""
     if name == "tfstp":
         yield from tfstp_series(spikes, list(frames), engine=engine, **params)
         return
@@ -146,10 +159,10 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
             yield t, METHODS[name](spikes, at=t, **params)
         return
     log.debug("reconstruct %s: compiled streaming kernels, %d images", name, len(frames))
-    yield from _iter_streaming(spikes, name, frames, sp, block)
+    yield from _iter_streaming(spikes, name, frames, sp, block, fresh)
 
 
-def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, block: int):
+def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, block: int, fresh: bool):
     from .streaming import streaming_reconstructor
 
     t_len, h, w = shape_of(spikes)
@@ -165,7 +178,7 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
         for t, img in rec.iter_packed(read_packed(spikes, a, min(a + block, end_main))):
             if t + first > last:
                 return
-            yield t + first, img.copy()
+            yield t + first, img.copy() if fresh else img
     if end_main == t_len:  # frames within the lookahead of the end: windows clipped like the offline functions
         for t, img in rec.flush():
             if t + first > last:
@@ -189,10 +202,15 @@ def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1,
         >>> rc.reconstruct_sequence(s, "tfp", step=40).shape
         (5, 4, 4)
     """
-    imgs = [img for _, img in iter_reconstruct(spikes, method, step=step, start=start, stop=stop, engine=engine,
-                                               **params)]
-    if backend_name(imgs[0]) == "torch":
+    name, frames = _plan(spikes, method, start, stop, step, engine)
+    images = _images(spikes, name, frames, engine, 1024, params, fresh=False)   # each copied once, into the stack
+    _, first = next(images)
+    if backend_name(first) == "torch":
         import torch
 
-        return torch.stack(imgs)
-    return xp_of(imgs[0]).stack(imgs)
+        return torch.stack([first, *(img for _, img in images)])
+    out = xp_of(first).empty((len(frames), *first.shape), dtype=first.dtype)
+    out[0] = first
+    for i, (_, img) in enumerate(images, 1):
+        out[i] = img
+    return out
