@@ -9,12 +9,9 @@ __all__ = ["register", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..viewer.options import require_qt
+    from ..viewer.app import run_viewer  # no Qt import yet
 
-    require_qt()  # BackendUnavailable naming `pip install 'spikevision[gui]'` when PyQt6 is missing
-    from ..viewer.app import run_viewer
-
-    code = run_viewer(args)
+    code = run_viewer(args)  # BackendUnavailable naming `pip install 'spikevision[gui]'` when PyQt6 is missing
     if args.screenshot and code == 0:
         sys.stdout.write(f"saved {args.screenshot}\n")
     return code
