@@ -105,21 +105,17 @@ def _read_spikes(zf: zipfile.ZipFile, p: Path) -> tuple[np.ndarray, int, int]:
             raise FormatError(f"{p}: {SPIKE_KEY!r} frames are {h}x{w}; frames need at least one pixel")
         packed = np.empty((t, _bits.frame_nbytes(h, w)), dtype=np.uint8)
         frame_bytes = h * w * dtype.itemsize
-        step = max(1, _BLOCK_BYTES // max(1, frame_bytes))
-        for a in range(0, 0 if fortran else t, step):  # column-major: loaded whole below
+        # column-major: a frame's pixels are spread over the whole array, so it is read in one step
+        step = max(1, t) if fortran else max(1, _BLOCK_BYTES // max(1, frame_bytes))
+        for a in range(0, t, step):
             m = min(step, t - a)
             raw = fh.read(m * frame_bytes)
             if len(raw) != m * frame_bytes:
                 raise TruncatedFileError(f"{p}: {SPIKE_KEY!r} ends after {a + len(raw) // frame_bytes} of {t} "
                                          f"frames; the archive is damaged, copy it again")
-            block = np.frombuffer(raw, dtype=dtype).reshape(m, h, w)
+            block = np.frombuffer(raw, dtype=dtype).reshape((m, h, w), order="F" if fortran else "C")
             _check_values(block, a, p)
-            packed[a : a + m] = _bits.pack_frames(block)
-    if fortran and t:
-        with zf.open(SPIKE_KEY + ".npy") as fh:
-            arr = np.lib.format.read_array(fh, allow_pickle=False)
-        _check_values(arr, 0, p)
-        packed = _bits.pack_frames(np.ascontiguousarray(arr))
+            packed[a : a + m] = _bits.pack_frames(np.ascontiguousarray(block))
     return packed, h, w
 
 
