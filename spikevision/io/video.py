@@ -48,7 +48,9 @@ def to_uint(image: Any, bits: int = 8) -> np.ndarray:
     if img.ndim != 2:
         raise ValueError(f"expected an (H, W) grayscale image, got shape {img.shape}")
     top = 255 if bits == 8 else 65535
-    out = np.rint(np.clip(img, 0.0, 1.0) * top)
+    out = np.clip(img, 0.0, 1.0)  # a new array: scaled and rounded in place
+    out *= top
+    np.rint(out, out=out)
     return out.astype(np.uint8 if bits == 8 else np.uint16)
 
 
