@@ -52,7 +52,7 @@ def _pair(x: Any, y: Any):
         raise ValueError(f"images differ in shape: {x.shape} vs {y.shape}; compare images of the same size")
     if x.ndim < 2:
         raise ValueError(f"expected (H, W) or (..., H, W) images, got shape {x.shape}")
-    return x, y, xp
+    return x, y
 
 
 def _check_range(data_range: float) -> float:
@@ -65,13 +65,13 @@ def _check_range(data_range: float) -> float:
 
 def mse_batch(x: Any, y: Any) -> np.ndarray:
     """Mean squared error per image over the last two axes: shape ``x.shape[:-2]`` (NumPy float64)."""
-    x, y, xp = _pair(x, y)
+    x, y = _pair(x, y)
     return to_numpy(((x - y) ** 2).mean(axis=(-2, -1)))
 
 
 def mse(x: Any, y: Any) -> float:
     """Mean squared error over all values."""
-    x, y, xp = _pair(x, y)
+    x, y = _pair(x, y)
     return float(((x - y) ** 2).mean())
 
 
@@ -102,7 +102,7 @@ def gaussian_window(size: int = SSIM_SIZE, sigma: float = SSIM_SIGMA) -> np.ndar
     return g / g.sum()
 
 
-def _filter_valid(img, g, xp):
+def _filter_valid(img, g):
     """Separable 'valid' correlation of (..., H, W) with the 1-D kernel g along both image axes."""
     n = g.shape[0]
     h, w = img.shape[-2:]
@@ -112,16 +112,16 @@ def _filter_valid(img, g, xp):
 
 def ssim_batch(x: Any, y: Any, data_range: float = 1.0) -> np.ndarray:
     """SSIM per image over the last two axes (see :func:`ssim`); NumPy float64 array of shape ``x.shape[:-2]``."""
-    x, y, xp = _pair(x, y)
+    x, y = _pair(x, y)
     data_range = _check_range(data_range)
     if min(x.shape[-2:]) < SSIM_SIZE:
         raise ValueError(f"SSIM needs images of at least {SSIM_SIZE}x{SSIM_SIZE} pixels (its Gaussian window), got "
                          f"{x.shape[-2]}x{x.shape[-1]}; compare larger images or use psnr")
     g = gaussian_window()
-    mx, my = _filter_valid(x, g, xp), _filter_valid(y, g, xp)
-    sxx = _filter_valid(x * x, g, xp) - mx * mx
-    syy = _filter_valid(y * y, g, xp) - my * my
-    sxy = _filter_valid(x * y, g, xp) - mx * my
+    mx, my = _filter_valid(x, g), _filter_valid(y, g)
+    sxx = _filter_valid(x * x, g) - mx * mx
+    syy = _filter_valid(y * y, g) - my * my
+    sxy = _filter_valid(x * y, g) - mx * my
     c1 = (SSIM_K1 * data_range) ** 2
     c2 = (SSIM_K2 * data_range) ** 2
     s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
