@@ -21,7 +21,7 @@ import numpy as np
 from .. import _bits
 from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
 from ._pacing import Pacer, parse_speed
-from .framing import encode_rows, feed_counted, make_framer
+from .framing import feed_counted, make_framer
 
 __all__ = ["SimCamera", "scene_frames"]
 
@@ -102,16 +102,15 @@ class SimCamera(Camera):
 
     def _open(self) -> CameraInfo:
         self._loop = scene_frames(self.height, self.width, self.loop_frames, self.seed, self.noise)
-        if self.wire is not None:
-            frames = _bits.unpack_frames(self._loop, self.height, self.width)
-            if self.wire == "m1":
-                from ..io.raw import encode_frames
+        # the loop is encoded to wire bytes straight from its packed frames (no unpacked copy)
+        if self.wire == "m1":
+            from ..io.raw import encode_packed
 
-                self._wire = np.ascontiguousarray(encode_frames(frames)).reshape(self.loop_frames, -1)
-                self._framer = make_framer("m1")
-            else:
-                self._wire = encode_rows(frames).reshape(self.loop_frames, -1)
-                self._framer = make_framer("vidar", height=self.height, width=self.width)
+            self._framer = make_framer("m1")
+            self._wire = encode_packed(self._loop).reshape(self.loop_frames, -1)
+        elif self.wire == "vidar":
+            self._framer = make_framer("vidar", height=self.height, width=self.width)
+            self._wire = self._framer.layout.from_canonical(self._loop)
         fpb = default_frames_per_block(self.height, self.width, self.fps)
         extra = {"speed": self.speed, "wire": self.wire, "loop_frames": self.loop_frames, "seed": self.seed}
         return CameraInfo(self.height, self.width, self.fps, fpb, "sim", f"sim:{self.scene}", self.url, extra)
