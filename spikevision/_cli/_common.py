@@ -26,8 +26,9 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace) -> dict[str, Any]:
     """Reader keyword arguments from parsed CLI options (only those given)."""
-    keys = ("height", "width", "fps", "flip", "head_columns", "frame_header_bytes", "strict")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    from ..io import COMMON_READ_OPTIONS
+
+    return {k: getattr(args, k) for k in COMMON_READ_OPTIONS if getattr(args, k, None) is not None}
 
 
 def progress(total: int, desc: str, unit: str = "frame", disable: bool | None = None):
