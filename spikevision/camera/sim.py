@@ -28,21 +28,6 @@ __all__ = ["SimCamera", "scene_frames"]
 log = logging.getLogger(__name__)
 
 
-def _fallback_scene(height: int, width: int, frames: int, seed: int) -> np.ndarray:
-    """Integrate-and-fire over a drifting grating (used when spikevision.sim is not installed)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    acc = rng.random((height, width), dtype=np.float32)
-    out = np.empty((frames, _bits.frame_nbytes(height, width)), np.uint8)
-    for t in range(frames):
-        rate = 0.05 + 0.45 * (0.5 + 0.5 * np.sin((x + 0.5 * y - 0.3 * t) / 9.0))
-        acc += rate
-        spikes = acc >= 1.0
-        acc -= spikes
-        out[t] = np.packbits(spikes.ravel(), bitorder="little")
-    return out
-
-
 def _loop_rows(loop: np.ndarray, start: int, n: int) -> np.ndarray:
     """Rows ``start .. start + n`` of ``loop`` repeated endlessly (a view when they do not wrap)."""
     m = loop.shape[0]
@@ -52,11 +37,8 @@ def _loop_rows(loop: np.ndarray, start: int, n: int) -> np.ndarray:
 
 def scene_frames(height: int, width: int, frames: int, seed: int = 0, noise: bool = False) -> np.ndarray:
     """Canonical packed (frames, F) spikes of the simulator's sample scene."""
-    try:
-        from ..sim import make_sample
-    except ImportError:
-        log.info("spikevision.sim is not available; sim:// uses a built-in drifting grating")
-        return _fallback_scene(height, width, frames, seed)
+    from ..sim import make_sample
+
     stream = make_sample(height=height, width=width, frames=frames, seed=seed, noise=noise)
     return np.ascontiguousarray(stream.packed())
 
