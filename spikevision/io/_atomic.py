@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OutputError
 
-__all__ = ["atomic_path", "PendingFile", "check_output_path", "check_input_path"]
+__all__ = ["atomic_path", "PendingFile", "PendingDir", "check_output_path", "check_input_path"]
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = True) -> Path:
@@ -68,6 +69,44 @@ class PendingFile:
         """Remove the temporary file; ``path`` is left as it was."""
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
+
+
+class PendingDir:
+    """A temporary directory next to ``path`` that replaces ``path`` on :meth:`commit` (e.g. a PNG sequence).
+
+    An existing directory is moved aside before the new one moves in and removed after, so ``path``
+    always holds either the old or the new content.
+    """
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = True):
+        self.path = Path(path)
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputError(f"cannot write {self.path}: directory {parent} does not exist; create it first "
+                              f"(mkdir -p {parent})")
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputError(f"{self.path} exists and is not a directory; choose a directory name")
+        if self.path.exists() and not overwrite:
+            raise OutputError(f"{self.path} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
+        try:
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
+        except OSError as exc:
+            raise OutputError(f"cannot write in {parent}: {exc.strerror or exc}; choose a writable directory") from exc
+
+    def commit(self) -> Path:
+        """Move the finished directory onto ``path``."""
+        old = None
+        if self.path.exists():
+            old = self.path.with_name(f".{self.path.name}.old{os.getpid()}")
+            os.replace(self.path, old)
+        os.replace(self.tmp, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary directory; ``path`` is left as it was."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..errors import OutputError
-from ._atomic import PendingFile
+from ._atomic import PendingDir, PendingFile
 
 __all__ = ["ImageWriter", "PngSequenceWriter", "VideoWriter", "H5StackWriter", "open_image_writer", "write_images",
            "image_kind", "to_uint"]
@@ -118,18 +116,8 @@ class PngSequenceWriter(ImageWriter):
         if bits not in (8, 16):
             raise ValueError(f"bits must be 8 or 16, got {bits}")
         self.bits = bits
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        if not parent.is_dir():
-            raise OutputError(f"cannot write {self.path}: directory {parent} does not exist; create it first "
-                              f"(mkdir -p {parent})")
-        if self.path.exists() and not self.path.is_dir():
-            raise OutputError(f"{self.path} exists and is not a directory; choose a directory name for a PNG sequence")
-        if self.path.exists() and not overwrite:
-            raise OutputError(f"{self.path} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-        try:
-            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
-        except OSError as exc:
-            raise OutputError(f"cannot write in {parent}: {exc.strerror}; choose a writable directory") from exc
+        self._pending = PendingDir(self.path, overwrite)
+        self._tmp = self._pending.tmp
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
         import cv2
@@ -145,18 +133,11 @@ class PngSequenceWriter(ImageWriter):
         if self._closed:
             return self.path
         self._closed = True
-        old = None
-        if self.path.exists():
-            old = self.path.with_name(f".{self.path.name}.old{os.getpid()}")
-            os.replace(self.path, old)
-        os.replace(self._tmp, self.path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return self.path
+        return self._pending.commit()
 
     def abort(self) -> None:
         self._closed = True
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._pending.discard()
 
 
 class VideoWriter(ImageWriter):

@@ -13,15 +13,13 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import OutputError
-from ..io._atomic import atomic_path
+from ..io._atomic import PendingDir, atomic_path
 from ..stream import SpikeStream
 from .display import DisplaySettings, auto_levels, to_rgb
 from .modes import get_mode
@@ -164,27 +162,19 @@ def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Pro
 def _export_pngs(stream, idx, path: Path, mode, window, display, overwrite, progress) -> Path:
     import cv2
 
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not (overwrite and path.is_dir()):
-        raise OutputError(f"{path} already exists; choose a new folder name or allow overwriting")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {path}: directory {parent} does not exist; create it first")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+    pending = PendingDir(path, overwrite)
     try:
         _tick(progress, 0, len(idx))
         for k, (i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
-            if not cv2.imwrite(str(tmp / f"frame_{i:06d}.png"), np.ascontiguousarray(rgb[..., ::-1])):
-                raise OutputError(f"could not write PNG frames into {parent}; check free space")
+            if not cv2.imwrite(str(pending.tmp / f"frame_{i:06d}.png"), np.ascontiguousarray(rgb[..., ::-1])):
+                raise OutputError(f"could not write PNG frames into {path.parent}; check free space")
             _tick(progress, k + 1, len(idx))
         _tick(progress, len(idx), len(idx))
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        pending.commit()
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        pending.discard()
         raise
     return path
-
 
 def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overwrite, progress) -> Path:
     import cv2
