@@ -109,8 +109,9 @@ class RowFramer:
     def _convert(self, buf: np.ndarray, n: int) -> np.ndarray:
         if n == 0:
             return np.empty((0, self.frame_nbytes), np.uint8)
-        out = self.layout.to_canonical(buf[: n * self.wire_frame_bytes], n)
-        return np.ascontiguousarray(out) if not self.layout.canonical else np.array(out, copy=True)
+        out = self.layout.to_canonical(buf, n)
+        # frames handed out never alias the caller's buffer (a canonical layout returns a view of it)
+        return out.copy() if np.may_share_memory(out, buf) else out
 
     def feed(self, data) -> np.ndarray:
         """Consume wire bytes; return the complete frames they finish, as (n, F) canonical packed."""

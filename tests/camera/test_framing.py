@@ -32,6 +32,16 @@ def test_encode_rows_bit_positions_by_hand():
     assert wire.tolist() == [0, 0, 0b1000_0000, 0, 0b0000_0010, 0]
 
 
+@pytest.mark.parametrize("head, header, flip", [(0, 0, False), (0, 2, False), (8, 0, True), (8, 2, False)])
+@pytest.mark.parametrize("n", [1, 3])
+def test_row_framer_output_never_aliases_the_fed_buffer(rng, head, header, flip, n):
+    frames = vidar_frames(rng, n, 2, 8)
+    wire = encode_rows(frames, head_columns=head, header_bytes=header, flip=flip)
+    out = RowFramer(2, 8, head_columns=head, header_bytes=header, flip=flip).feed(wire)
+    wire[:] = 0xFF  # the caller reuses its buffer
+    np.testing.assert_array_equal(out, _bits.pack_frames(frames))
+
+
 def test_row_framer_matches_reference_on_the_vidar_wire_form(rng):
     frames = vidar_frames(rng, 7)
     wire = encode_rows(frames).tobytes()
