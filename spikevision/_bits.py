@@ -173,14 +173,14 @@ def pack_frames(frames: np.ndarray, *, flip: bool = False) -> np.ndarray:
 def repack_rows(
     raw: np.ndarray, n: int, height: int, width: int, *, stride: int, header: int, stored_width: int, flip: bool
 ) -> np.ndarray:
-    """Convert stored frames (any header/head columns/flip) to canonical packed frames."""
+    """Convert stored frames (any header/head columns/flip) to new canonical packed frames (never a view)."""
     row_b = stored_width // 8
     if stored_width % 8 == 0 and width % 8 == 0:
         raw = np.asarray(raw).reshape(-1)[: n * stride].reshape(n, stride)
         rows = raw[:, header : header + height * row_b].reshape(n, height, row_b)
         if flip:
             rows = rows[:, ::-1]
-        return np.ascontiguousarray(rows[:, :, : width // 8]).reshape(n, -1)
+        return rows[:, :, : width // 8].copy().reshape(n, -1)  # always a new array, never a view of ``raw``
     frames = decode_rows(raw, n, height, width, stride=stride, header=header, stored_width=stored_width, flip=flip)
     return pack_frames(frames)
 

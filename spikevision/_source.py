@@ -210,7 +210,7 @@ class FileSource(PositionedFile):
 
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         packed = self.layout.to_canonical(self._read_raw(start, stop), stop - start)
-        # a canonical layout returns a view of the reused read buffer: copy it out; others are new arrays
+        # a canonical layout returns a view of the reused read buffer: copy it out (repack_rows copies)
         return packed.copy() if self.layout.canonical else packed
 
     def read_stored(self, start: int, stop: int) -> np.ndarray:

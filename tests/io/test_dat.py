@@ -289,3 +289,15 @@ def test_atomic_dat_writer_commits_on_close_and_leaves_nothing_on_abort(tmp_path
     w2.append(x)
     w2.abort()
     assert sorted(q.name for q in tmp_path.iterdir()) == ["a.dat"]
+
+
+@pytest.mark.parametrize("opts", [{"frame_header_bytes": 16}, {"head_columns": 16}, {"flip": True}])
+def test_read_packed_never_aliases_the_read_buffer(tmp_path, rng, opts):
+    x = random_spikes(rng, 3, 250, 400)
+    p = tmp_path / "a.dat"
+    sv.save(p, x, flip=opts.get("flip", False), **{k: v for k, v in opts.items() if k != "flip"})
+    s = sv.open(p, height=250, width=400, flip=opts.get("flip", False),
+                **{k: v for k, v in opts.items() if k != "flip"})
+    first = s.source.read_packed(0, 1)
+    s.source.read_packed(1, 2)  # reuses the read buffer
+    assert (first == sv.from_array(x[:1]).packed()).all()
