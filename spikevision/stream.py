@@ -118,6 +118,11 @@ class SpikeStream:
         return (f"SpikeStream(shape={self.shape}, fps={self.fps:g}, t0={self.t0:g}, "
                 f"sensor={self.meta.sensor!r}, cfa={self.meta.cfa!r}, format={fmt!r})")
 
+    @property
+    def source_frames(self) -> range:
+        """Indices in :attr:`source` of this stream's frames (a stepped slice of the source)."""
+        return range(self._start, self._start + len(self) * self._step, self._step)
+
     # --- slicing --------------------------------------------------------
     def _source_index(self, i: int) -> int:
         n = len(self)

@@ -119,3 +119,10 @@ def test_from_array_rejects_bad_shapes():
         sv.from_array(np.zeros((2, 3, 4, 5)))
     with pytest.raises(ValueError):
         sv.from_array(np.zeros((2, 0, 4)))
+
+
+def test_source_frames_names_the_source_indices(spikes):
+    s = sv.from_array(spikes)
+    assert s.source_frames == range(0, 50)
+    assert list(s[5:40:7][1:].source_frames) == [12, 19, 26, 33]
+    assert len(s[30:10].source_frames) == 0

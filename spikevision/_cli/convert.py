@@ -19,7 +19,8 @@ class _Progressed(SpikeStream):
     """A SpikeStream view that advances a progress bar as writers pull blocks from it."""
 
     def __init__(self, stream: SpikeStream, bar):
-        super().__init__(stream.source, stream.meta, stream._start, stream._stop, stream._step)
+        r = stream.source_frames
+        super().__init__(stream.source, stream.meta, r.start, r.stop, r.step)
         self._bar = bar
 
     def iter_packed(self, n_frames: int = 1024) -> Iterator[np.ndarray]:

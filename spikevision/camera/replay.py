@@ -65,8 +65,8 @@ class ReplayCamera(Camera):
         if self._n == 0:
             raise CameraNotFound(f"replay://{self.path}: the file holds no complete frame")
         mm = getattr(src, "memmap", None) if hasattr(src, "layout") else None
-        if mm is not None and stream._step == 1:
-            base, layout = stream._start, src.layout
+        if mm is not None and stream.source_frames.step == 1:
+            base, layout = stream.source_frames.start, src.layout
             self._read = lambda a, b: layout.to_canonical(mm[base + a: base + b], b - a)
             self._mode = "memmap"
         else:
