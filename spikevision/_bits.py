@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 __all__ = [
+    "as_bytes",
     "frame_nbytes",
     "pack_frames",
     "unpack_frames",
@@ -33,6 +34,17 @@ for _b in range(256):
             _v |= 1 << (8 * _i)
     _LUT64[_b] = _v
 del _b, _v, _i
+
+
+def as_bytes(data) -> np.ndarray:
+    """A flat uint8 view (or contiguous copy) of wire bytes: bytes, bytearray, memoryview or a NumPy array."""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+    try:
+        return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+    except TypeError:
+        raise TypeError(f"expected wire bytes (bytes, bytearray, memoryview or a NumPy array), "
+                        f"got {type(data).__name__}") from None
 
 
 def frame_nbytes(height: int, width: int) -> int:

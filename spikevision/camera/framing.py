@@ -71,12 +71,6 @@ class Framer(Protocol):
     def stats(self) -> FramingStats: ...
 
 
-def _as_u8(data) -> np.ndarray:
-    if isinstance(data, np.ndarray):
-        return data.reshape(-1).view(np.uint8) if data.dtype != np.uint8 else data.reshape(-1)
-    return np.frombuffer(data, dtype=np.uint8)
-
-
 class RowFramer:
     """Frames stored as rows of packed bits (the vidar USB layout), with carry-over.
 
@@ -115,7 +109,7 @@ class RowFramer:
 
     def feed(self, data) -> np.ndarray:
         """Consume wire bytes; return the complete frames they finish, as (n, F) canonical packed."""
-        buf = _as_u8(data)
+        buf = _bits.as_bytes(data)
         self._stats.bytes_in += buf.size
         if self._skip:
             k = min(self._skip, buf.size)

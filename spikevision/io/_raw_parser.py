@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._bits import as_bytes
 from ._raw_kernels import check_decode, check_frames, find_start
 from ._raw_layout import FRAME_WIRE_BYTES, PACKED_FRAME_BYTES, UNIT_BYTES, UNITS_PER_FRAME
 
@@ -73,16 +74,6 @@ class RawStats:
     locked: bool = False
 
 
-def _as_bytes(data) -> np.ndarray:
-    if isinstance(data, np.ndarray):
-        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-    try:
-        return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
-    except TypeError:
-        raise TypeError(f"feed() takes wire bytes (bytes, bytearray, memoryview or a NumPy array), "
-                        f"got {type(data).__name__}") from None
-
-
 class LinePacketParser:
     """Frame SPS100 / M1 line-packet bytes fed in arbitrary chunks.
 
@@ -117,7 +108,7 @@ class LinePacketParser:
     # --- public ---------------------------------------------------------
     def feed(self, data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
         """Consume wire bytes; return the complete frames they finish as (n, 125000) uint8 (n may be 0)."""
-        return self._push(_as_bytes(data), decode=True)
+        return self._push(as_bytes(data), decode=True)
 
     def finish(self) -> np.ndarray:
         """End of stream: count an incomplete trailing frame as dropped and start a new stream.
@@ -143,7 +134,7 @@ class LinePacketParser:
         """Like :meth:`feed` without decoding: append the stream offsets of whole frames to ``self._index``."""
         if self._index is None:
             self._index = []
-        self._push(_as_bytes(data), decode=False)
+        self._push(as_bytes(data), decode=False)
 
     def _update(self) -> None:
         st = self.stats
