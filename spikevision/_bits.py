@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 __all__ = [
+    "LUT64",
     "as_bytes",
     "frame_nbytes",
     "pack_frames",
@@ -26,13 +27,13 @@ __all__ = [
 
 # LUT[b] holds the 8 output bytes (0/1) of byte b, LSB first, as one
 # little-endian uint64, so one table look-up writes 8 pixels.
-_LUT64 = np.zeros(256, dtype=np.uint64)
+LUT64 = np.zeros(256, dtype=np.uint64)
 for _b in range(256):
     _v = 0
     for _i in range(8):
         if (_b >> _i) & 1:
             _v |= 1 << (8 * _i)
-    _LUT64[_b] = _v
+    LUT64[_b] = _v
 del _b, _v, _i
 
 
@@ -143,9 +144,9 @@ def decode_rows(
     if sw % 8 == 0 and width % 8 == 0:
         out64 = out.reshape(n * height, width).view(np.uint64)
         if chunks == 1:
-            _decode_aligned_rows(raw, 0, n * height, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+            _decode_aligned_rows(raw, 0, n * height, stride, header, sw // 8, height, width // 8, flip, LUT64, out64)
         else:
-            _decode_aligned_parallel(raw, chunks, stride, header, sw // 8, height, width // 8, flip, _LUT64, out64)
+            _decode_aligned_parallel(raw, chunks, stride, header, sw // 8, height, width // 8, flip, LUT64, out64)
     elif chunks == 1:
         _decode_bits_rows(raw, 0, n * height, stride, header, sw, height, width, flip, out)
     else:
@@ -236,7 +237,7 @@ def count_bits(packed: np.ndarray, counts: np.ndarray) -> np.ndarray:
         raise ValueError("count_bits: counts must have 8 entries per packed byte")
     chunks = _n_chunks(packed.size * 8)
     if chunks == 1:
-        _count_bits_columns(packed, 0, packed.shape[1], _LUT64, counts)
+        _count_bits_columns(packed, 0, packed.shape[1], LUT64, counts)
     else:
-        _count_bits_parallel(packed, _LUT64, counts, chunks)
+        _count_bits_parallel(packed, LUT64, counts, chunks)
     return counts

@@ -27,7 +27,7 @@ if sys.byteorder != "little":  # pragma: no cover - every supported platform is 
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
 
 #: LUT_ONE[v]: lane i = bit i of v (0/1), the unpacking table of :mod:`spikevision._bits`.
-LUT_ONE = _bits._LUT64
+LUT_ONE = _bits.LUT64
 #: LOWBIT[v]: index of the lowest set bit of v (v > 0).
 LOWBIT = np.array([(v & -v).bit_length() - 1 if v else 0 for v in range(256)], dtype=np.int64)
 
