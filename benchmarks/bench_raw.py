@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
+from _common import best_times
 
 import spikevision as sv
 from spikevision.io import raw
@@ -63,16 +63,6 @@ def numpy_encode(packed: np.ndarray) -> np.ndarray:
     return np.packbits(units.reshape(n, -1), axis=1, bitorder="little").reshape(-1)
 
 
-def _best(fns, reps):
-    best = [float("inf")] * len(fns)
-    for _ in range(reps):
-        for i, fn in enumerate(fns):
-            t = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - t)
-    return best
-
-
 def _feed_all(parser, wire, chunk):
     n = 0
     for a in range(0, wire.size, chunk):
@@ -98,7 +88,7 @@ def run(quick: bool = False) -> list[dict]:
         assert check == n_frames
         assert _feed_all(NumpyFramer(), wire, ck) == n_frames
         dst = np.empty_like(wire)
-        t_ours, t_np, t_cp = _best([
+        t_ours, t_np, t_cp = best_times([
             lambda ck=ck: _feed_all(raw.LinePacketParser(), wire, ck),
             lambda ck=ck: _feed_all(NumpyFramer(), wire, ck),
             lambda dst=dst: np.copyto(dst, wire),
@@ -111,7 +101,7 @@ def run(quick: bool = False) -> list[dict]:
     packed = np.packbits(np.tile(x, (n_frames // 8 // 4 or 1, 1, 1)).reshape(-1, 125_000 * 8), axis=1,
                          bitorder="little")
     assert (raw.encode_packed(packed) == numpy_encode(packed)).all()
-    t_ours, t_np = _best([lambda: raw.encode_packed(packed), lambda: numpy_encode(packed)], reps)
+    t_ours, t_np = best_times([lambda: raw.encode_packed(packed), lambda: numpy_encode(packed)], reps)
     mbe = packed.shape[0] * F / 1e6
     rows.append(dict(benchmark="io.raw encode", case=f"{packed.shape[0]} frames", ours=mbe / t_ours,
                      reference="plain NumPy encoder", ref=mbe / t_np, unit="MB/s", ratio=t_np / t_ours, target=""))
@@ -129,7 +119,7 @@ def run(quick: bool = False) -> list[dict]:
                 while f.read(64 * F):
                     pass
 
-        t_ours, t_rd = _best([read_all, read_plain], reps)
+        t_ours, t_rd = best_times([read_all, read_plain], reps)
     rows.append(dict(benchmark="io.raw file", case=f"open + read {n_frames} frames packed", ours=mb / t_ours,
                      reference="plain file read", ref=mb / t_rd, unit="MB/s", ratio=t_rd / t_ours, target=""))
     return rows
