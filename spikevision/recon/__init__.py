@@ -19,6 +19,7 @@ from __future__ import annotations
 from .adaptive import ADAPTIVE_DEFAULTS, adaptive
 from .api import BEST, METHODS, iter_reconstruct, reconstruct, reconstruct_sequence
 from .dsft import dsft, last_next
+from .exposure import AUTO_PERCENTILE, auto_rate, resolve_rate
 from .streaming import StreamingAdaptive, StreamingReconstructor, StreamingTFI, StreamingTFP, streaming_reconstructor
 from .tfi import tfi
 from .tfp import CONVENTIONS, tfp
@@ -27,4 +28,4 @@ from .tfstp import STP_DEFAULTS, tfstp
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "tfp", "tfi", "tfstp", "adaptive", "dsft",
            "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive",
            "streaming_reconstructor",
-           "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]
+           "auto_rate", "resolve_rate", "AUTO_PERCENTILE", "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]
