@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from ._common import add_output_options, guard_output, positive_float, positive_int
 
 __all__ = ["register", "run"]
 
@@ -20,19 +23,32 @@ def register(subparsers) -> None:
     p.add_argument("url", help="camera URL, e.g. sim://, replay://rec.dat?speed=1, usb://0403:601f, "
                                "sdk:///path/libspikelinkapi.so?type=usb")
     p.add_argument("out", help="output file: .h5 (recommended) or .dat")
-    p.add_argument("--duration", type=float, help="seconds of stream time to record")
-    p.add_argument("--frames", type=int, help="number of frames to record")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--duration", type=positive_float, help="seconds of stream time to record")
+    p.add_argument("--frames", type=positive_int, help="number of frames to record")
+    add_output_options(p)
     p.add_argument("--policy", choices=("block", "drop_oldest", "drop_newest"),
                    help="what to do when the recorder falls behind (default: the backend's)")
-    p.add_argument("--ring-blocks", type=int, help="blocks buffered between camera and recorder")
+    p.add_argument("--ring-blocks", type=positive_int, help="blocks buffered between camera and recorder")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..camera import DeviceDisconnected, record
-    from ._common import progress
+    from ..camera._url import parse_url
+    from ..camera.recording import RECORD_FORMATS
+    from ._common import compile_seconds, progress, report
 
+    scheme, loc, _ = parse_url(args.url)  # a bad URL fails before anything is touched
+    out = guard_output(args.out, [args.url], overwrite=args.overwrite)
+    if scheme == "replay":
+        from ._common import check_input_file
+
+        check_input_file(loc)
+    if out.suffix.lower() not in RECORD_FORMATS:
+        raise ValueError(f"cannot record to {out}: unknown extension {out.suffix or '(none)'!r}; use .h5 "
+                         f"(recommended) or .dat")
+    if os.path.lexists(out):  # --overwrite: the recording is written in place, so remove (never follow) a link
+        os.unlink(out)
     opts = {}
     if args.policy:
         opts["policy"] = args.policy
@@ -44,19 +60,28 @@ def run(args: argparse.Namespace) -> int:
     def tick(block):
         bar.update(block.n_frames)
 
+    c0 = compile_seconds()
     try:
-        res = record(args.url, args.out, duration=args.duration, frames=args.frames, overwrite=args.overwrite,
-                     on_block=tick, **opts)
+        res = record(args.url, out, duration=args.duration, frames=args.frames, overwrite=True, on_block=tick,
+                     **opts)
     except DeviceDisconnected as exc:
         bar.close()
         r = getattr(exc, "result", None)
         kept = f"; {r.frames} frames were committed to {r.path}" if r is not None else ""
         print(f"spikevision: error: {exc}{kept}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        exc.in_place = True  # type: ignore[attr-defined]  # a disk error keeps the committed frames
+        raise
     finally:
         bar.close()
+    busy = max(res.elapsed - (compile_seconds() - c0), 1e-9)  # speeds never count kernel compilation
     s = res.camera
-    print(f"{res.path}: {res.frames} frames ({res.format}), {res.dropped_frames} dropped, "
-          f"stopped by {res.stopped_by}; {res.elapsed:.2f} s, "
-          f"{(s.fps if s else 0):,.0f} frames/s, {(s.mb_per_s if s else 0):,.1f} MB/s")
+    nbytes = res.frames * (s.bytes / s.frames if s and s.frames else 0)
+    rate, mbs = res.frames / busy, nbytes / busy / 1e6
+    report(args, f"wrote {res.frames:,} frames ({res.format}) to {res.path} in {res.elapsed:.2f} s "
+           f"({rate:,.0f} frames/s, {mbs:,.1f} MB/s), {res.dropped_frames} dropped, stopped by {res.stopped_by}",
+           {"output": str(res.path), "format": res.format, "frames": res.frames, "dropped_frames": res.dropped_frames,
+            "elapsed_s": res.elapsed, "frames_per_s": rate, "mb_per_s": mbs, "stopped_by": res.stopped_by,
+            "gaps": res.gaps})
     return 0

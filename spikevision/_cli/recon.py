@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 
 from ..errors import FormatError
 from ..io import open_stream
-from ._common import add_read_options, progress, read_options
+from ._common import (add_output_options, add_read_options, check_input_file, guard_output, nonneg_int,
+                      positive_float, positive_int, progress, read_options, report)
 
-__all__ = ["register", "method_params"]
+__all__ = ["register", "method_params", "rate_arg"]
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,7 @@ def method_params(args: argparse.Namespace) -> dict:
 
     name = resolve_method(args.method)
     params: dict = {}
-    if args.rate is not None:
+    if args.rate is not None and args.rate != "auto":
         params["rate"] = args.rate
     if args.convention is not None:
         if name == "adaptive" and args.convention != "spikevision":
@@ -37,28 +39,66 @@ def method_params(args: argparse.Namespace) -> dict:
     return params
 
 
+def rate_arg(text: str) -> float | str:
+    """``--rate``: ``auto`` or a finite firing rate > 0 (spikes per frame shown as white)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return positive_float(text)
+
+
+def _exposure(args: argparse.Namespace, kind: str) -> str:
+    """How the images are scaled: "auto" (for people), "given" (--rate X) or "physical" (1 = a spike per frame)."""
+    if args.rate == "auto":
+        return "auto"
+    if args.rate is not None:
+        return "given"
+    if args.convention == "spikecv":
+        return "physical"  # spikecv's conventions fix their own scale
+    return "physical" if kind == "h5" else "auto"
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..io.video import open_image_writer
-    from ..recon import iter_reconstruct
+    from ..io.video import image_kind, open_image_writer
+    from ..recon import auto_rate, iter_reconstruct
     from ..recon.api import frame_range
 
+    kind = image_kind(args.output)
+    out_path = args.output[:-4] if kind == "png" and args.output.lower().endswith(".png") else args.output
+    out = guard_output(out_path, [args.input], overwrite=args.overwrite, folder=kind == "png")
+    check_input_file(args.input)
     stream = open_stream(args.input, format=args.format, **read_options(args))
     params = method_params(args)
     t_len = len(stream)
     try:
-        n_images = len(frame_range(t_len, args.start, args.stop, args.step))
+        frames = frame_range(t_len, args.start, args.stop, args.step)
     except (IndexError, ValueError) as exc:
         raise FormatError(f"no images to reconstruct from the {t_len} frames in {args.input}: {exc}; check "
                           f"--start/--stop/--step against `spikevision info`") from exc
+    if not len(frames):
+        raise FormatError(f"no images to reconstruct from the {t_len} frames in {args.input}; check "
+                          f"--start/--stop/--step against `spikevision info`")
+    exposure = _exposure(args, kind)
+    if exposure == "auto":
+        params["rate"] = auto_rate(stream, frames.start, frames.stop)
+    rate = float(params.get("rate", 1.0))
     attrs = {"method": args.method, "source": str(args.input), "spike_fps": stream.fps, "step": args.step,
-             **{f"param_{k}": v for k, v in params.items()}}
-    with open_image_writer(args.output, fps=args.video_fps, bits=args.bits, **attrs) as writer:
-        with progress(n_images, f"recon {args.method}", unit="image") as bar:
+             "rate": rate, "exposure": exposure, **{f"param_{k}": v for k, v in params.items()}}
+    t0 = time.perf_counter()
+    with open_image_writer(out, fps=args.video_fps, bits=args.bits, overwrite=args.overwrite, **attrs) as writer:
+        with progress(len(frames), f"recon {args.method}", unit="image") as bar:
             for t, img in iter_reconstruct(stream, args.method, step=args.step, start=args.start, stop=args.stop,
                                            **params):
                 writer.write(img, frame_index=t)
                 bar.update(1)
-    log.info("wrote %d images to %s", writer.count, args.output)
+    elapsed = time.perf_counter() - t0
+    h, w = writer.shape or (stream.shape[1], stream.shape[2])
+    where = f"{out}/" if kind == "png" else str(out)
+    scale = {"auto": f"auto exposure: white = {rate:.4g} spikes/frame", "given": f"white = {rate:g} spikes/frame",
+             "physical": "white = 1 spike/frame"}[exposure] if args.convention != "spikecv" else "spikecv scale"
+    report(args, f"wrote {writer.count:,} images ({args.method}, {h}x{w}, {scale}) to {where} in {elapsed:.1f} s",
+           {"output": str(out), "kind": kind, "images": writer.count, "method": args.method, "height": h, "width": w,
+            "rate": rate, "exposure": exposure, "first_frame": frames.start, "step": args.step,
+            "elapsed_s": elapsed})
     return 0
 
 
@@ -66,21 +106,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recon", help="reconstruct images from spikes",
                        description="Reconstruct an image every STEP frames and write them as a PNG sequence (OUT is "
                        "a directory name), a video (OUT.mp4) or an HDF5 image stack (OUT.h5). Images are in [0, 1] "
-                       "with 1.0 = RATE spikes per frame. The output is written whole or not at all.")
+                       "with 1.0 = RATE spikes per frame (PNG and video: chosen automatically unless --rate is given; .h5 stacks keep "
+                       "the physical scale and record it in the `rate` attribute). The output is written whole or not "
+                       "at all; an existing output is replaced only with --overwrite (a folder: only the images "
+                       "spikevision wrote there).")
     p.add_argument("input", help="spike file (.dat, .h5, .npz, .raw)")
     p.add_argument("output", help="directory (PNG sequence), .mp4/.avi (video) or .h5 (image stack)")
     p.add_argument("--method", default="best", choices=["best", "tfp", "tfi", "tfstp", "adaptive"],
                    help="reconstruction method (default best: spikevision's adaptive windows)")
-    p.add_argument("--window", type=int, help="TFP/TFI window in frames (default 41); best: twice its search span")
+    p.add_argument("--window", type=positive_int, help="TFP/TFI window in frames (default 41); best: twice its search span")
     p.add_argument("--convention", choices=["spikevision", "spikezoo", "spikecv"],
                    help="reproduce a toolkit's convention (tfp, tfi, tfstp; default spikevision)")
-    p.add_argument("--rate", type=float, help="firing rate (spikes per frame) shown as white (default 1.0)")
+    p.add_argument("--rate", type=rate_arg, metavar="R|auto",
+                   help="firing rate (spikes per frame) shown as white; default for PNG and video: auto (the 99.5th "
+                   "percentile of the firing rate over the frames shown); for .h5 stacks: 1 (physical scale)")
     r = p.add_argument_group("range")
-    r.add_argument("--start", type=int, help="frame of the first image (default 0)")
-    r.add_argument("--stop", type=int, help="no image at or after this frame (default: end)")
-    r.add_argument("--step", type=int, default=40, help="frames between images (default 40)")
+    r.add_argument("--start", type=nonneg_int, help="frame of the first image (default 0)")
+    r.add_argument("--stop", type=nonneg_int, help="no image at or after this frame (default: end)")
+    r.add_argument("--step", type=positive_int, default=40, help="frames between images (default 40)")
     o = p.add_argument_group("output")
-    o.add_argument("--video-fps", type=float, default=30.0, help="playback rate of a video output (default 30)")
+    o.add_argument("--video-fps", type=positive_float, default=30.0, help="playback rate of a video output (default 30)")
     o.add_argument("--bits", type=int, choices=[8, 16], default=8, help="bits per PNG pixel (default 8)")
+    add_output_options(p)
     add_read_options(p)
     p.set_defaults(func=run)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 from ..errors import FormatError
 from ..io import detect_format, save_stream
-from ..io._atomic import check_output_path
 from ..sim.engine import RESETS
 from ..sim.modulo import MODULO_MODES
 from ..sim.noise import NOISE_TERMS
 from ..sim.photometry import CFA_PATTERNS
-from ._common import progress
+from ._common import (add_output_options, check_input_file, guard_output, nonneg_int, positive_float,
+                      positive_int, progress, report)
 
 __all__ = ["register", "noise_from_arg", "parse_scene_params"]
 
@@ -56,7 +57,8 @@ def _source(args: argparse.Namespace):
     if args.scene:
         if args.scene not in SCENES:
             raise FormatError(f"unknown scene {args.scene!r}; choose one of {', '.join(SCENES)}")
-        params = {"height": args.height or 250, "width": args.width or 400, "frames": args.frames or 2000,
+        params = {"height": args.height or 250, "width": args.width or 400,
+                  "frames": 2000 if args.frames is None else args.frames,
                   "fps": args.fps, "seed": args.seed, **parse_scene_params(args.scene_param)}
         if args.cfa:
             if args.scene != "texture_motion":
@@ -75,8 +77,9 @@ def _source(args: argparse.Namespace):
         return scene
     if args.view or args.scene_param:
         raise FormatError("--view/--scene-param apply to --scene only")
-    if bool(args.height) != bool(args.width):
+    if (args.height is None) != (args.width is None):
         raise FormatError("give both --height and --width to resize an image or video")
+    check_input_file(args.image or args.video)
     return args.image or args.video
 
 
@@ -87,17 +90,19 @@ def run(args: argparse.Namespace) -> int:
 
     src = _source(args)
     # check every output before simulating, so a long run cannot end in a refusal to write
-    out = check_output_path(args.output, overwrite=args.overwrite)
-    fmt = args.format or detect_format(out, for_writing=True)
+    fmt = args.format or detect_format(args.output, for_writing=True)
     if fmt not in ("dat", "h5"):
-        raise FormatError(f"{out}: simulate writes .dat or .h5, not {fmt}; use one of those extensions "
+        raise FormatError(f"{args.output}: simulate writes .dat or .h5, not {fmt}; use one of those extensions "
                           f"(convert afterwards with `spikevision convert`)")
-    mpath = check_output_path(args.modulo, overwrite=args.overwrite) if args.modulo else None
+    inputs = [x for x in (args.image, args.video) if x]
+    out = guard_output(args.output, inputs, overwrite=args.overwrite)
+    mpath = guard_output(args.modulo, inputs, overwrite=args.overwrite) if args.modulo else None
     opts = dict(fps=args.fps, theta=args.theta, gain=args.gain, reset=args.reset, noise=noise_from_arg(args.noise),
                 cfa=args.cfa, seed=args.seed, exposure=args.exposure, input_fps=args.input_fps,
                 n_frames=None if args.scene else (args.frames or (2000 if args.image else None)))
     if not args.scene and args.height:
         opts["size"] = (args.height, args.width)
+    t0 = time.perf_counter()
     if mpath is not None:
         stream, rec = simulate_modulo(src, bits=args.modulo_bits, every=args.modulo_every, mode=args.modulo_mode,
                                       **opts)
@@ -105,10 +110,17 @@ def run(args: argparse.Namespace) -> int:
             save_stream(out, stream, fmt)
             bar.update(len(stream))
         save_modulo(mpath, rec)
-        return 0
-    sim = Simulator(src, **opts)
-    with progress(sim.n_frames, f"simulate {out.name}") as bar:
-        write_blocks(sim, out, fmt, progress=bar.update, overwrite=True)
+        n, (h, w) = len(stream), stream.shape[1:]
+    else:
+        sim = Simulator(src, **opts)
+        with progress(sim.n_frames, f"simulate {out.name}") as bar:
+            write_blocks(sim, out, fmt, progress=bar.update, overwrite=True)
+        n, h, w = sim.n_frames, sim.height, sim.width
+    elapsed = time.perf_counter() - t0
+    extra = f" and modulo readings to {mpath}" if mpath is not None else ""
+    report(args, f"wrote {n:,} frames ({fmt}, {h}x{w}) to {out}{extra} in {elapsed:.1f} s",
+           {"output": str(out), "format": fmt, "frames": n, "height": h, "width": w, "fps": args.fps,
+            "modulo": None if mpath is None else str(mpath), "elapsed_s": elapsed})
     return 0
 
 
@@ -126,25 +138,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="scene parameter, repeatable (e.g. density=120, velocity=[0.1,0])")
     src.add_argument("--view", choices=("left", "right"), help="stereo scene: which camera")
     g = p.add_argument_group("sensor")
-    g.add_argument("--frames", type=int, help="spike frames (scenes: default 2000; image: 2000; video: its length)")
-    g.add_argument("--height", type=int, help="scene height (default 250); image/video: resize to this")
-    g.add_argument("--width", type=int, help="scene width (default 400); image/video: resize to this")
-    g.add_argument("--fps", type=float, default=20000.0, help="readout rate in Hz (default 20000)")
-    g.add_argument("--input-fps", type=float, help="video frame rate when the file does not say")
-    g.add_argument("--theta", type=float, default=2.0, help="threshold (default 2.0, radiance in [0,1])")
-    g.add_argument("--gain", type=float, default=1.0, help="charge per tick per unit radiance")
-    g.add_argument("--exposure", type=float, default=1.0, help="multiplier of linearised 8-bit input")
+    g.add_argument("--frames", type=positive_int, help="spike frames (scenes: default 2000; image: 2000; video: its length)")
+    g.add_argument("--height", type=positive_int, help="scene height (default 250); image/video: resize to this")
+    g.add_argument("--width", type=positive_int, help="scene width (default 400); image/video: resize to this")
+    g.add_argument("--fps", type=positive_float, default=20000.0, help="readout rate in Hz (default 20000)")
+    g.add_argument("--input-fps", type=positive_float, help="video frame rate when the file does not say")
+    g.add_argument("--theta", type=positive_float, default=2.0, help="threshold (default 2.0, radiance in [0,1])")
+    g.add_argument("--gain", type=positive_float, default=1.0, help="charge per tick per unit radiance")
+    g.add_argument("--exposure", type=positive_float, default=1.0, help="multiplier of linearised 8-bit input")
     g.add_argument("--reset", choices=RESETS, default="subtract")
     g.add_argument("--noise", default="none",
                    help="none (default), full, or a comma list of: " + ", ".join(NOISE_TERMS))
     g.add_argument("--cfa", choices=CFA_PATTERNS, help="Bayer color filter (color input)")
-    g.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    g.add_argument("--seed", type=nonneg_int, default=0, help="seed of every random draw (default 0)")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("dat", "h5"), help="output format (default: from the extension)")
-    o.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_output_options(o)
     o.add_argument("--modulo", metavar="NPZ", help="also write B-bit modulo counter readings to this .npz "
                    "(in memory: for short streams)")
-    o.add_argument("--modulo-bits", type=int, default=8, help="counter bits B (default 8)")
-    o.add_argument("--modulo-every", type=int, default=20, help="ticks between reads K (default 20)")
+    o.add_argument("--modulo-bits", type=positive_int, default=8, help="counter bits B (default 8)")
+    o.add_argument("--modulo-every", type=positive_int, default=20, help="ticks between reads K (default 20)")
     o.add_argument("--modulo-mode", choices=MODULO_MODES, default="count")
     p.set_defaults(func=run)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from ._common import guard_output, report
 
 __all__ = ["register", "run"]
 
@@ -11,9 +12,14 @@ __all__ = ["register", "run"]
 def run(args: argparse.Namespace) -> int:
     from ..viewer.app import run_viewer  # no Qt import yet
 
+    inputs = [args.source] if args.source else []
+    for out in (args.screenshot, args.image, args.record):
+        if out:
+            guard_output(out, inputs, overwrite=args.overwrite)
     code = run_viewer(args)  # BackendUnavailable naming `pip install 'spikevision[gui]'` when PyQt6 is missing
     if args.screenshot and code == 0:
-        sys.stdout.write(f"saved {args.screenshot}\n")
+        also = f" and {args.image}" if args.image else ""
+        report(args, f"saved {args.screenshot}{also}")
     return code
 
 
@@ -25,4 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "levels, ROI plot, recording and export. With --screenshot, render offscreen at the given "
                        "state, save a PNG and exit.")
     add_view_arguments(p)
+    if not any("--overwrite" in a.option_strings for a in p._actions):
+        p.add_argument("--overwrite", action="store_true",
+                       help="replace an existing --screenshot/--image/--record output")
     p.set_defaults(func=run)

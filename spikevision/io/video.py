@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,8 +126,13 @@ class PngSequenceWriter(ImageWriter):
         img = self._check(image)
         idx = self.count if frame_index is None else int(frame_index)
         name = self._tmp / f"{idx:06d}.png"
-        if not cv2.imwrite(str(name), to_uint(img, self.bits)):
-            raise OutputError(f"OpenCV could not write {name}; check free disk space")
+        ok, data = cv2.imencode(".png", to_uint(img, self.bits))
+        if not ok:
+            raise OutputError(f"OpenCV could not encode image {idx} as PNG; write an .h5 stack instead")
+        # our own exclusive write (not cv2.imwrite): a full disk raises OSError with its errno
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.tobytes())
         self.count += 1
 
     def close(self) -> Path:
@@ -176,7 +182,24 @@ class VideoWriter(ImageWriter):
         if self.count == 0:
             self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
+        self._verify()
         return self._pending.commit()
+
+    def _verify(self) -> None:
+        """Read the finished video back: the encoder ignores failed writes (a full disk), so check it holds them all."""
+        import cv2
+
+        cap = cv2.VideoCapture(str(self._pending.tmp))
+        try:
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+        finally:
+            cap.release()
+        if n != self.count:
+            size = self._pending.bytes_written
+            self._pending.discard()
+            raise OSError(errno.EIO, f"the video encoder wrote {size:,} bytes of {self.count} frames but the file "
+                          f"reads back {n}: input/output error (disk full or a file-size limit?)",
+                          str(self._pending.tmp))
 
     def abort(self) -> None:
         self._closed = True

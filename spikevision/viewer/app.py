@@ -42,7 +42,7 @@ def make_window(remember: bool = True):
 
 
 def _read_options(args: argparse.Namespace) -> dict:
-    from .._cli._common import read_options
+    from ..io.options import read_options
 
     opts = read_options(args)
     if getattr(args, "format", None):

@@ -28,7 +28,7 @@ def require_qt() -> None:
 
 def add_view_arguments(p: argparse.ArgumentParser) -> None:
     """Add the viewer's arguments (source, initial state, screenshot) to a parser."""
-    from .._cli._common import add_read_options
+    from ..io.options import add_read_options
 
     p.add_argument("source", nargs="?", help="spike file (.dat, .h5, .npz, .raw) or camera URL (sim://, "
                    "replay://file.dat, usb://, sdk://); none: start empty")

@@ -1,0 +1,8 @@
+"""``python -m spikevision``: the same as the ``spikevision`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
