@@ -119,8 +119,8 @@ def _register(obj: PendingFile | PendingDir) -> None:
 
 def _unregister(obj: PendingFile | PendingDir, written: int | None = None) -> None:
     with _lock:
-        _live.pop(id(obj), None)
-        if written is not None:
+        was_live = _live.pop(id(obj), None) is not None
+        if written is not None and was_live:  # the first discard knows what was written
             _discarded[str(obj.path)] = written
 
 

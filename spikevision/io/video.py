@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -104,7 +105,11 @@ class ImageWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:
+                self.abort()  # a failed close (a full disk) leaves nothing either
+                raise
         else:
             self.abort()
 
@@ -144,6 +149,24 @@ class PngSequenceWriter(ImageWriter):
     def abort(self) -> None:
         self._closed = True
         self._pending.discard()
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence native libraries writing to file descriptor 2 for the duration of the block."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class VideoWriter(ImageWriter):
@@ -189,7 +212,8 @@ class VideoWriter(ImageWriter):
         """Read the finished video back: the encoder ignores failed writes (a full disk), so check it holds them all."""
         import cv2
 
-        cap = cv2.VideoCapture(str(self._pending.tmp))
+        with _quiet_stderr():  # FFmpeg logs a broken file on fd 2; the error below says it in one line
+            cap = cv2.VideoCapture(str(self._pending.tmp))
         try:
             n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
         finally:
@@ -208,6 +232,69 @@ class VideoWriter(ImageWriter):
         self._pending.discard()
 
 
+class _GuardedFile(io.RawIOBase):
+    """The file under an HDF5 stack: a failed write is recorded, not passed to HDF5.
+
+    HDF5 is left in an inconsistent state by a failed write (a full disk), and crashes when it closes the
+    file at exit. Here a failed write pretends to succeed and every later write is dropped, so HDF5 closes
+    cleanly; :meth:`check` raises the recorded error, with its errno, after each HDF5 call.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self._f = open(path, "r+b", buffering=0)
+        self.error: OSError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        return self._f.readinto(b)
+
+    def write(self, b) -> int:
+        n = len(memoryview(b).cast("B"))
+        if self.error is None:
+            try:
+                view = memoryview(b).cast("B")
+                while view:  # a short write is not an error: finish it
+                    done = self._f.write(view)
+                    view = view[done:]
+            except OSError as exc:
+                self.error = exc
+        return n
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        if self.error is None:
+            try:
+                return self._f.truncate(size)
+            except OSError as exc:
+                self.error = exc
+        return self.tell() if size is None else size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 class H5StackWriter(ImageWriter):
     """HDF5 image stack: ``images`` (N, H, W) float32, ``frame_index`` (N,) int64, attributes from ``attrs``."""
 
@@ -216,6 +303,7 @@ class H5StackWriter(ImageWriter):
         self._pending = PendingFile(self.path, overwrite)
         self.attrs = dict(attrs or {})
         self._f = None
+        self._raw: _GuardedFile | None = None
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
         import h5py
@@ -223,7 +311,8 @@ class H5StackWriter(ImageWriter):
         img = self._check(image).astype(np.float32, copy=False)
         if self._f is None:
             h, w = img.shape
-            self._f = h5py.File(self._pending.tmp, "w")
+            self._raw = _GuardedFile(self._pending.tmp)
+            self._f = h5py.File(self._raw, "w")
             self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
                                                chunks=(1, h, w), compression="gzip", compression_opts=1)
             self._idx = self._f.create_dataset("frame_index", shape=(0,), maxshape=(None,), dtype=np.int64,
@@ -236,23 +325,39 @@ class H5StackWriter(ImageWriter):
         self._img[n] = img
         self._idx[n] = n if frame_index is None else int(frame_index)
         self.count += 1
+        self._raw.check()
 
     def close(self) -> Path:
         if self._closed:
             return self.path
-        self._closed = True
         if self._f is None:
+            self._closed = True
             self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
         self._f.attrs["count"] = self.count
-        self._f.close()
+        self._f.flush()
+        self._raw.check()
+        self._closed = True
+        self._close_file()
         return self._pending.commit()
+
+    def _close_file(self) -> None:
+        f, raw = self._f, self._raw
+        self._f = self._raw = None
+        try:
+            if f is not None:
+                f.close()
+        finally:
+            if raw is not None:
+                err = raw.error
+                raw.close()
+                if err is not None:
+                    raise err
 
     def abort(self) -> None:
         self._closed = True
-        if self._f is not None:
-            with contextlib.suppress(Exception):
-                self._f.close()
+        with contextlib.suppress(Exception):
+            self._close_file()
         self._pending.discard()
 
 
