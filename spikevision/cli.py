@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    if not args.verbose:  # an error is raised and printed once, as one line, by the handler below
+        for h in logging.getLogger().handlers:
+            h.addFilter(lambda record: record.levelno < logging.ERROR)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
