@@ -75,13 +75,14 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
-    busy = max(res.elapsed - (compile_seconds() - c0), 1e-9)  # speeds never count kernel compilation
+    compiling = compile_seconds() - c0
+    busy = max(res.elapsed - compiling, 1e-9)  # speeds never count kernel compilation
     s = res.camera
     nbytes = res.frames * (s.bytes / s.frames if s and s.frames else 0)
     rate, mbs = res.frames / busy, nbytes / busy / 1e6
     report(args, f"wrote {res.frames:,} frames ({res.format}) to {res.path} in {res.elapsed:.2f} s "
            f"({rate:,.0f} frames/s, {mbs:,.1f} MB/s), {res.dropped_frames} dropped, stopped by {res.stopped_by}",
            {"output": str(res.path), "format": res.format, "frames": res.frames, "dropped_frames": res.dropped_frames,
-            "elapsed_s": res.elapsed, "frames_per_s": rate, "mb_per_s": mbs, "stopped_by": res.stopped_by,
+            "elapsed_s": res.elapsed, "compile_s": compiling, "frames_per_s": rate, "mb_per_s": mbs, "stopped_by": res.stopped_by,
             "gaps": res.gaps})
     return 0
