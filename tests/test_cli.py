@@ -70,7 +70,7 @@ def test_convert_dat_layouts(dat_file, tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["convert", "{p}", "{d}/missing/out.dat"], "does not exist"),
-    (["convert", "{p}", "{d}/out.dat", "--start", "100"], "holds no frames"),
+    (["convert", "{p}", "{d}/out.dat", "--start", "100"], "past the end"),
     (["convert", "{p}", "{d}/out.xyz"], "unknown extension"),
     (["info", "{d}/nope.dat"], "no such file"),
     (["info", "{p}", "--height", "251", "--width", "400"], "not a multiple"),
@@ -95,6 +95,9 @@ def test_console_script_runs(dat_file):
     r = subprocess.run([sys.executable, "-m", "spikevision.cli", "info", str(p) + ".missing"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.count("\n") == 1
+    r = subprocess.run([sys.executable, "-m", "spikevision", "info", str(p), "--no-stats"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "250 x 400" in r.stdout
 
 
 def test_no_command_prints_help(capsys):

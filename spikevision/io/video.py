@@ -151,6 +151,21 @@ class PngSequenceWriter(ImageWriter):
         self._pending.discard()
 
 
+def _write_errno(folder: Path, size: int) -> int:
+    """The likely errno of a write that failed silently (OpenCV does not report it): the file-size limit, a
+    full disk, or else an I/O error."""
+    import resource
+    import shutil
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY and size >= soft:
+        return errno.EFBIG
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(folder).free < (1 << 20):
+            return errno.ENOSPC
+    return errno.EIO
+
+
 @contextlib.contextmanager
 def _quiet_stderr():
     """Silence native libraries writing to file descriptor 2 for the duration of the block."""
@@ -221,9 +236,8 @@ class VideoWriter(ImageWriter):
         if n != self.count:
             size = self._pending.bytes_written
             self._pending.discard()
-            raise OSError(errno.EIO, f"the video encoder wrote {size:,} bytes of {self.count} frames but the file "
-                          f"reads back {n}: input/output error (disk full or a file-size limit?)",
-                          str(self._pending.tmp))
+            raise OSError(_write_errno(self._pending.tmp.parent, size), f"the video encoder wrote {size:,} bytes of "
+                          f"{self.count} frames but the file reads back {n}", str(self._pending.tmp))
 
     def abort(self) -> None:
         self._closed = True
