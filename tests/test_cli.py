@@ -70,7 +70,7 @@ def test_convert_dat_layouts(dat_file, tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["convert", "{p}", "{d}/missing/out.dat"], "does not exist"),
-    (["convert", "{p}", "{d}/out.dat", "--start", "100"], "past the end"),
+    (["convert", "{p}", "{d}/out.dat", "--start", "100"], "outside"),
     (["convert", "{p}", "{d}/out.xyz"], "unknown extension"),
     (["info", "{d}/nope.dat"], "no such file"),
     (["info", "{p}", "--height", "251", "--width", "400"], "not a multiple"),

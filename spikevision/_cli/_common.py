@@ -21,10 +21,10 @@ from typing import Any
 
 from ..errors import OutputError
 from ..io._atomic import discarded_bytes, file_kind, same_file
-from ..io.options import (add_read_options, finite_float, nonneg_float, nonneg_int, positive_float, positive_int,
-                          read_options)
+from ..io.options import (add_read_options, finite_float, integer, nonneg_float, nonneg_int, positive_float,
+                          positive_int, read_options)
 
-__all__ = ["add_read_options", "read_options", "progress", "positive_int", "nonneg_int", "positive_float",
+__all__ = ["add_read_options", "read_options", "progress", "integer", "positive_int", "nonneg_int", "positive_float",
            "nonneg_float", "finite_float", "guard_output", "input_paths", "check_input_file", "report",
            "add_output_options", "CompileWatch", "compile_watch", "disk_error_message", "is_disk_error",
            "OUTPUTS", "human_bytes"]

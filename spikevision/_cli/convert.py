@@ -11,8 +11,8 @@ import numpy as np
 from ..errors import FormatError
 from ..io import detect_format, open_stream, save_stream
 from ..stream import SpikeStream
-from ._common import (add_output_options, add_read_options, guard_output, nonneg_float, nonneg_int, positive_int,
-                      progress, read_options, report)
+from ._common import (add_output_options, add_read_options, guard_output, integer, nonneg_float, nonneg_int,
+                      positive_int, progress, read_options, report)
 
 __all__ = ["register", "select_range"]
 
@@ -59,16 +59,17 @@ def _check_range(stream: SpikeStream, args: argparse.Namespace) -> None:
     t, d = len(stream), stream.t0 + stream.duration
     for name in ("start", "stop"):
         v = getattr(args, name)
-        if v is not None and v > t:
-            raise FormatError(f"--{name} {v} is past the end of {args.input} ({t:,} frames); choose a frame in "
-                              f"0..{t} (see `spikevision info`)")
+        if v is not None and not -t <= v <= t:
+            raise FormatError(f"--{name} {v} is outside {args.input} ({t:,} frames); choose a frame in "
+                              f"{-t}..{t} (negative counts from the end; see `spikevision info`)")
     for name in ("time_start", "time_stop"):
         v = getattr(args, name)
         if v is not None and v > d + 1e-12:
             raise FormatError(f"--{name.replace('_', '-')} {v:g} s is past the end of {args.input} ({d:.6g} s); "
                               f"choose a time in 0..{d:.6g} s")
-    if args.start is not None and args.stop is not None and args.stop <= args.start:
-        raise FormatError(f"--stop {args.stop} must be greater than --start {args.start}")
+    a, b, _ = slice(args.start, args.stop).indices(t)
+    if args.start is not None and args.stop is not None and b <= a:
+        raise FormatError(f"--stop {args.stop} must come after --start {args.start}")
     if args.time_start is not None and args.time_stop is not None and args.time_stop <= args.time_start:
         raise FormatError(f"--time-stop {args.time_stop:g} must be greater than --time-start {args.time_start:g}")
 
@@ -107,8 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input")
     p.add_argument("output")
     r = p.add_argument_group("range")
-    r.add_argument("--start", type=nonneg_int, help="first frame (default 0)")
-    r.add_argument("--stop", type=nonneg_int, help="frame after the last (default: end)")
+    r.add_argument("--start", type=integer, help="first frame (default 0; negative: from the end)")
+    r.add_argument("--stop", type=integer, help="frame after the last (default: end; negative: from the end)")
     r.add_argument("--time-start", type=nonneg_float, help="start time in seconds")
     r.add_argument("--time-stop", type=nonneg_float, help="stop time in seconds")
     r.add_argument("--step", type=positive_int, help="keep every STEP-th frame")

@@ -8,7 +8,7 @@ import time
 
 from ..errors import FormatError
 from ..io import open_stream
-from ._common import (add_output_options, add_read_options, check_input_file, guard_output, nonneg_int,
+from ._common import (add_output_options, add_read_options, check_input_file, guard_output, integer,
                       positive_float, positive_int, progress, read_options, report)
 
 __all__ = ["register", "method_params", "rate_arg"]
@@ -121,8 +121,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="firing rate (spikes per frame) shown as white; default for PNG and video: auto (the 99.5th "
                    "percentile of the firing rate over the frames shown); for .h5 stacks: 1 (physical scale)")
     r = p.add_argument_group("range")
-    r.add_argument("--start", type=nonneg_int, help="frame of the first image (default 0)")
-    r.add_argument("--stop", type=nonneg_int, help="no image at or after this frame (default: end)")
+    r.add_argument("--start", type=integer, help="frame of the first image (default 0; negative: from the end)")
+    r.add_argument("--stop", type=integer, help="no image at or after this frame (default: end)")
     r.add_argument("--step", type=positive_int, default=40, help="frames between images (default 40)")
     o = p.add_argument_group("output")
     o.add_argument("--video-fps", type=positive_float, default=30.0, help="playback rate of a video output (default 30)")

@@ -14,7 +14,7 @@ import argparse
 import math
 from typing import Any
 
-__all__ = ["add_read_options", "read_options", "positive_int", "nonneg_int", "positive_float", "nonneg_float",
+__all__ = ["add_read_options", "read_options", "integer", "positive_int", "nonneg_int", "positive_float", "nonneg_float",
            "finite_float"]
 
 
@@ -33,6 +33,11 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
+
+
+def integer(text: str) -> int:
+    """Any integer (frame positions: negative counts from the end)."""
+    return _int(text)
 
 
 def positive_int(text: str) -> int:

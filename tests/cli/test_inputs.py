@@ -36,7 +36,7 @@ def h5_in(tmp_path):
     (["info", "{in}", "--head-columns", "-1"], "--head-columns"),                 # a raw NumPy error
     (["info", "{in}", "--fps", "-20000"], "--fps"),
     (["info", "{in}", "--height", "abc"], "--height"),
-    (["convert", "{in}", "o.dat", "--start", "-5"], "--start"),
+    (["convert", "{in}", "o.dat", "--start", "1.5"], "--start"),
     (["convert", "{in}", "o.dat", "--time-stop", "nan"], "--time-stop"),
     (["convert", "{in}", "o.dat", "--out-head-columns", "-16"], "--out-head-columns"),
     (["capture", "sim://", "o.h5", "--duration", "nan"], "--duration"),           # left a 0-frame file
@@ -53,8 +53,9 @@ def test_numeric_options_are_checked_when_parsed(tmp_path, h5_in, argv, option):
 
 def test_ranges_are_checked_against_the_file(tmp_path, h5_in):
     assert_failed(run("convert", h5_in, tmp_path / "o.h5", "--start", "100"), "--start 100", "60 frames")
+    assert_failed(run("convert", h5_in, tmp_path / "o.h5", "--start", "-61"), "--start -61", "60 frames")
     assert_failed(run("convert", h5_in, tmp_path / "o.h5", "--time-start", "1"), "past the end", "0.003 s")
-    assert_failed(run("convert", h5_in, tmp_path / "o.h5", "--start", "20", "--stop", "10"), "greater than")
+    assert_failed(run("convert", h5_in, tmp_path / "o.h5", "--start", "20", "--stop", "10"), "must come after")
     assert_failed(run("recon", h5_in, tmp_path / "seq", "--start", "100"), "no images", "60 frames")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.h5"]
 

@@ -22,12 +22,12 @@ def images():
 
 def test_png_sequence(tmp_path, images):
     out = write_images(tmp_path / "seq", images, frame_indices=[0, 40, 80, 120])
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.glob("*.png"))
     assert names == ["000000.png", "000040.png", "000080.png", "000120.png"]
     back = cv2.imread(str(out / "000040.png"), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(back, to_uint(images[1]))
-    write_images(tmp_path / "seq", images[:1], bits=16)         # replaces the whole directory
-    assert [p.name for p in out.iterdir()] == ["000000.png"]
+    write_images(tmp_path / "seq", images[:1], bits=16)         # replaces the images it wrote
+    assert [p.name for p in out.glob("*.png")] == ["000000.png"]
     assert cv2.imread(str(out / "000000.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint16
 
 
@@ -74,7 +74,7 @@ def test_cli_recon(tmp_path):
         assert f["frame_index"][:].tolist() == [10, 60, 110, 160]
         np.testing.assert_array_equal(f["images"][1], reconstruct(s, "tfp", at=60, window=21, rate=0.5))
     assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "png"), "--step", "100"]) == 0
-    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["000000.png", "000100.png"]
+    assert sorted(p.name for p in (tmp_path / "png").glob("*.png")) == ["000000.png", "000100.png"]
 
 
 def test_cli_recon_errors(tmp_path, capsys):

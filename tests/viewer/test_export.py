@@ -47,7 +47,7 @@ def test_snapshot_png_round_trips(tmp_path, rng):
 def test_png_sequence_equals_displayed_frames(tmp_path, stream, spikes):
     disp = DisplaySettings(levels=(0.1, 0.7), gamma=0.8, colormap="inferno")
     out = export_range(stream, 40, 60, tmp_path / "seq", mode="tfp", window=21, display=disp, step=5)
-    files = sorted(p.name for p in out.iterdir())
+    files = sorted(p.name for p in out.glob("*.png"))
     assert files == [f"frame_{i:06d}.png" for i in (40, 45, 50, 55)]
     for i in (40, 45, 50, 55):
         ref = to_rgb(recon.tfp(spikes, at=i, window=21), (0.1, 0.7), 0.8, "inferno")
