@@ -4,7 +4,7 @@ Stages (each prints what it did and leaves its outputs in --out):
   1. sample: simulate a small recording (moving texture, 250x400 at 20 kHz)
   2. io:     write it as .dat and HDF5, read both back bit-exactly, print `spikevision info`
   3. preview: export a firing-rate preview PNG
-  4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs and PSNR/SSIM
+  4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs (auto exposure) and PSNR/SSIM
   5. camera: record 0.25 s from a simulated 40 kHz camera at real time, read the recording back
 """
 
@@ -61,12 +61,15 @@ def stage_io(out: Path, stream):
 def stage_preview(out: Path, stream) -> None:
     import cv2
 
+    from spikevision.recon import auto_rate
+
     t = _stage("3. preview: firing-rate map")
     rate = stream.firing_rate()
-    img = np.clip(rate / max(rate.max(), 1e-9) * 255, 0, 255).astype(np.uint8)
+    white = auto_rate(stream)  # the 99.5th percentile is white: one hot pixel cannot darken the picture
+    img = np.clip(rate / white * 255 + 0.5, 0, 255).astype(np.uint8)
     path = out / "firing_rate.png"
     cv2.imwrite(str(path), img)
-    print(f"   {path}: mean firing rate {rate.mean():.4f} spikes/frame")
+    print(f"   {path}: mean firing rate {rate.mean():.4f} spikes/frame (white = {white:.3f})")
     _done(t)
 
 
@@ -80,10 +83,11 @@ def stage_recon(out: Path, stream) -> None:
     at = len(stream) // 2
     rate = 0.5  # the simulator's theta = 2 fires at most every other tick at radiance 1
     truth = sample_scene(frames=len(stream)).rate(at) / rate
+    gain = rate / recon.auto_rate(stream)  # the PNGs are for people: auto exposure, as `spikevision recon`
     for method in ("tfp", "tfi", "tfstp", "best"):
         img = recon.reconstruct(stream, method=method, at=at, rate=rate)
         path = out / f"recon_{method}.png"
-        cv2.imwrite(str(path), np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8))
+        cv2.imwrite(str(path), np.clip(img * gain * 255 + 0.5, 0, 255).astype(np.uint8))
         print(f"   {method:<6} frame {at}: PSNR {metrics.psnr(img, truth, data_range=1.0):5.2f} dB, "
               f"SSIM {metrics.ssim(img, truth, data_range=1.0):.3f}  {path}")
     _done(t)
