@@ -47,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in RECORD_FORMATS:
         raise ValueError(f"cannot record to {out}: unknown extension {out.suffix or '(none)'!r}; use .h5 "
                          f"(recommended) or .dat")
-    if os.path.lexists(out):  # --overwrite: the recording is written in place, so remove (never follow) a link
-        os.unlink(out)
+    aside = None
+    if os.path.lexists(out):  # --overwrite: the recording is written in place; move (never follow) the old one
+        aside = out.with_name(f".{out.name}.old{os.getpid()}")
+        os.replace(out, aside)
     opts = {}
     if args.policy:
         opts["policy"] = args.policy
@@ -60,21 +62,36 @@ def run(args: argparse.Namespace) -> int:
     def tick(block):
         bar.update(block.n_frames)
 
+    def settle(failed: BaseException | None) -> None:
+        """Drop the old output once the new one holds frames; put it back if nothing was recorded."""
+        if aside is None:
+            return
+        r = getattr(failed, "result", None) if failed is not None else None
+        recorded = r.frames > 0 if r is not None else os.path.isfile(out) and os.path.getsize(out) > 0
+        if failed is not None and not recorded:
+            if os.path.lexists(out):
+                os.unlink(out)
+            os.replace(aside, out)
+        else:
+            os.unlink(aside)
+
     c0 = compile_seconds()
     try:
         res = record(args.url, out, duration=args.duration, frames=args.frames, overwrite=True, on_block=tick,
                      **opts)
-    except DeviceDisconnected as exc:
+    except BaseException as exc:
+        settle(exc)
+        if not isinstance(exc, DeviceDisconnected):
+            exc.in_place = True  # type: ignore[attr-defined]  # a disk error keeps the committed frames
+            raise
         bar.close()
         r = getattr(exc, "result", None)
         kept = f"; {r.frames} frames were committed to {r.path}" if r is not None else ""
         print(f"spikevision: error: {exc}{kept}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        exc.in_place = True  # type: ignore[attr-defined]  # a disk error keeps the committed frames
-        raise
     finally:
         bar.close()
+    settle(None)
     compiling = compile_seconds() - c0
     busy = max(res.elapsed - compiling, 1e-9)  # speeds never count kernel compilation
     s = res.camera
@@ -83,6 +100,6 @@ def run(args: argparse.Namespace) -> int:
     report(args, f"wrote {res.frames:,} frames ({res.format}) to {res.path} in {res.elapsed:.2f} s "
            f"({rate:,.0f} frames/s, {mbs:,.1f} MB/s), {res.dropped_frames} dropped, stopped by {res.stopped_by}",
            {"output": str(res.path), "format": res.format, "frames": res.frames, "dropped_frames": res.dropped_frames,
-            "elapsed_s": res.elapsed, "compile_s": compiling, "frames_per_s": rate, "mb_per_s": mbs, "stopped_by": res.stopped_by,
-            "gaps": res.gaps})
+            "elapsed_s": res.elapsed, "compile_s": compiling, "frames_per_s": rate, "mb_per_s": mbs,
+            "stopped_by": res.stopped_by, "gaps": res.gaps})
     return 0

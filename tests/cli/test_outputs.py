@@ -52,7 +52,7 @@ WRITERS = [
 ]
 
 
-@pytest.mark.parametrize("argv,name,folder", WRITERS, ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("argv,name,folder", WRITERS, ids=[f"{a[0]}-{n}-{a[1][:6]}" for a, n, _ in WRITERS])
 def test_existing_output_is_refused_without_overwrite(tmp_path, h5_in, argv, name, folder):
     out = tmp_path / name
     if folder:
@@ -248,3 +248,15 @@ def test_recon_images_for_people_use_auto_exposure(tmp_path):
     unclipped = auto < 0.999
     assert unclipped.mean() > 0.2
     np.testing.assert_allclose(auto[unclipped] * rate, phys[unclipped], rtol=1e-4, atol=1e-6)
+
+
+def test_capture_that_records_nothing_keeps_the_old_output(tmp_path, h5_in):
+    out = tmp_path / "rec.h5"
+    out.write_bytes(b"old recording")
+    # the camera cannot start (the replayed file is not a spike file): --overwrite must not lose the old file
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    assert_failed(run("capture", f"replay://{bad}?speed=max", out, "--overwrite"))
+    assert out.read_bytes() == b"old recording" and leftovers(tmp_path) == []
+    assert_done(run("capture", f"replay://{h5_in}?speed=max", out, "--overwrite"), "wrote 60 frames")
+    assert len(sv.open(out)) == 60 and leftovers(tmp_path) == []
