@@ -21,8 +21,16 @@ from typing import Any
 
 from ..errors import OutputError
 from ..io._atomic import discarded_bytes, file_kind, same_file
-from ..io.options import (add_read_options, finite_float, integer, nonneg_float, nonneg_int, positive_float,
-                          positive_int, read_options)
+from ..io.options import (
+    add_read_options,
+    finite_float,
+    integer,
+    nonneg_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    read_options,
+)
 
 __all__ = ["add_read_options", "read_options", "progress", "integer", "positive_int", "nonneg_int", "positive_float",
            "nonneg_float", "finite_float", "guard_output", "input_paths", "check_input_file", "report",

@@ -11,8 +11,18 @@ import numpy as np
 from ..errors import FormatError
 from ..io import detect_format, open_stream, save_stream
 from ..stream import SpikeStream
-from ._common import (add_output_options, add_read_options, guard_output, integer, nonneg_float, nonneg_int,
-                      positive_int, progress, read_options, report)
+from ._common import (
+    add_output_options,
+    add_read_options,
+    guard_output,
+    integer,
+    nonneg_float,
+    nonneg_int,
+    positive_int,
+    progress,
+    read_options,
+    report,
+)
 
 __all__ = ["register", "select_range"]
 
@@ -103,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="convert between spike formats",
                        description="Convert a spike file to another format (.dat, .h5, .npz, .raw), optionally a "
-                       "frame or time range. The output is written whole or not at all; an existing output is replaced only with "
+                       "frame or time range. The output is written whole or not at all; an existing output is replaced "
+                       "only with "
                        "--overwrite, and never when it is the input.")
     p.add_argument("input")
     p.add_argument("output")
@@ -117,7 +128,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--out-format", help="output format (default: from the output extension)")
     o.add_argument("--out-no-flip", action="store_true", help=".dat output with top-down rows (no flip)")
     o.add_argument("--out-head-columns", type=nonneg_int, help=".dat output with this many zero head columns per row")
-    o.add_argument("--out-frame-header-bytes", type=nonneg_int, help=".dat output with a zero header before every frame")
+    o.add_argument("--out-frame-header-bytes", type=nonneg_int,
+                   help=".dat output with a zero header before every frame")
     o.add_argument("--cfa", help="record a color filter pattern (bggr, rggb, ...) in the output metadata")
     add_output_options(p)
     add_read_options(p)

@@ -8,8 +8,18 @@ import time
 
 from ..errors import FormatError
 from ..io import open_stream
-from ._common import (add_output_options, add_read_options, check_input_file, guard_output, integer,
-                      positive_float, positive_int, progress, read_options, report)
+from ._common import (
+    add_output_options,
+    add_read_options,
+    check_input_file,
+    guard_output,
+    integer,
+    positive_float,
+    positive_int,
+    progress,
+    read_options,
+    report,
+)
 
 __all__ = ["register", "method_params", "rate_arg"]
 
@@ -106,7 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recon", help="reconstruct images from spikes",
                        description="Reconstruct an image every STEP frames and write them as a PNG sequence (OUT is "
                        "a directory name), a video (OUT.mp4) or an HDF5 image stack (OUT.h5). Images are in [0, 1] "
-                       "with 1.0 = RATE spikes per frame (PNG and video: chosen automatically unless --rate is given; .h5 stacks keep "
+                       "with 1.0 = RATE spikes per frame (PNG and video: chosen automatically unless --rate is given; "
+                       ".h5 stacks keep "
                        "the physical scale and record it in the `rate` attribute). The output is written whole or not "
                        "at all; an existing output is replaced only with --overwrite (a folder: only the images "
                        "spikevision wrote there).")
@@ -114,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("output", help="directory (PNG sequence), .mp4/.avi (video) or .h5 (image stack)")
     p.add_argument("--method", default="best", choices=["best", "tfp", "tfi", "tfstp", "adaptive"],
                    help="reconstruction method (default best: spikevision's adaptive windows)")
-    p.add_argument("--window", type=positive_int, help="TFP/TFI window in frames (default 41); best: twice its search span")
+    p.add_argument("--window", type=positive_int,
+                   help="TFP/TFI window in frames (default 41); best: twice its search span")
     p.add_argument("--convention", choices=["spikevision", "spikezoo", "spikecv"],
                    help="reproduce a toolkit's convention (tfp, tfi, tfstp; default spikevision)")
     p.add_argument("--rate", type=rate_arg, metavar="R|auto",
@@ -125,7 +137,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--stop", type=integer, help="no image at or after this frame (default: end)")
     r.add_argument("--step", type=positive_int, default=40, help="frames between images (default 40)")
     o = p.add_argument_group("output")
-    o.add_argument("--video-fps", type=positive_float, default=30.0, help="playback rate of a video output (default 30)")
+    o.add_argument("--video-fps", type=positive_float, default=30.0,
+                   help="playback rate of a video output (default 30)")
     o.add_argument("--bits", type=int, choices=[8, 16], default=8, help="bits per PNG pixel (default 8)")
     add_output_options(p)
     add_read_options(p)

@@ -12,8 +12,16 @@ from ..sim.engine import RESETS
 from ..sim.modulo import MODULO_MODES
 from ..sim.noise import NOISE_TERMS
 from ..sim.photometry import CFA_PATTERNS
-from ._common import (add_output_options, check_input_file, guard_output, nonneg_int, positive_float,
-                      positive_int, progress, report)
+from ._common import (
+    add_output_options,
+    check_input_file,
+    guard_output,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    progress,
+    report,
+)
 
 __all__ = ["register", "noise_from_arg", "parse_scene_params"]
 
@@ -138,7 +146,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="scene parameter, repeatable (e.g. density=120, velocity=[0.1,0])")
     src.add_argument("--view", choices=("left", "right"), help="stereo scene: which camera")
     g = p.add_argument_group("sensor")
-    g.add_argument("--frames", type=positive_int, help="spike frames (scenes: default 2000; image: 2000; video: its length)")
+    g.add_argument("--frames", type=positive_int,
+                   help="spike frames (scenes: default 2000; image: 2000; video: its length)")
     g.add_argument("--height", type=positive_int, help="scene height (default 250); image/video: resize to this")
     g.add_argument("--width", type=positive_int, help="scene width (default 400); image/video: resize to this")
     g.add_argument("--fps", type=positive_float, default=20000.0, help="readout rate in Hz (default 20000)")

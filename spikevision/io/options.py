@@ -14,7 +14,8 @@ import argparse
 import math
 from typing import Any
 
-__all__ = ["add_read_options", "read_options", "integer", "positive_int", "nonneg_int", "positive_float", "nonneg_float",
+__all__ = ["add_read_options", "read_options", "integer", "positive_int", "nonneg_int", "positive_float",
+           "nonneg_float",
            "finite_float"]
 
 

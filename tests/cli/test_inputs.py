@@ -13,7 +13,7 @@ import pytest
 
 import spikevision as sv
 
-from ._run import assert_done, assert_failed, env, leftovers, run, spikes
+from ._run import assert_failed, env, leftovers, run, spikes
 
 
 @pytest.fixture

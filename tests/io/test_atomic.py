@@ -7,8 +7,17 @@ import stat
 import pytest
 
 from spikevision.errors import OutputError
-from spikevision.io._atomic import (MANIFEST, PendingDir, PendingFile, atomic_path, check_input_path,
-                                    check_output_path, discard_all, discarded_bytes, same_file)
+from spikevision.io._atomic import (
+    MANIFEST,
+    PendingDir,
+    PendingFile,
+    atomic_path,
+    check_input_path,
+    check_output_path,
+    discard_all,
+    discarded_bytes,
+    same_file,
+)
 
 
 def test_pending_dir_creates_a_new_folder_whole_with_a_manifest(tmp_path):
