@@ -133,7 +133,7 @@ def _check_int(p: Path, name: str, v: Any, low: int) -> int | None:
 
 def _frames_text(n: int, k: KnownSize, size: int) -> str:
     rest = size - n * k.layout.stride
-    return f"{k.short()}: {n:,} frames" + (f" + {rest:,} bytes" if rest else "")
+    return f"{k.short()}: {n:,} frame{'s' if n != 1 else ''}" + (f" + {rest:,} bytes" if rest else "")
 
 
 def _infer(p: Path, size: int, head_columns: int | None, frame_header_bytes: int | None,
