@@ -11,7 +11,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 from _common import best_times
 
 import spikevision as sv

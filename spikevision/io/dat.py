@@ -33,7 +33,6 @@ import numbers
 import os
 import stat
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path

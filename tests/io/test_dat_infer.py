@@ -47,7 +47,7 @@ SMALL = [(s, fits, true) for s, fits in CLASSES if s <= END_TO_END_LIMIT for tru
 LARGE = [(s, fits, true) for s, fits in CLASSES if s > END_TO_END_LIMIT for true in fits]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def clip(name: str, scene: str | None = None, frames: int = 0) -> np.ndarray:
     """Canonical packed frames of a simulated scene at layout ``name``'s size."""
     k = BY_NAME[name]
