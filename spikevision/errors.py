@@ -14,6 +14,7 @@ __all__ = [
     "OutputError",
     "BackendUnavailable",
     "DeviceDisconnected",
+    "SpikevisionWarning",
 ]
 
 
@@ -43,3 +44,7 @@ class BackendUnavailable(SpikevisionError, RuntimeError):
 
 class DeviceDisconnected(SpikevisionError, RuntimeError):
     """A camera went away while it was streaming."""
+
+
+class SpikevisionWarning(UserWarning):
+    """Something was guessed or skipped while reading (e.g. a .dat layout, a partial frame); the data is usable."""

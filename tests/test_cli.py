@@ -23,6 +23,10 @@ def test_info_text_and_json(dat_file, capsys):
     p, x = dat_file
     assert main(["info", str(p)]) == 0
     out = capsys.readouterr().out
+    assert "41 x 250 x 400" in out and "vidar" in out and "sidecar" in out  # sv.save wrote in.dat.json
+    p.with_name("in.dat.json").unlink()
+    assert main(["info", str(p)]) == 0
+    out = capsys.readouterr().out
     assert "41 x 250 x 400" in out and "vidar" in out and "inferred" in out
     assert main(["info", str(p), "--json"]) == 0
     facts = json.loads(capsys.readouterr().out)

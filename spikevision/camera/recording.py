@@ -7,8 +7,10 @@ and commits (``flush``: the HDF5 frame-count attribute is the commit point;
 ``.dat`` frames are whole on disk and fsynced) after every block when it keeps
 up, and at least every ``commit_interval`` (0.25 s) when blocks queue up. After ``kill -9`` or an
 unplug, every committed block is readable and the file says how many frames it
-holds. Frames the camera lost are not padded: the result (and, for HDF5, the
-``camera_gaps`` attribute written at the end) lists each gap as
+holds (a ``.dat`` keeps its layout, fps and committed frame count in the sidecar
+``rec.dat.json``, so it opens without options). Frames the camera lost are not padded: the
+result (and the HDF5 ``camera_gaps`` attribute or the ``.dat`` sidecar's ``camera.gaps``, written
+at the end) lists each gap as
 ``[frame in file, frames lost before it]``.
 """
 
@@ -134,7 +136,13 @@ class Recorder:
         if self.format == "dat":
             from ..io.dat import DatWriter
 
-            return DatWriter(self.path, i.height, i.width, flip=True, overwrite=self.overwrite, atomic=False)
+            # the sidecar rec.dat.json records layout, fps and the committed frame count at every flush
+            cam = {"backend": i.backend, "url": i.url, "serial": i.serial,
+                   "first_index": None if block is None else block.index}
+            return DatWriter(self.path, i.height, i.width, flip=True, overwrite=self.overwrite, atomic=False,
+                             fps=i.fps, t0=0.0 if block is None else block.time,
+                             sensor=i.extra.get("sensor", i.backend), camera=cam,
+                             start_time=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         from ..io.h5 import H5Writer
 
         extra = {k: v for k, v in i.extra.items()
@@ -230,6 +238,8 @@ class Recorder:
             if self._writer is None and self._error is None:
                 self._writer = self._make_writer(None)
             if self._writer is not None:
+                if self.format == "dat" and self._error is None and self._writer.camera is not None:
+                    self._writer.camera.update(gaps=self.gaps, dropped_frames=int(sum(n for _, n in self.gaps)))
                 self._writer.close()
         finally:
             if self._error is None and self.format == "h5" and self.path.exists():

@@ -7,8 +7,10 @@ released against a monotonic clock at ``fps * speed``; with ``loop=1`` the
 file repeats and the frame index keeps counting.
 
 URL: ``replay://path/to/file.dat?speed=1&loop=0&fps=20000&height=250&width=400``
-(``height``, ``width``, ``fps``, ``flip``, ``head_columns``,
-``frame_header_bytes`` are passed to the reader).
+(``height``, ``width``, ``fps``, ``flip``, ``head_columns``, ``frame_header_bytes``,
+``format``, ``strict`` are passed to the reader; the one list of options is
+``spikevision.camera._url.OPTIONS["replay"]``). Reader errors and warnings name
+these URL options as the fix.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import numpy as np
 from ._base import Camera, CameraInfo, FrameRun, default_frames_per_block
 from ._errors import CameraNotFound
 from ._pacing import Pacer, parse_speed
+from ._url import OPTIONS
+
+#: options of ReplayCamera itself; every other ``replay://`` URL option goes to the reader
+_OWN = ("speed", "loop", "frames")
 
 __all__ = ["ReplayCamera"]
 
@@ -40,7 +46,7 @@ class ReplayCamera(Camera):
 
     backend = "replay"
     default_policy = "block"
-    _reader_keys = ("height", "width", "fps", "flip", "head_columns", "frame_header_bytes", "format", "strict")
+    _reader_keys = tuple(k for k in OPTIONS["replay"] if k not in _OWN)
 
     def __init__(self, path: str | os.PathLike, *, speed="1", loop: bool = False, frames: int | None = None,
                  **options: Any):
@@ -55,10 +61,12 @@ class ReplayCamera(Camera):
 
     def _open(self) -> CameraInfo:
         from ..io import open_stream
+        from ..io.dat import option_hint
 
         if not os.path.exists(self.path):
             raise CameraNotFound(f"replay://{self.path}: no such file; check the path")
-        stream = open_stream(self.path, **self.read_options)
+        with option_hint(self._url_hint):
+            stream = open_stream(self.path, **self.read_options)
         self._stream = stream
         src = stream.source
         self._n = len(stream)
@@ -77,6 +85,13 @@ class ReplayCamera(Camera):
         extra = {"frames_in_file": self._n, "loop": self.loop, "speed": self.speed, "mode": self._mode,
                  "format": stream.meta.provenance.get("format")}
         return CameraInfo(stream.height, stream.width, fps, fpb, "replay", self.path, self.url, extra)
+
+    def _url_hint(self, opts: dict[str, Any]) -> str:
+        """How to pass reader options: in the URL (``replay://rec.dat?height=250&width=400``)."""
+        query = {k: v for k, v in self.read_options.items() if k not in opts}
+        query.update(opts)
+        text = "&".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in query.items())
+        return f"add them to the URL: replay://{self.path}?{text}"
 
     def _close(self) -> None:
         if self._stream is not None:

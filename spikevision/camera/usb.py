@@ -270,7 +270,8 @@ class UsbCamera(Camera):
         queue: transfers kept in flight.
         pipe: IN pipe (0x82 .. 0x85).
         frames: stop after this many frames (None: until closed).
-        dump: also write every received wire byte, unframed, to this file (a golden raw capture).
+        dump: also write every received wire byte, unframed, to this file (a golden raw capture); an
+            existing file or symlink there is replaced by a new file, never written through.
         transport: an :class:`~spikevision.camera.ft60x.Ft60xTransport` to use instead of libusb
             (e.g. :class:`~spikevision.camera.emulator.EmulatedFT60x`).
     """
@@ -302,9 +303,9 @@ class UsbCamera(Camera):
 
     def _open(self) -> CameraInfo:
         if self.dump:
-            from ..io._atomic import check_output_path
+            from ..io._exclusive import create_new
 
-            self._dump_f = open(check_output_path(self.dump, overwrite=True), "wb")
+            self._dump_f = create_new(self.dump, overwrite=True)  # a symlink there is replaced, not followed
         try:
             self.transport.open()
         except BaseException:

@@ -73,6 +73,8 @@ def detect_format(path: str | os.PathLike, for_writing: bool = False) -> str:
 
 
 def _head(p: Path, n: int = 512) -> bytes:
+    if not p.is_file():  # a FIFO or device would block or never end: the reader refuses it
+        return b""
     with open(p, "rb") as f:
         return f.read(n)
 

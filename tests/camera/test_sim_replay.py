@@ -173,3 +173,68 @@ def test_policies_on_a_fast_producer(no_thread_leak):
         blocks, packed = _all(cam)
         s = cam.stats()
     assert packed.shape[0] == 500 and s.ring_dropped_frames == 0 and s.ring_high_water <= 3
+
+
+def test_replay_options_are_one_list_and_all_reach_the_reader(tmp_path, rng):
+    from spikevision.camera._url import OPTIONS
+    from spikevision.camera.replay import ReplayCamera
+    from spikevision.io import COMMON_READ_OPTIONS
+
+    assert set(ReplayCamera._reader_keys) == set(OPTIONS["replay"]) - {"speed", "loop", "frames"}
+    assert set(ReplayCamera._reader_keys) == set(COMMON_READ_OPTIONS) | {"format"}
+    frames = (rng.random((3, 8, 16)) < 0.5).astype(np.uint8)
+    path = tmp_path / "tiny.dat"
+    sv.save(path, frames, flip=False, head_columns=8, frame_header_bytes=16, sidecar=False)
+    url = (f"replay://{path}?speed=max&height=8&width=16&flip=0&head_columns=8&frame_header_bytes=16"
+           f"&fps=1000&strict=1&format=dat")
+    with open_camera(url) as cam:
+        assert cam.info.fps == 1000
+        _, packed = _all(cam)
+    np.testing.assert_array_equal(_bits.unpack_frames(packed, 8, 16), frames)
+
+
+def test_replay_errors_and_warnings_name_the_url_options(tmp_path, rng):
+    import warnings
+
+    from spikevision.errors import FormatError, SpikevisionWarning
+
+    tiny = tmp_path / "tiny.dat"
+    tiny.write_bytes(bytes(1000))  # smaller than any known frame
+    cam = open_camera(f"replay://{tiny}?speed=max")
+    with pytest.raises(FormatError) as ei:
+        cam.open()
+    cam.close()
+    msg = str(ei.value)
+    assert f"replay://{tiny}?height=H&width=W" in msg and "--height" not in msg and "CLI" not in msg
+    cam = open_camera(f"replay://{tiny}?speed=max&height=250")
+    with pytest.raises(FormatError, match="give both height and width"):
+        cam.open()
+    cam.close()
+    cut = tmp_path / "cut.dat"
+    cut.write_bytes(bytes(3 * 12500 + 77))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with open_camera(f"replay://{cut}?speed=max&loop=1&frames=5") as cam:
+            _all(cam)
+    texts = [str(w.message) for w in caught if issubclass(w.category, SpikevisionWarning)]
+    assert texts and all("77 trailing bytes" in t and f"replay://{cut}?height=H&width=W" in t
+                         and "--height" not in t for t in texts), texts
+    cam = open_camera(f"replay://{cut}?speed=max&height=250&width=400&strict=1")
+    with pytest.raises(FormatError) as ei:
+        cam.open()
+    cam.close()
+    assert f"replay://{cut}?height=250&width=400&strict=0" in str(ei.value) and "--strict" not in str(ei.value)
+
+
+@pytest.mark.timeout(30)
+def test_replay_of_a_fifo_is_refused_at_once(tmp_path):
+    import os
+
+    from spikevision.errors import FormatError
+
+    fifo = tmp_path / "live.dat"
+    os.mkfifo(fifo)
+    cam = open_camera(f"replay://{fifo}")
+    with pytest.raises(FormatError, match="FIFO"):
+        cam.open()
+    cam.close()

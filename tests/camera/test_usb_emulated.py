@@ -313,3 +313,25 @@ def test_dump_writes_the_unframed_wire_bytes(rng, tmp_path, no_thread_leak):
         blocks, _ = _collect(cam)
     assert dump.read_bytes() == wire
     np.testing.assert_array_equal(_frames(blocks), frames[:8])
+
+
+def test_dump_replaces_a_symlink_and_follows_the_umask(rng, tmp_path, no_thread_leak):
+    """dump= creates a new file: a symlink at the path is replaced, never written through."""
+    import os
+
+    frames = vidar_frames(rng, 4)
+    wire = encode_rows(frames).tobytes()
+    target = tmp_path / "system-file"
+    target.write_bytes(b"precious")
+    dump = tmp_path / "golden.raw"
+    dump.symlink_to(target)
+    old = os.umask(0o027)
+    try:
+        dev = EmulatedFT60x(wire, end="unplug", seed=3)
+        with open_camera(f"usb://?transfer=13000&queue=2&dump={dump}", transport=dev) as cam:
+            _collect(cam)
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"precious"
+    assert not dump.is_symlink() and dump.read_bytes() == wire
+    assert dump.stat().st_mode & 0o777 == 0o640

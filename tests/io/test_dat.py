@@ -131,10 +131,10 @@ def test_memmap_view(tmp_path, rng):
 def test_trailing_partial_frame_warns_or_raises(tmp_path, rng):
     x = random_spikes(rng, 3, 250, 400)
     p = tmp_path / "cut.dat"
-    sv.save(p, x)
+    sv.save(p, x, sidecar=False)
     with open(p, "ab") as fh:
         fh.write(b"\x01" * 123)
-    with pytest.warns(UserWarning, match="123 trailing bytes"):
+    with pytest.warns(sv.errors.SpikevisionWarning, match="123 trailing bytes"):
         s = sv.open(p, height=250, width=400)
     assert len(s) == 3 and (s.unpack() == x).all()
     assert s.meta.provenance["trailing_bytes"] == 123
@@ -142,15 +142,15 @@ def test_trailing_partial_frame_warns_or_raises(tmp_path, rng):
         sv.open(p, height=250, width=400, strict=True)
 
 
-def test_size_inference_errors(tmp_path):
+def test_ambiguous_size_without_structure_defaults_to_vidar_with_a_warning(tmp_path):
     p = tmp_path / "amb.dat"
-    p.write_bytes(bytes(4 * 12500))  # 4 vidar frames == 1 SPIFT 500x800 frame
-    with pytest.raises(FormatError, match="several known sensor sizes.*250x400.*500x800"):
-        sv.open(p)
+    p.write_bytes(bytes(4 * 12500))  # 4 vidar frames == 1 SPIFT 500x800 frame, and all zero
+    with pytest.warns(sv.errors.SpikevisionWarning, match=r"several known layouts.*250x400.*500x800.*--height"):
+        assert sv.open(p).shape == (4, 250, 400)
     assert sv.open(p, height=500, width=800).shape == (1, 500, 800)
     q = tmp_path / "odd.dat"
     q.write_bytes(bytes(12345))
-    with pytest.raises(FormatError, match="fits no known sensor size.*--height"):
+    with pytest.raises(FormatError, match="smaller than one frame of every known layout.*--height"):
         sv.open(q)
     with pytest.raises(FormatError, match="give both height and width"):
         sv.open(p, height=250)
@@ -268,12 +268,14 @@ def test_spike_counts_from_stored_bytes(tmp_path, rng, opts):
     assert np.allclose(s[10:20].firing_rate(), x[10:20].mean(0))
 
 
-def test_inference_with_a_layout_option_that_fits_nothing(tmp_path):
-    """head_columns given, and only another layout fits the size: a clear error, not a crash."""
+def test_inference_with_a_layout_option_that_fits_nothing_exactly(tmp_path):
+    """head_columns=0, and only a head-column layout fits the size: read as a cut-off capture, with a warning."""
     p = tmp_path / "h.dat"
     p.write_bytes(bytes(3 * 13000))  # 3 frames of 250x416 (vidar with head columns)
-    with pytest.raises(FormatError, match="fits no known sensor size with head_columns=0"):
-        sv.open(p, head_columns=0)
+    with pytest.warns(sv.errors.SpikevisionWarning, match="with head_columns=0.*1,500 trailing bytes"):
+        assert sv.open(p, head_columns=0).shape == (3, 250, 400)
+    with pytest.raises(TruncatedFileError, match="with head_columns=0"):
+        sv.open(p, head_columns=0, strict=True)
     assert sv.open(p, head_columns=16).shape == (3, 250, 400)
 
 
@@ -284,11 +286,11 @@ def test_atomic_dat_writer_commits_on_close_and_leaves_nothing_on_abort(tmp_path
     w.append(x)
     assert not p.exists() and len(list(tmp_path.iterdir())) == 1  # only the temporary file
     w.close()
-    assert (sv.open(p, height=8, width=8).unpack() == x).all()
+    assert (sv.open(p).unpack() == x).all()  # 8x8: known from the sidecar
     w2 = dat.DatWriter(tmp_path / "b.dat", 8, 8, atomic=True)
     w2.append(x)
     w2.abort()
-    assert sorted(q.name for q in tmp_path.iterdir()) == ["a.dat"]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["a.dat", "a.dat.json"]
 
 
 @pytest.mark.parametrize("opts", [{"frame_header_bytes": 16}, {"head_columns": 16}, {"flip": True}])
