@@ -220,6 +220,10 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
             raise FormatError(f"{p}: no {SPIKE_KEY!r} array (keys present: {', '.join(keys) or 'none'}); UHSR "
                               f"spike files store spikes as {SPIKE_KEY!r}; re-save yours with "
                               f"np.savez(path, spk=spikes) or sv.save(path, spikes)")
+        repeated = sorted({k for k in keys if k in UHSR_KEYS and keys.count(k) > 1})
+        if repeated:
+            raise FormatError(f"{p}: the archive holds {', '.join(map(repr, repeated))} more than once, so which "
+                              f"one is meant is ambiguous; {_DAMAGED}")
         if strict and sorted(keys) != sorted(UHSR_KEYS):
             raise FormatError(f"{p}: keys are {', '.join(keys)} but a UHSR file has exactly "
                               f"{', '.join(UHSR_KEYS)}; pass strict=False to read just {SPIKE_KEY!r}")

@@ -6,9 +6,11 @@ the recorded frames, or to a spikevision error (``UnknownFormatError`` when noth
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import numpy as np
+import pytest
 
 import spikevision as sv
 
@@ -68,3 +70,21 @@ def test_detection_of_damaged_or_random_files(tmp_path):
     for target in FUZZ:
         cases, results = run_target(FUZZ, target, sample_size(20), tmp_path)
         assert_no_bad(target, cases, results)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("ext", [".dat", ".npz", ".raw", ".bin", ".h5", ""])
+def test_directories_and_fifos_raise_format_error(tmp_path, ext):
+    """A FIFO would block a reader forever, a directory cannot be read: both are refused before opening."""
+    from spikevision.errors import FormatError
+
+    d = tmp_path / f"d{ext}"
+    d.mkdir()
+    with pytest.raises(FormatError, match="is a directory"):
+        sv.open(d)
+    f = tmp_path / f"f{ext}"
+    os.mkfifo(f)
+    with pytest.raises(FormatError, match="not a regular file"):
+        sv.open(f)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        sv.open(tmp_path / f"missing{ext}")

@@ -3,8 +3,9 @@
 Raw captures document skipping torn frames with a warning, so a damaged read may return the
 recorded frames in order with some left out (``"skipped"``). Damage that is invisible by design is
 not generated: a shift of a whole number of frames (a loss of k x 2000 units, or inserted units in
-tag sequence with their new place), which splices frames with intact tags; an inserted copy of a
-whole intact frame, which is a frame; and pixel bits, which carry no checksum, so a flipped pixel
+tag sequence with their new place at either end), which splices frames with intact tags; an
+inserted copy of a whole intact frame, which is a frame; a cut at a frame boundary, which is a
+shorter capture (its expected frames are that prefix); and pixel bits, which carry no checksum, so a flipped pixel
 bit must read back as exactly that flipped bit.
 """
 
@@ -84,7 +85,8 @@ def _unit_spec(rng: np.random.Generator, units: int) -> tuple:
     if kind == 1:  # a copy of under a frame inserted out of tag sequence (a whole intact frame is a frame)
         n = int(rng.integers(1, UNITS_PER_FRAME))
         b = int(rng.integers(0, units))
-        b += (b - a) % UNITS_PER_FRAME == 0
+        while (b - a) % UNITS_PER_FRAME == 0 or (b - a - n) % UNITS_PER_FRAME == 0:  # either join in sequence
+            b = (b + 1) % units
         return ("copy", a, n, b)
     if kind == 2:
         return ("garbage", a, rng.integers(0, 256, UNIT_BYTES * int(rng.integers(1, 40)), np.uint8).tobytes())
@@ -137,7 +139,13 @@ def _target(spec_of, strict: bool = False, pixels: bool = False):
         x, wire = _recording(rng, workdir)
         units = len(wire) // UNIT_BYTES
         cases = [spec_of(rng, units) for _ in range(n)]
-        expected = (lambda spec, damaged: reference_decode(damaged)) if pixels else x
+        def expected(spec: tuple, damaged: bytes) -> np.ndarray:
+            if pixels:
+                return reference_decode(damaged)
+            if len(damaged) % FRAME_WIRE_BYTES == 0 and wire.startswith(damaged):
+                return x[: len(damaged) // FRAME_WIRE_BYTES]  # cut at a frame boundary: a shorter capture
+            return x
+
         return cases, damage_check(wire, workdir, "x.raw", _read_strict if strict else _read, expected,
                                    gaps=not strict, apply=apply)
 
