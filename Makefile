@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,gui,usb
 STAMP := $(VENV)/.installed-$(shell printf '%s' "$(EXTRAS)" | tr ',' '-')
 
-.PHONY: demo test test-all bench bench-quick clean venv
+.PHONY: demo test test-all fuzz bench bench-quick clean venv
 
 venv: $(STAMP)
 
@@ -25,6 +25,13 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not hardware"
+
+# every reader against damaged and hostile files: FUZZ_CASES per target, exits 1 on any bad outcome
+FUZZ_CASES ?= 10000
+FUZZ_SEED ?= 0
+FUZZ_TARGET ?= *
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --target '$(FUZZ_TARGET)'
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

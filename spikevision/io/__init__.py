@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import FormatError, UnknownFormatError
 from ..stream import SpikeStream, from_array
-from ._atomic import check_input_path
+from ._boundary import content_errors, regular_file
 
 __all__ = ["open_stream", "save_stream", "detect_format", "FORMATS", "EXTENSIONS"]
 
@@ -73,10 +73,10 @@ def detect_format(path: str | os.PathLike, for_writing: bool = False) -> str:
 
 
 def _head(p: Path, n: int = 512) -> bytes:
-    if not p.is_file():  # a FIFO or device would block or never end: the reader refuses it
-        return b""
-    with open(p, "rb") as f:
-        return f.read(n)
+    p = regular_file(p)  # a FIFO would block forever, a directory cannot be read
+    with content_errors(p, "the start of the file", "check that the file is readable and copy it again"):
+        with open(p, "rb") as f:
+            return f.read(n)
 
 
 def open_stream(path: str | os.PathLike, format: str | None = None, **options: Any) -> SpikeStream:
@@ -85,8 +85,12 @@ def open_stream(path: str | os.PathLike, format: str | None = None, **options: A
     Options (all formats that make sense for): ``height``, ``width``, ``fps``,
     ``flip`` (default True for .dat), ``head_columns`` (0 or 16),
     ``frame_header_bytes`` (0 or e.g. 16), ``strict`` (default False).
+
+    Whatever the file holds, damage raises :class:`~spikevision.errors.FormatError` (or its
+    :class:`~spikevision.errors.TruncatedFileError`); a directory, FIFO or device raises
+    ``FormatError`` too. A missing or unreadable path raises ``FileNotFoundError`` / ``PermissionError``.
     """
-    p = check_input_path(path)
+    p = regular_file(path)
     fmt = format or detect_format(p)
     mod = _module(fmt)
     unknown = set(options) - set(mod.OPTIONS)

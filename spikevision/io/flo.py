@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, TruncatedFileError
-from ._atomic import atomic_path, check_input_path
+from ._atomic import atomic_path
+from ._boundary import content_errors, regular_file
 
 __all__ = ["read_flo", "write_flo", "FLO_MAGIC", "MAX_SIDE"]
 
@@ -43,12 +44,13 @@ def read_flo(path: str | os.PathLike) -> np.ndarray:
     by their swapped magic and read too.
 
     Raises:
-        FormatError: bad magic, impossible size or trailing bytes.
+        FormatError: bad magic, impossible size or trailing bytes; a directory or FIFO.
         TruncatedFileError: the file ends before H*W*2 values.
     """
-    p = check_input_path(path)
+    p = regular_file(path)
     size = p.stat().st_size
-    with open(p, "rb") as f:
+    with content_errors(p, "the .flo file", "check that it is readable and write or copy it again"), \
+            open(p, "rb") as f:
         head = f.read(_HEADER_BYTES)
         if len(head) < _HEADER_BYTES:
             raise TruncatedFileError(f"{p}: {len(head)} bytes is shorter than the 12-byte .flo header; "

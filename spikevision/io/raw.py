@@ -48,6 +48,7 @@ from .. import _bits
 from ..errors import FormatError
 from ..stream import DEFAULT_FPS, SpikeStream, StreamMeta
 from ._atomic import atomic_path
+from ._boundary import content_errors, regular_file
 from ._raw_kernels import encode_packed as _encode_packed
 from ._raw_layout import (
     FRAME_WIRE_BYTES,
@@ -135,7 +136,7 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
         fps: readout rate in Hz. The rate is not stored in the file; default 20000.
         strict: raise :class:`~spikevision.errors.FormatError` on any loss instead of warning.
     """
-    p = Path(path)
+    p = regular_file(path)
     size = p.stat().st_size
     if size == 0:
         raise FormatError(f"{p}: empty file; an SPS100/M1 raw capture holds {FRAME_WIRE_BYTES:,} bytes per frame "
@@ -146,7 +147,8 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
                           f"({size % UNIT_BYTES} trailing bytes); if it is a raw capture cut off mid-unit, drop "
                           f"the partial unit (truncate -s {whole} '{p}'), otherwise open it with its real format "
                           f"(format='dat', CLI --format dat, for vidar frames)")
-    offsets, st = index_file(p)
+    with content_errors(p, "the raw capture", "check that it is readable and copy it again"):
+        offsets, st = index_file(p)
     if offsets.size == 0:
         raise FormatError(f"{p}: no complete frame with valid line/channel tags in {size:,} bytes "
                           f"({_describe_tags(p)}); this is not an SPS100/M1 line-packet capture (for vidar "

@@ -111,3 +111,15 @@ def test_write_rejects_bad_input_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="real numbers"):
         write_flo(path, np.zeros((2, 2, 2), complex))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_directory_and_fifo_raise_format_error(tmp_path):
+    import os
+
+    (tmp_path / "d.flo").mkdir()
+    with pytest.raises(FormatError, match="is a directory"):
+        read_flo(tmp_path / "d.flo")
+    os.mkfifo(tmp_path / "f.flo")
+    with pytest.raises(FormatError, match="not a regular file"):  # opening it would block forever
+        read_flo(tmp_path / "f.flo")

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spikevision as sv
-from spikevision.errors import FormatError
+from spikevision.errors import FormatError, TruncatedFileError
 from spikevision.io import npz as npzio
 from tests.conftest import random_spikes
 
@@ -179,3 +179,128 @@ def test_sniff(tmp_path, rng):
     noext = tmp_path / "sample"
     noext.write_bytes(path.read_bytes())
     assert sv.open(noext).shape == (2, 3, 3)
+
+
+def _one_member(path, data: bytes, name: str = "spk.npy", compression=zipfile.ZIP_DEFLATED) -> None:
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        zf.writestr(name, data)
+
+
+def _npy_bytes(shape, body: bytes, descr: str = "|u1") -> bytes:
+    import io
+
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False, "shape": shape})
+    return f.getvalue() + body
+
+
+def _member_body(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Offset of a member's data: after its local header (whose extra field may differ from the directory's)."""
+    off = info.header_offset
+    return off + 30 + int.from_bytes(data[off + 26: off + 28], "little") + int.from_bytes(data[off + 28: off + 30],
+                                                                                         "little")
+
+
+def test_huge_declared_shape_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "huge.npz"
+    for comp in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        _one_member(path, _npy_bytes((10**9, 250, 400), bytes(1000)), compression=comp)
+        with pytest.raises(TruncatedFileError, match=r"ends after 0 of 1000000000 frames"):
+            sv.open(path)
+    _one_member(path, _npy_bytes((-1, 4, 4), bytes(16)))
+    with pytest.raises(FormatError, match="negative shape"):
+        sv.open(path)
+
+
+def test_zip_bombs_are_refused_before_inflating(tmp_path):
+    path = tmp_path / "bomb.npz"
+    # a 3-frame array followed by 64 MB of zeros in the same member (64 KB compressed)
+    _one_member(path, _npy_bytes((3, 4, 4), bytes(48 + (64 << 20))))
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(FormatError, match="extra data, a damaged header or a zip bomb; nothing was inflated"):
+        sv.open(path)
+    # a central directory that declares 4 GB for a member of a few hundred bytes
+    x = random_spikes(np.random.default_rng(0), 3, 4, 4)
+    np.savez_compressed(path, spk=x)
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    data[cd + 24: cd + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="more than deflate can produce"):
+        sv.open(path)
+
+
+def test_every_member_is_crc_checked(tmp_path, rng):
+    """A flipped byte anywhere in a member's data (spikes or labels) raises; it never reads as other values."""
+    x = random_spikes(rng, 4, 5, 6)
+    path = tmp_path / "c.npz"
+    sv.save(path, sv.from_array(x), label=7, label_name="cat", compressed=False)
+    clean = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+    for name, info in infos.items():
+        body = _member_body(clean, info)  # start of the stored .npy
+        for offset in (8, info.file_size - 1):  # in the .npy header, and the last data byte
+            damaged = bytearray(clean)
+            damaged[body + offset] ^= 0x01
+            path.write_bytes(bytes(damaged))
+            with pytest.raises(FormatError, match="CRC-32"):
+                sv.open(path)
+
+
+def test_damaged_deflate_stream_raises_format_error(tmp_path, rng):
+    path = tmp_path / "z.npz"
+    sv.save(path, sv.from_array(random_spikes(rng, 20, 16, 16)), label=1, label_name="x")
+    clean = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    for info in infos:
+        body = _member_body(clean, info)
+        damaged = bytearray(clean)
+        damaged[body: body + 8] = b"\xff" * 8
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(FormatError, match=rf"member '{info.filename[:-4]}'"):
+            sv.open(path)
+
+
+def test_duplicate_and_unsupported_members(tmp_path, rng):
+    x = random_spikes(rng, 2, 3, 3)
+    path = tmp_path / "d.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("spk.npy", _npy_bytes(x.shape, x.tobytes()))
+        zf.writestr("spk.npy", _npy_bytes(x.shape, (1 - x).tobytes()))
+    with pytest.raises(FormatError, match="'spk' more than once"):
+        sv.open(path)
+    _one_member(path, _npy_bytes(x.shape, x.tobytes()), compression=zipfile.ZIP_BZIP2)
+    with pytest.raises(FormatError, match="compression method 12"):
+        sv.open(path)
+    _one_member(path, b"\x93NUMPY\x09\x00" + _npy_bytes(x.shape, x.tobytes())[8:])
+    with pytest.raises(FormatError, match=r"unknown .npy format version \(9, 0\)"):
+        sv.open(path)
+    _one_member(path, _npy_bytes(x.shape, x.tobytes()) + b"\0")
+    with pytest.raises(FormatError, match="extra data"):
+        sv.open(path)
+
+
+def test_streamed_archive_with_data_descriptors_reads(tmp_path, rng):
+    """zipfile writing to a pipe puts sizes after each member (data descriptors): still read exactly."""
+    import io
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += bytes(b)
+            return len(b)
+
+    x = random_spikes(rng, 5, 6, 7)
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("spk.npy", "w") as fh:
+        np.lib.format.write_array(fh, x)
+    path = tmp_path / "s.npz"
+    path.write_bytes(bytes(pipe.buf))
+    np.testing.assert_array_equal(sv.open(path).unpack(), x)
