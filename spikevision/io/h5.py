@@ -910,7 +910,7 @@ def write(path: str | os.PathLike, stream: SpikeStream, *, compression: str | No
 
 def sniff(path: str | os.PathLike, head: bytes) -> bool:
     """True when ``path`` starts with an HDF5 signature (at 0 or a user-block offset: 512, 1024, 2048)."""
-    if len(head) < _HEAD_BYTES and path is not None:
+    if 0 < len(head) < _HEAD_BYTES and path is not None:
         with contextlib.suppress(OSError):
             full = _head(Path(path))
             head = full if full.startswith(head) else head  # only extend the bytes we were given
