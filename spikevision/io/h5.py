@@ -744,13 +744,13 @@ def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, 
         prov = {"raw": prov_text[:1000]}
     lifted = {k: prov[k] for k in ("label", "label_name") if k in prov}  # UHSR labels survive npz -> h5 -> npz
     version = _typed(f.attrs.get(_Names.version, 0), int, _Names.version, p)
+    t0 = _typed(_attr(a, _Names.t0, p, default=0.0), float, _Names.t0, p)
+    sensor = _typed(_attr(a, _Names.sensor, p, default=""), str, _Names.sensor, p) or None
+    flip = _typed(_attr(a, _Names.flip, p, default=False), bool, _Names.flip, p)
+    cfa = _typed(_attr(a, _Names.cfa, p, default=""), str, _Names.cfa, p) or None
     try:
         meta = StreamMeta(
-            fps=float(fps) if fps is not None else stored_fps,
-            t0=_typed(_attr(a, _Names.t0, p, default=0.0), float, _Names.t0, p),
-            sensor=_typed(_attr(a, _Names.sensor, p, default=""), str, _Names.sensor, p) or None,
-            flip=_typed(_attr(a, _Names.flip, p, default=False), bool, _Names.flip, p),
-            cfa=_typed(_attr(a, _Names.cfa, p, default=""), str, _Names.cfa, p) or None,
+            fps=float(fps) if fps is not None else stored_fps, t0=t0, sensor=sensor, flip=flip, cfa=cfa,
             provenance={"format": "h5", "path": str(p), "version": version, "source": prov, **lifted,
                         **({"fps_stored": stored_fps} if fps is not None else {})},
         )
