@@ -2,10 +2,12 @@
 
 * :class:`GuardedFile` is the raw file under every HDF5 file spikevision writes (h5py's
   ``fileobj`` driver). It counts the bytes written and, after the first failed write
-  (disk full, EFBIG, EIO), drops every later write: libhdf5 can then release its objects
-  without touching the failed file again. With the default ``sec2`` driver libhdf5 keeps
-  retrying the failed flush from object destructors and the process dies with SIGSEGV at
-  exit; dropping the writes leaves the file exactly as a kill at the failure point would.
+  (disk full, EFBIG, EIO), records it (``failed``) and drops it and every later write
+  without telling libhdf5, whose state stays consistent; the writer checks ``failed``
+  after each step and raises. With the default ``sec2`` driver libhdf5 sees the failed
+  write, retries the flush from object destructors and the process dies with SIGSEGV at
+  exit (an error raised inside libhdf5 leaves its objects half-released). On disk the
+  file is left exactly as a kill at the failure point would leave it.
 * :class:`CrashView` reads a file whose superblock still says "open for writing" (files
   in HDF5 format v110 keep that flag after a kill; libhdf5 then refuses to open them
   until ``h5clear`` is run). The view presents the superblock with the flag cleared and
@@ -126,32 +128,33 @@ class GuardedFile(io.RawIOBase):
         return self._f.readinto(b)
 
     def write(self, b) -> int:
-        n = len(memoryview(b).cast("B"))
-        if self.failed is not None:
-            self._f.seek(n, 1)
-            return n
-        try:
-            done = 0
-            mv = memoryview(b).cast("B")
-            while done < n:  # a short write (a full disk) is retried once more, then fails
-                k = self._f.write(mv[done:])
-                if not k:
-                    raise OSError(28, "No space left on device")
-                done += k
-                self.written += k
-            return n
-        except OSError as e:
-            self.failed = e
-            raise
+        mv = memoryview(b).cast("B")
+        n = len(mv)
+        if self.failed is None:
+            try:
+                done = 0
+                while done < n:
+                    k = self._f.write(mv[done:])
+                    if not k:
+                        raise OSError(28, "No space left on device")
+                    done += k
+                    self.written += k
+                return n
+            except OSError as e:
+                self._fail(e)
+        self._f.seek(n, 1)  # dropped: libhdf5 carries on as if it was written (see the module notes)
+        return n
+
+    def _fail(self, e: OSError) -> None:
+        self.failed = OSError(e.errno, e.strerror or str(e), str(self.path))
 
     def truncate(self, size: int | None = None) -> int:
-        if self.failed is not None:
-            return self.tell() if size is None else size
-        try:
-            return self._f.truncate(size)
-        except OSError as e:
-            self.failed = e
-            raise
+        if self.failed is None:
+            try:
+                return self._f.truncate(size)
+            except OSError as e:
+                self._fail(e)
+        return self.tell() if size is None else size
 
     def flush(self) -> None:
         pass

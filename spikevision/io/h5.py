@@ -317,6 +317,7 @@ class H5Writer:
         try:
             if self.atomic:
                 self._write_main(total)  # a temporary file: chunks may be rewritten, no flush needed
+                self._check_io()
                 self._set_n_frames(total, flush=False)
                 return
             r = self.chunk_frames
@@ -327,6 +328,11 @@ class H5Writer:
             self._commit_to(total)
         except (OSError, RuntimeError) as e:  # the writer is unusable now; an in-place file keeps its commits
             raise self._failed(e) from e
+
+    def _check_io(self) -> None:
+        """Raise the first failed write of the file (libhdf5 was not told: see :mod:`._h5file`)."""
+        if self._raw is not None and self._raw.failed is not None:
+            raise OSError(self._raw.failed.errno, self._raw.failed.strerror)
 
     def _reason(self, e: BaseException) -> str:
         failed = self._raw.failed if self._raw is not None else None
@@ -354,6 +360,7 @@ class H5Writer:
             slot[:tail] = self._pend[:tail]
             slot.attrs[_Names.commit] = np.array([total, zlib.crc32(self._pend[:tail])], np.int64)
         self._file.flush()  # frames reach the file before the commit point moves
+        self._check_io()  # ... or the commit point stays where it is
         self._set_n_frames(total, flush=True)
 
     def _write_main(self, stop: int) -> None:
@@ -370,6 +377,7 @@ class H5Writer:
         self._ds.attrs[_Names.n_frames] = np.int64(total)
         if flush:
             self._file.flush()
+            self._check_io()
         self._committed = total
 
     def _seal(self) -> None:
@@ -389,6 +397,7 @@ class H5Writer:
             self.flush()
             self._seal()
             self._file.close()
+            self._check_io()
             self._raw.close()
             _h5file.write_seal(self._target)
         except (OSError, RuntimeError) as e:

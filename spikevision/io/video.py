@@ -193,14 +193,38 @@ class H5StackWriter(ImageWriter):
         self._pending = PendingFile(self.path, overwrite)
         self.attrs = dict(attrs or {})
         self._f = None
+        self._raw = None
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
         import h5py
 
         img = self._check(image).astype(np.float32, copy=False)
+        try:
+            self._write(h5py, img, frame_index)
+            if self._raw.failed is not None:  # a failed write (libhdf5 was not told)
+                raise self._raw.failed
+        except (OSError, RuntimeError) as e:  # disk full / EFBIG: drop the file without a SIGSEGV at exit
+            raise self._failed(e) from e
+
+    def _failed(self, e: BaseException) -> OutputError:
+        from ._h5file import free_bytes
+
+        raw = self._raw
+        reason = raw.failed.strerror if raw is not None and raw.failed is not None else str(e).split("\n")[0]
+        written = raw.written if raw is not None else 0
+        self.abort()
+        free = free_bytes(self.path)
+        return OutputError(f"writing {self.path} failed: {reason} after {written:,} bytes"
+                           f"{f', {free:,} bytes free there' if free is not None else ''}; check free disk space "
+                           f"and file size limits (nothing was written)")
+
+    def _write(self, h5py, img: np.ndarray, frame_index: int | None) -> None:
         if self._f is None:
+            from ._h5file import GuardedFile
+
             h, w = img.shape
-            self._f = h5py.File(self._pending.tmp, "w")
+            self._raw = GuardedFile(self._pending.tmp, "w+b")  # drops writes after a failed one (no SIGSEGV)
+            self._f = h5py.File(self._raw, "w")
             self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
                                                chunks=(1, h, w), compression="gzip", compression_opts=1)
             self._idx = self._f.create_dataset("frame_index", shape=(0,), maxshape=(None,), dtype=np.int64,
@@ -221,8 +245,14 @@ class H5StackWriter(ImageWriter):
         if self._f is None:
             self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
-        self._f.attrs["count"] = self.count
-        self._f.close()
+        try:
+            self._f.attrs["count"] = self.count
+            self._f.close()
+            if self._raw.failed is not None:
+                raise self._raw.failed
+            self._raw.close()
+        except (OSError, RuntimeError) as e:
+            raise self._failed(e) from e
         return self._pending.commit()
 
     def abort(self) -> None:
@@ -230,6 +260,9 @@ class H5StackWriter(ImageWriter):
         if self._f is not None:
             with contextlib.suppress(Exception):
                 self._f.close()
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.close()
         self._pending.discard()
 
 
