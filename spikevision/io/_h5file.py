@@ -13,10 +13,11 @@
   until ``h5clear`` is run). The view presents the superblock with the flag cleared and
   its checksum (Jenkins lookup3, as libhdf5 computes it) recomputed; the file on disk is
   not modified.
-* The seal record lives in the 512-byte user block at the start of the file (libhdf5
-  never reads or writes it): a magic string, the file size and the superblock checksum
-  when the writer closed cleanly, and a CRC32 of the record. A file whose record matches
-  was sealed by spikevision and has not been truncated or extended since.
+* The seal record lives in the 4 KiB user block at the start of the file (libhdf5 never
+  reads or writes it): a magic string, the file size, the byte ranges of the metadata (every
+  byte that is not raw chunk data) and their CRC32, written after libhdf5 closed the file
+  cleanly. A file whose record matches holds, byte for byte, the metadata spikevision
+  wrote, so libhdf5 can parse it in-process without risk of a hang or a crash.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ import struct
 import zlib
 from pathlib import Path
 
-__all__ = ["GuardedFile", "CrashView", "lookup3", "superblock", "write_seal", "seal_ok", "USERBLOCK",
+__all__ = ["GuardedFile", "CrashView", "lookup3", "superblock", "write_seal", "seal_ok", "metadata_spans", "USERBLOCK",
            "SIGNATURE", "free_bytes"]
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: bytes reserved at the start of every file spikevision writes (the HDF5 user block) for the seal record
-USERBLOCK = 512
-SEAL_MAGIC = b"SPIKEVISION-SEAL\x00\x01"
-_SEAL = struct.Struct("<18sQI")  # magic, file size, superblock checksum; then CRC32 of these bytes
+USERBLOCK = 4096
+SEAL_MAGIC = b"SPIKEVISION-SEAL\x00\x02"
+_SEAL = struct.Struct("<18sQII")  # magic, file size, number of metadata ranges, CRC32 of their bytes
+_SPAN = struct.Struct("<QQ")  # offset, length of one metadata range; the record ends with a CRC32 of itself
+MAX_SPANS = (USERBLOCK - _SEAL.size - 4) // _SPAN.size
 _M = 0xFFFFFFFF
 
 
@@ -79,11 +82,11 @@ def lookup3(data: bytes, initval: int = 0) -> int:
 def superblock(head: bytes) -> tuple[int, int, int, bool] | None:
     """(offset, version, consistency flags, checksum ok) of the HDF5 superblock in ``head``, or None.
 
-    The signature is searched at 0, 512, 1024, 2048 (the user-block sizes the format allows
+    The signature is searched at 0, 512, 1024, 2048, 4096 (the user-block sizes the format allows
     within ``head``); checksum and flags are those of superblock versions 2 and 3 with 8-byte
     offsets (48 bytes); older versions report flags 0 and checksum ok (they have none).
     """
-    for off in (0, 512, 1024, 2048):
+    for off in (0, 512, 1024, 2048, 4096):
         if head[off : off + 8] != SIGNATURE:
             continue
         if len(head) < off + 9:
@@ -171,7 +174,7 @@ class CrashView(io.RawIOBase):
     def __init__(self, path: str | os.PathLike):
         super().__init__()
         self._f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
-        head = self._f.read(2048 + 48)
+        head = self._f.read(4096 + 48)
         sb = superblock(head)
         self._patch = b""
         self._at = 0
@@ -210,37 +213,84 @@ class CrashView(io.RawIOBase):
         super().close()
 
 
-def _seal_bytes(size: int, sb_sum: int) -> bytes:
-    body = _SEAL.pack(SEAL_MAGIC, size, sb_sum)
-    return body + struct.pack("<I", zlib.crc32(body))
+def _merge(spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    """At most ``limit`` ranges covering ``spans`` (the smallest gaps between neighbours are filled first)."""
+    spans = sorted(spans)
+    while len(spans) > limit:
+        gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
+        i = gaps.index(min(gaps))
+        spans[i : i + 2] = [(spans[i][0], spans[i + 1][1])]
+    return spans
 
 
-def write_seal(path: str | os.PathLike) -> None:
-    """Write the seal record of a file that libhdf5 closed cleanly (its user block must be reserved)."""
+def metadata_spans(size: int, data: list[tuple[int, int]], start: int = USERBLOCK) -> list[tuple[int, int]]:
+    """The byte ranges of [start, size) not covered by the ``data`` ranges (raw chunk storage)."""
+    out, at = [], start
+    for a, b in sorted(data):
+        if a > at:
+            out.append((at, min(a, size)))
+        at = max(at, b)
+    if size > at:
+        out.append((at, size))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _crc_ranges(f, spans: list[tuple[int, int]]) -> int:
+    crc = 0
+    for a, b in spans:
+        f.seek(a)
+        left = b - a
+        while left > 0:
+            block = f.read(min(left, 1 << 20))
+            if not block:
+                return -1
+            crc = zlib.crc32(block, crc)
+            left -= len(block)
+    return crc
+
+
+def write_seal(path: str | os.PathLike, data: list[tuple[int, int]]) -> bool:
+    """Write the seal record of a file that libhdf5 closed cleanly; ``data``: byte ranges of raw chunk storage.
+
+    The record holds the file size and a CRC32 of every byte outside ``data`` (superblock,
+    object headers, chunk index, heaps: all the metadata libhdf5 parses). Returns False
+    (and leaves the file unsealed: readers then probe it) when the file cannot be sealed.
+    """
     with open(path, "r+b", buffering=0) as f:
         head = f.read(USERBLOCK + 48)
         sb = superblock(head)
         if sb is None or sb[0] != USERBLOCK or not sb[3] or sb[2]:
-            return  # not a clean file with a user block: leave it unsealed (readers probe it)
+            return False
         size = os.fstat(f.fileno()).st_size
+        spans = _merge(metadata_spans(size, data), MAX_SPANS)
+        crc = _crc_ranges(f, spans)
+        body = _SEAL.pack(SEAL_MAGIC, size, len(spans), crc) + b"".join(_SPAN.pack(a, b - a) for a, b in spans)
         f.seek(0)
-        f.write(_seal_bytes(size, int.from_bytes(head[USERBLOCK + 44 : USERBLOCK + 48], "little")))
+        f.write(body + struct.pack("<I", zlib.crc32(body)))
+    return True
 
 
-def seal_ok(path: str | os.PathLike, head: bytes | None = None) -> bool:
-    """True when ``path`` carries a valid seal record matching its size and superblock."""
+def seal_ok(path: str | os.PathLike) -> bool:
+    """True when ``path`` carries a valid seal record: same size, same metadata bytes as when it was sealed."""
     try:
-        if head is None:
-            with open(path, "rb") as f:
-                head = f.read(USERBLOCK + 48)
-        size = os.stat(path).st_size
+        with open(path, "rb") as f:
+            head = f.read(USERBLOCK + 48)
+            size = os.fstat(f.fileno()).st_size
+            sb = superblock(head)
+            if sb is None or sb[0] != USERBLOCK or sb[1] < 3 or sb[2] or not sb[3] or not head.startswith(SEAL_MAGIC):
+                return False
+            magic, stored, n, crc = _SEAL.unpack_from(head)
+            end = _SEAL.size + n * _SPAN.size
+            if stored != size or n > MAX_SPANS or end + 4 > USERBLOCK:
+                return False
+            if struct.unpack_from("<I", head, end)[0] != zlib.crc32(head[:end]):
+                return False
+            spans = [(a, a + k) for a, k in _SPAN.iter_unpack(head[_SEAL.size : end])]
+            if any(a < USERBLOCK or a + k > size for a, k in ((a, b - a) for a, b in spans)):
+                return False
+            return _crc_ranges(f, spans) == crc
     except OSError:
         return False
-    sb = superblock(head)
-    if sb is None or sb[0] != USERBLOCK or sb[1] < 3 or sb[2] or not sb[3]:
-        return False
-    expect = _seal_bytes(size, int.from_bytes(head[USERBLOCK + 44 : USERBLOCK + 48], "little"))
-    return head[: len(expect)] == expect
 
 
 def free_bytes(path: str | os.PathLike) -> int | None:

@@ -399,7 +399,7 @@ class H5Writer:
             self._file.close()
             self._check_io()
             self._raw.close()
-            _h5file.write_seal(self._target)
+            _h5file.write_seal(self._target, _data_spans(self._target))
         except (OSError, RuntimeError) as e:
             raise self._failed(e) from e
         except BaseException:
@@ -457,6 +457,21 @@ class H5Writer:
         return f"H5Writer({str(self.path)!r}, {self.height}x{self.width}, n_frames={self.n_frames}, {state})"
 
 
+def _data_spans(path: Path) -> list[tuple[int, int]]:
+    """Byte ranges of the raw frame storage of a file this process just wrote and closed cleanly."""
+    spans: list[tuple[int, int]] = []
+    with h5py.File(path, "r") as f:
+        for name in (_Names.dataset, *_Names.tails):
+            ds = f.get(name)
+            if ds is None:
+                continue
+            if ds.chunks:
+                ds.id.chunk_iter(lambda i: spans.append((i.byte_offset, i.byte_offset + i.size)))
+            elif ds.id.get_offset() is not None:
+                spans.append((ds.id.get_offset(), ds.id.get_offset() + ds.id.get_storage_size()))
+    return spans
+
+
 # --- reading ---------------------------------------------------------------
 #: largest frame side and chunk a reader accepts: damaged sizes never drive an allocation
 MAX_SIDE = 1 << 16
@@ -464,7 +479,7 @@ MAX_CHUNK_BYTES = 1 << 28
 #: what h5py and numpy raise on damaged content; converted to spikevision errors at the reader boundary
 _FOREIGN = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError,
             MemoryError, SystemError)
-_HEAD_BYTES = 2048 + 64
+_HEAD_BYTES = 4096 + 64
 
 
 def _translate(p: Path, e: BaseException, what: str) -> FormatError:
@@ -684,7 +699,8 @@ def _inspect(path: str | os.PathLike, strict: bool = False, trusted: bool = Fals
     p = Path(path)
     with _boundary(p, "the file structure"):
         file_size = p.stat().st_size
-        new_writer = _h5file.superblock(_head(p)) is not None and _h5file.superblock(_head(p))[0] == _h5file.USERBLOCK
+        sb = _h5file.superblock(_head(p))
+        new_writer = sb is not None and sb[0] == _h5file.USERBLOCK  # tail slots carry a commit checksum
         f, view = _open_file(p)
         try:
             return _layout(f, p, file_size, strict, trusted, fps, new_writer)
@@ -918,9 +934,9 @@ def write(path: str | os.PathLike, stream: SpikeStream, *, compression: str | No
 
 
 def sniff(path: str | os.PathLike, head: bytes) -> bool:
-    """True when ``path`` starts with an HDF5 signature (at 0 or a user-block offset: 512, 1024, 2048)."""
+    """True when ``path`` starts with an HDF5 signature (at 0 or a user-block offset: 512 ... 4096)."""
     if 0 < len(head) < _HEAD_BYTES and path is not None:
         with contextlib.suppress(OSError):
             full = _head(Path(path))
             head = full if full.startswith(head) else head  # only extend the bytes we were given
-    return any(head[o : o + 8] == HDF5_SIGNATURE for o in (0, 512, 1024, 2048) if len(head) >= o + 8)
+    return any(head[o : o + 8] == HDF5_SIGNATURE for o in (0, 512, 1024, 2048, 4096) if len(head) >= o + 8)

@@ -95,7 +95,7 @@ def _metadata_regions(path: pathlib.Path) -> list[tuple[int, int]]:
                 off = f[name].id.get_offset()
                 spans.append((off, off + f[name].id.get_storage_size()))
     spans.sort()
-    regions, at = [], 512  # the user block (seal record) is covered by the sealed targets
+    regions, at = [], 4096  # the user block (seal record) is covered by the sealed targets
     for a, b in spans:
         if a > at:
             regions.append((at, a))
