@@ -221,9 +221,11 @@ class H5Writer:
             self._closed = False
         except BaseException as e:
             self._abort()
+            if not atomic and self._raw is not None:  # we created it and it never held a frame
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             if isinstance(e, (OSError, RuntimeError)) and not isinstance(e, OutputError):
-                raise OutputError(f"cannot create {self.path}: {self._reason(e)}; check the path and free disk "
-                                  f"space") from e
+                raise self._failed(e, created=False) from e
             raise
 
     def _create(self, target, mode, comp, fps, t0, sensor, cfa, flip, prov_json) -> h5py.File:
@@ -254,6 +256,7 @@ class H5Writer:
                 self._tails.append(f.create_dataset(name, data=np.zeros((self.chunk_frames, self.frame_bytes),
                                                                         np.uint8)))
         f.flush()
+        self._check_io()
         return f
 
     # --- state ------------------------------------------------------------
@@ -338,13 +341,14 @@ class H5Writer:
         failed = self._raw.failed if self._raw is not None else None
         return (failed.strerror or str(failed)) if failed is not None else str(e).split("\n")[0]
 
-    def _failed(self, e: BaseException) -> OutputError:
+    def _failed(self, e: BaseException, created: bool = True) -> OutputError:
         """Abort after a failed write; the error names the file, the cause, the bytes written and the free space."""
         reason = self._reason(e)
         written = self._raw.written if self._raw is not None else 0
         self._abort()
         free = _h5file.free_bytes(self.path)
-        kept = "nothing was written" if self.atomic else f"the {self._committed} committed frames stay readable"
+        kept = ("nothing was written" if self.atomic or not created
+                else f"the {self._committed} committed frames stay readable")
         room = f", {free:,} bytes free there" if free is not None else ""
         return OutputError(f"writing {self.path} failed: {reason} after {written:,} bytes{room}; check free disk "
                            f"space and file size limits ({kept})")
@@ -630,6 +634,8 @@ def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int) -> int:
     """First frame < ``n_main`` whose chunk is missing from the chunk index (or lies past the end), else n_main."""
     if n_main == 0:
         return 0
+    if ds.id.get_create_plist().get_external_count():
+        return n_main  # external raw storage (trusted=True): nothing to check here
     if ds.chunks is None:  # contiguous (written elsewhere): all or nothing
         off, size = ds.id.get_offset(), ds.id.get_storage_size()
         return n_main if off is not None and off + size <= file_size else 0
