@@ -88,8 +88,9 @@ def _fork(fn, args, timeout: float) -> tuple[bytes | None, int]:
     return data, os.waitstatus_to_exitcode(status)
 
 
-_CHILD = ("import pickle, struct, sys; from spikevision.io._h5probe import _outcome; fn, args = pickle.load(sys.stdin.buffer); "
-          "d = pickle.dumps(_outcome(fn, args)); sys.stdout.buffer.write(struct.pack('<Q', len(d)) + d)")
+_CHILD = ("import pickle, struct, sys; from spikevision.io._h5probe import _outcome; "
+          "fn, args = pickle.load(sys.stdin.buffer); d = pickle.dumps(_outcome(fn, args)); "
+          "sys.stdout.buffer.write(struct.pack('<Q', len(d)) + d)")
 
 
 def _spawn(fn, args, timeout: float) -> tuple[bytes | None, int]:

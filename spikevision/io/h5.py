@@ -64,7 +64,8 @@ from . import _h5file
 from ._atomic import PendingFile, check_output_path
 from ._h5probe import contained
 
-__all__ = ["H5Writer", "H5Source", "read", "structure", "write", "sniff", "OPTIONS", "WRITE_OPTIONS", "FORMAT_NAME",
+__all__ = ["H5Writer", "H5Source", "read", "structure", "scan", "salvage_source", "write", "sniff", "OPTIONS",
+           "WRITE_OPTIONS", "FORMAT_NAME",
            "FORMAT_VERSION"]
 
 log = logging.getLogger(__name__)
@@ -630,19 +631,18 @@ def _check_container(f: h5py.File, path, trusted: bool = False) -> h5py.Dataset:
     return _check_dataset(f[_Names.dataset], _Names.dataset, path, trusted)
 
 
-def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int) -> int:
-    """First frame < ``n_main`` whose chunk is missing from the chunk index (or lies past the end), else n_main."""
-    if n_main == 0:
-        return 0
-    if ds.id.get_create_plist().get_external_count():
-        return n_main  # external raw storage (trusted=True): nothing to check here
+def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int) -> np.ndarray:
+    """One bool per block of ``ds.chunks[0]`` frames below ``n_main``: every chunk of it is in the chunk index
+    (and lies inside the file)."""
+    if ds.id.get_create_plist().get_external_count() or n_main == 0:
+        return np.ones(0 if n_main == 0 else 1, bool)  # external raw storage (trusted=True): nothing to check
     if ds.chunks is None:  # contiguous (written elsewhere): all or nothing
         off, size = ds.id.get_offset(), ds.id.get_storage_size()
-        return n_main if off is not None and off + size <= file_size else 0
+        return np.array([off is not None and off + size <= file_size])
     rows, cols = ds.chunks
     n_rows, n_cols = -(-n_main // rows), -(-ds.shape[1] // cols)
     if ds.id.get_num_chunks() == -(-ds.shape[0] // rows) * n_cols:
-        return n_main  # every chunk of the extent is allocated (libhdf5 checked the file size at open)
+        return np.ones(n_rows, bool)  # every chunk of the extent is allocated (libhdf5 checked the file size)
     present = np.zeros((n_rows, n_cols), bool)
 
     def mark(info) -> None:
@@ -656,8 +656,15 @@ def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int) -> int:
     else:  # pragma: no cover - older h5py
         for i in range(ds.id.get_num_chunks()):
             mark(ds.id.get_chunk_info(i))
-    full = present.all(axis=1)
-    return n_main if full.all() else int(np.argmin(full)) * rows
+    return present.all(axis=1)
+
+
+def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int) -> int:
+    """First frame < ``n_main`` whose chunk is missing from the chunk index (or lies past the end), else n_main."""
+    full = _chunk_presence(ds, n_main, file_size)
+    if full.all():
+        return n_main
+    return int(np.argmin(full)) * (ds.chunks[0] if ds.chunks else n_main)
 
 
 @dataclass
@@ -673,6 +680,8 @@ class _Layout:
     warnings: list[str] = field(default_factory=list)
     lost: list[tuple[int, int, str]] = field(default_factory=list)  # (first, stop, why) frames not readable
     recorded: int = 0  # frames the file says it committed
+    main_recorded: int = 0  # of which in /spikes
+    valid_tail: np.ndarray | None = None  # the tail rows when their checksum holds, even after lost chunks
 
 
 def _tail_frames(f: h5py.File, ds: h5py.Dataset, n: int, n_main: int, p: Path, trusted: bool,
@@ -745,6 +754,7 @@ def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, 
         elif _Names.commit not in f[_Names.tails[n % 2]].attrs:
             problems.append(f"frames {n_main}..{n - 1} come from a tail slot without a checksum (written by an "
                             f"older spikevision) and are not verified")
+    main_recorded, valid_tail = n_main, tail
     good = _first_missing_chunk(ds, n_main, file_size)
     if good < n_main:
         lost.insert(0, (good, n, "chunks missing from the chunk index"))
@@ -787,7 +797,7 @@ def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, 
         )
     except ValueError as e:
         raise FormatError(f"{p}: bad metadata attribute: {e}; fix it with h5py or pass fps=") from e
-    return _Layout(kept, h, w, n_main, tail, meta, warns, lost, n)
+    return _Layout(kept, h, w, n_main, tail, meta, warns, lost, n, main_recorded, valid_tail)
 
 
 class H5Source:
@@ -898,6 +908,69 @@ def structure(path: str | os.PathLike, *, strict: bool = False, trusted: bool = 
     if sealed:
         return _inspect(p, strict, trusted, fps)
     return contained(_inspect, (p, strict, trusted, fps), p, "reading the file structure")
+
+
+def _merge_ranges(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for a, b, why in ranges:
+        if out and out[-1][1] == a and out[-1][2] == why:
+            out[-1] = (out[-1][0], b, why)
+        else:
+            out.append((a, b, why))
+    return out
+
+
+def _scan(path: Path, trusted: bool) -> dict:
+    """Read every chunk of the recorded range (in the probe child): which frames are intact, which are damaged."""
+    lay = _inspect(path, strict=False, trusted=trusted)
+    f, view = _open_file(path)
+    try:
+        with _boundary(path, "the frames"):
+            ds = f[_Names.dataset]
+            rows = ds.chunks[0] if ds.chunks else max(lay.main_recorded, 1)
+            present = _chunk_presence(ds, lay.main_recorded, path.stat().st_size)
+            buf = np.empty((rows, ds.shape[1]), np.uint8)
+            ranges = []
+            for i, a in enumerate(range(0, lay.main_recorded, rows)):
+                b = min(a + rows, lay.main_recorded)
+                if not present[min(i, len(present) - 1)]:
+                    ranges.append((a, b, "missing from the chunk index"))
+                    continue
+                try:
+                    ds.read_direct(buf, np.s_[a:b], np.s_[0 : b - a])
+                    ranges.append((a, b, ""))
+                except _FOREIGN:
+                    ranges.append((a, b, "checksum or decompression failed"))
+    finally:
+        f.close()
+        if view is not None:
+            view.close()
+    if lay.recorded > lay.main_recorded:
+        why = next((w for a, b, w in lay.lost if b == lay.recorded and a == lay.main_recorded), "")
+        if lay.valid_tail is None and not why:
+            why = "tail slot damaged"
+        ranges.append((lay.main_recorded, lay.recorded, "" if lay.valid_tail is not None else why))
+    return {"layout": lay, "ranges": _merge_ranges(ranges)}
+
+
+def scan(path: str | os.PathLike, *, trusted: bool = False) -> dict:
+    """Check a spikestream file end to end, in a child process with a timeout (libhdf5 may hang or crash).
+
+    Returns ``{"layout": ..., "ranges": [(first, stop, why), ...]}``: the recorded frames
+    split into ranges, ``why`` empty for intact frames (every chunk read and its Fletcher-32
+    checksum verified; the tail of a killed recording verified by its CRC32). Raises
+    :class:`FormatError` when the structure itself cannot be read.
+    """
+    p = Path(path)
+    return contained(_scan, (p, trusted), p, "checking every chunk")
+
+
+def salvage_source(path: str | os.PathLike, found: dict) -> H5Source:
+    """A source over every recorded frame of a scanned file (read only the intact ranges of ``found``)."""
+    lay = found["layout"]
+    tail = lay.valid_tail
+    n = lay.main_recorded + (0 if tail is None else len(tail))
+    return H5Source(path, n, lay.height, lay.width, n_main=lay.main_recorded, tail=tail)
 
 
 def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = False,

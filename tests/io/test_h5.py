@@ -636,7 +636,6 @@ def _segfault() -> None:
 
 
 def test_contained_turns_hangs_and_crashes_into_errors(tmp_path):
-    import signal
     import threading
     import time
 
@@ -849,3 +848,77 @@ def test_full_disk_via_the_cli(tmp_path, rng, cmd):
     assert len(lines) == 1 and lines[0].startswith("spikevision: error: writing out.h5 failed: File too large"), \
         r.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.dat", "limited.py"]
+
+
+# --- spikevision verify / salvage ---------------------------------------------------
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SPIKEVISION_PROGRESS": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([sys.executable, "-m", "spikevision.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+
+
+def _damage_chunk(path: Path, index: int) -> None:
+    with h5py.File(path, "r") as f:
+        info = f["spikes"].id.get_chunk_info(index)
+    data = bytearray(path.read_bytes())
+    data[info.byte_offset + info.size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_verify_and_salvage_h5(tmp_path, rng):
+    x = random_spikes(rng, 100, 8, 8)
+    sv.save(tmp_path / "ok.h5", sv.from_array(x), block_frames=16)
+    sv.save(tmp_path / "bad.h5", sv.from_array(x), block_frames=16)
+    _damage_chunk(tmp_path / "bad.h5", 2)  # frames 32..47
+    r = _cli(tmp_path, "verify", "ok.h5")
+    assert r.returncode == 0 and "ok.h5: clean (h5, 100 frames)" in r.stdout, r.stderr
+    r = _cli(tmp_path, "verify", "--json", "ok.h5", "bad.h5")
+    assert r.returncode == 1, r.stderr
+    ok, bad = json.loads(r.stdout)
+    assert ok["status"] == "clean" and ok["readable"] == 100 and ok["damaged"] == []
+    assert bad["status"] == "damaged" and bad["readable"] == 84
+    assert bad["damaged"] == [{"first": 32, "stop": 48, "why": "checksum or decompression failed"}]
+    r = _cli(tmp_path, "salvage", "--json", "bad.h5", "out.h5")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["copied"] == 84 and rep["kept"] == [[0, 32], [48, 100]]
+    s = sv.open(tmp_path / "out.h5", strict=True)  # a sealed, clean file
+    np.testing.assert_array_equal(s.unpack(), np.concatenate([x[:32], x[48:]]))
+    assert s.meta.provenance["source"]["salvaged"]["kept"] == [[0, 32], [48, 100]]
+    assert _cli(tmp_path, "verify", "out.h5").returncode == 0
+    r = _cli(tmp_path, "salvage", "bad.h5", "./bad.h5", "--overwrite")
+    assert r.returncode == 1 and "is the input file itself" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "ok.h5", "out.h5"]
+
+
+def test_verify_and_salvage_killed_recording(tmp_path, rng):
+    x = random_spikes(rng, 30, 4, 8)
+    with H5Writer(tmp_path / "live.h5", 4, 8, block_frames=8) as w:
+        w.append(x[:27])
+        w.flush()
+        shutil.copyfile(tmp_path / "live.h5", tmp_path / "k.h5")
+    r = _cli(tmp_path, "verify", "k.h5")
+    assert r.returncode == 1 and "not closed" in r.stdout and "recoverable: all 27 frames" in r.stdout
+    assert _cli(tmp_path, "salvage", "k.h5", "s.h5").returncode == 0
+    np.testing.assert_array_equal(sv.open(tmp_path / "s.h5", strict=True).unpack(), x[:27])
+
+
+def test_verify_other_formats(tmp_path, rng):
+    x = random_spikes(rng, 20, 8, 8)
+    sv.save(tmp_path / "a.dat", sv.from_array(x))
+    (tmp_path / "cut.dat").write_bytes((tmp_path / "a.dat").read_bytes()[:-3])
+    (tmp_path / "a.dat.json").write_text(json.dumps({"height": 8, "width": 8, "frames": 21}))
+    sv.save(tmp_path / "a.npz", sv.from_array(x))
+    data = bytearray((tmp_path / "a.npz").read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    (tmp_path / "bad.npz").write_bytes(bytes(data))
+    r = _cli(tmp_path, "verify", "--json", "--height", "8", "--width", "8", "a.dat", "cut.dat", "a.npz", "bad.npz")
+    assert r.returncode == 1, r.stderr
+    dat, cut, npz, badz = json.loads(r.stdout)
+    assert dat["status"] == "damaged" and "sidecar a.dat.json says frames=21, the file has 20" in dat["problems"]
+    assert cut["status"] == "damaged" and cut["readable"] == 19 and "trailing byte" in cut["problems"][0]
+    assert npz["status"] == "clean" and npz["readable"] == 20
+    assert badz["status"] in ("damaged", "unreadable") and badz["problems"]
+    r = _cli(tmp_path, "salvage", "--height", "8", "--width", "8", "cut.dat", "s.dat")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(sv.open(tmp_path / "s.dat", height=8, width=8).unpack(), x[:19])
