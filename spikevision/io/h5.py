@@ -631,9 +631,23 @@ def _check_container(f: h5py.File, path, trusted: bool = False) -> h5py.Dataset:
     return _check_dataset(f[_Names.dataset], _Names.dataset, path, trusted)
 
 
-def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int) -> np.ndarray:
-    """One bool per block of ``ds.chunks[0]`` frames below ``n_main``: every chunk of it is in the chunk index
-    (and lies inside the file)."""
+def _mandatory_filters(ds: h5py.Dataset) -> int:
+    """Bit mask of the filters a chunk may not skip (all but the optional ones, e.g. LZF on incompressible data)."""
+    plist = ds.id.get_create_plist()
+    mask = 0
+    for i in range(plist.get_nfilters()):
+        if not plist.get_filter(i)[1] & h5py.h5z.FLAG_OPTIONAL:
+            mask |= 1 << i
+    return mask
+
+
+def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int, index_verified: bool = False) -> np.ndarray:
+    """One bool per block of ``ds.chunks[0]`` frames below ``n_main``: every chunk of it is in the chunk index,
+    lies inside the file and went through every mandatory filter (Fletcher-32 above all).
+
+    ``index_verified`` (the seal record matched): a count of the chunks suffices; otherwise every
+    entry is checked, since a damaged index may hold a chunk at a wrong coordinate or a filter
+    mask that skips the checksum."""
     if ds.id.get_create_plist().get_external_count() or n_main == 0:
         return np.ones(0 if n_main == 0 else 1, bool)  # external raw storage (trusted=True): nothing to check
     if ds.chunks is None:  # contiguous (written elsewhere): all or nothing
@@ -641,14 +655,19 @@ def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int) -> np.ndarray
         return np.array([off is not None and off + size <= file_size])
     rows, cols = ds.chunks
     n_rows, n_cols = -(-n_main // rows), -(-ds.shape[1] // cols)
-    if ds.id.get_num_chunks() == -(-ds.shape[0] // rows) * n_cols:
+    if index_verified and ds.id.get_num_chunks() == -(-ds.shape[0] // rows) * n_cols:
         return np.ones(n_rows, bool)  # every chunk of the extent is allocated (libhdf5 checked the file size)
     present = np.zeros((n_rows, n_cols), bool)
+    seen = np.zeros((n_rows, n_cols), np.int64)
+    mandatory = _mandatory_filters(ds)
 
     def mark(info) -> None:
         r, c = info.chunk_offset
+        if not (r % rows == 0 and c % cols == 0 and 0 <= r // rows < n_rows and 0 <= c // cols < n_cols):
+            return
+        seen[r // rows, c // cols] += 1
         if (info.byte_offset is not None and info.size and info.byte_offset + info.size <= file_size
-                and r % rows == 0 and c % cols == 0 and r // rows < n_rows and c // cols < n_cols):
+                and not info.filter_mask & mandatory):
             present[r // rows, c // cols] = True
 
     if hasattr(ds.id, "chunk_iter"):
@@ -656,12 +675,13 @@ def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int) -> np.ndarray
     else:  # pragma: no cover - older h5py
         for i in range(ds.id.get_num_chunks()):
             mark(ds.id.get_chunk_info(i))
+    present &= seen == 1  # two entries at one coordinate: the index is damaged there
     return present.all(axis=1)
 
 
-def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int) -> int:
+def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int, index_verified: bool = False) -> int:
     """First frame < ``n_main`` whose chunk is missing from the chunk index (or lies past the end), else n_main."""
-    full = _chunk_presence(ds, n_main, file_size)
+    full = _chunk_presence(ds, n_main, file_size, index_verified)
     if full.all():
         return n_main
     return int(np.argmin(full)) * (ds.chunks[0] if ds.chunks else n_main)
@@ -682,6 +702,7 @@ class _Layout:
     recorded: int = 0  # frames the file says it committed
     main_recorded: int = 0  # of which in /spikes
     valid_tail: np.ndarray | None = None  # the tail rows when their checksum holds, even after lost chunks
+    verified: bool = False  # metadata byte-identical to what spikevision wrote (seal record)
 
 
 def _tail_frames(f: h5py.File, ds: h5py.Dataset, n: int, n_main: int, p: Path, trusted: bool,
@@ -709,7 +730,7 @@ def _tail_frames(f: h5py.File, ds: h5py.Dataset, n: int, n_main: int, p: Path, t
 
 
 def _inspect(path: str | os.PathLike, strict: bool = False, trusted: bool = False,
-             fps: float | None = None) -> _Layout:
+             fps: float | None = None, sealed: bool = False) -> _Layout:
     """Check the structure of a spikestream file and locate its committed frames (see :func:`read`)."""
     p = Path(path)
     with _boundary(p, "the file structure"):
@@ -718,7 +739,7 @@ def _inspect(path: str | os.PathLike, strict: bool = False, trusted: bool = Fals
         new_writer = sb is not None and sb[0] == _h5file.USERBLOCK  # tail slots carry a commit checksum
         f, view = _open_file(p)
         try:
-            return _layout(f, p, file_size, strict, trusted, fps, new_writer)
+            return _layout(f, p, file_size, strict, trusted, fps, new_writer, sealed)
         finally:
             f.close()
             if view is not None:
@@ -726,7 +747,7 @@ def _inspect(path: str | os.PathLike, strict: bool = False, trusted: bool = Fals
 
 
 def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, fps: float | None,
-            new_writer: bool) -> _Layout:
+            new_writer: bool, sealed_record: bool) -> _Layout:
     ds = _check_container(f, p, trusted)
     a = ds.attrs
     h = _int_attr(a, _Names.height, p, 1, MAX_SIDE)
@@ -755,7 +776,9 @@ def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, 
             problems.append(f"frames {n_main}..{n - 1} come from a tail slot without a checksum (written by an "
                             f"older spikevision) and are not verified")
     main_recorded, valid_tail = n_main, tail
-    good = _first_missing_chunk(ds, n_main, file_size)
+    if ds.file.id != f.id:  # followed an external link (trusted=True): chunks lie in the target file
+        file_size = os.path.getsize(ds.file.filename)
+    good = _first_missing_chunk(ds, n_main, file_size, sealed_record)
     if good < n_main:
         lost.insert(0, (good, n, "chunks missing from the chunk index"))
         n_main, tail = good, None
@@ -797,7 +820,32 @@ def _layout(f: h5py.File, p: Path, file_size: int, strict: bool, trusted: bool, 
         )
     except ValueError as e:
         raise FormatError(f"{p}: bad metadata attribute: {e}; fix it with h5py or pass fps=") from e
-    return _Layout(kept, h, w, n_main, tail, meta, warns, lost, n, main_recorded, valid_tail)
+    return _Layout(kept, h, w, n_main, tail, meta, warns, lost, n, main_recorded, valid_tail, sealed_record)
+
+
+def _check_fill_reads(ds: h5py.Dataset, got: np.ndarray, start: int, path) -> None:
+    """Raise when a chunk read as the fill value is not found by a direct lookup.
+
+    A damaged, unchecksummed (pre-v110) chunk B-tree can list a chunk that the read path's
+    key search misses; libhdf5 then returns the fill value without an error. Only blocks that
+    read as all fill are checked (one raw chunk read each), so intact data costs nothing.
+    """
+    rows = ds.chunks[0] if ds.chunks else None
+    if rows is None or ds.id.get_create_plist().get_external_count():
+        return
+    fill = ds.fillvalue
+    first = start - start % rows
+    for r in range(first, start + len(got), rows):
+        lo, hi = max(r, start) - start, min(r + rows, start + len(got)) - start
+        if not (got[lo:hi] == fill).all():
+            continue
+        for c in range(0, ds.shape[1], ds.chunks[1]):
+            try:
+                ds.id.read_direct_chunk((r, c))
+            except _FOREIGN as e:
+                raise FormatError(f"{path}: frames {r}..{min(r + rows, ds.shape[0]) - 1} cannot be found through "
+                                  f"the chunk index (it is damaged: {str(e).splitlines()[0]}); run 'spikevision "
+                                  f"salvage' to copy the intact frames") from e
 
 
 class H5Source:
@@ -812,8 +860,9 @@ class H5Source:
     """
 
     def __init__(self, path: str | os.PathLike, n_frames: int, height: int, width: int, *,
-                 n_main: int | None = None, tail: np.ndarray | None = None):
+                 n_main: int | None = None, tail: np.ndarray | None = None, verified: bool = True):
         self.path = os.fspath(path)
+        self.verified = verified  # the chunk index is known intact (seal record); else fill-valued reads are checked
         self.n_frames = int(n_frames)
         self.height = int(height)
         self.width = int(width)
@@ -853,6 +902,8 @@ class H5Source:
             ds = self._dataset()
             try:
                 ds.read_direct(out, np.s_[start:a], np.s_[0 : a - start])
+                if not self.verified:
+                    _check_fill_reads(ds, out[: a - start], start, self.path)
             except SpikevisionError:
                 raise
             except _FOREIGN as e:
@@ -906,7 +957,7 @@ def structure(path: str | os.PathLike, *, strict: bool = False, trusted: bool = 
     except OSError:
         sealed = False
     if sealed:
-        return _inspect(p, strict, trusted, fps)
+        return _inspect(p, strict, trusted, fps, True)
     return contained(_inspect, (p, strict, trusted, fps), p, "reading the file structure")
 
 
@@ -938,7 +989,10 @@ def _scan(path: Path, trusted: bool) -> dict:
                     continue
                 try:
                     ds.read_direct(buf, np.s_[a:b], np.s_[0 : b - a])
+                    _check_fill_reads(ds, buf[: b - a], a, path)
                     ranges.append((a, b, ""))
+                except FormatError:
+                    ranges.append((a, b, "missing from the chunk index"))
                 except _FOREIGN:
                     ranges.append((a, b, "checksum or decompression failed"))
     finally:
@@ -970,7 +1024,7 @@ def salvage_source(path: str | os.PathLike, found: dict) -> H5Source:
     lay = found["layout"]
     tail = lay.valid_tail
     n = lay.main_recorded + (0 if tail is None else len(tail))
-    return H5Source(path, n, lay.height, lay.width, n_main=lay.main_recorded, tail=tail)
+    return H5Source(path, n, lay.height, lay.width, n_main=lay.main_recorded, tail=tail, verified=lay.verified)
 
 
 def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = False,
@@ -991,7 +1045,8 @@ def read(path: str | os.PathLike, *, fps: float | None = None, strict: bool = Fa
     lay = structure(p, strict=strict, trusted=trusted, fps=fps)
     for msg in lay.warnings:
         warnings.warn(msg, stacklevel=3)
-    return SpikeStream(H5Source(p, lay.n, lay.height, lay.width, n_main=lay.n_main, tail=lay.tail), lay.meta)
+    src = H5Source(p, lay.n, lay.height, lay.width, n_main=lay.n_main, tail=lay.tail, verified=lay.verified)
+    return SpikeStream(src, lay.meta)
 
 
 def write(path: str | os.PathLike, stream: SpikeStream, *, compression: str | None = "lzf",

@@ -125,6 +125,37 @@ def make_metadata(rng: np.random.Generator, n: int, workdir: pathlib.Path):
     return cases, _check(x)
 
 
+def _foreign_file(path: pathlib.Path, x: np.ndarray, sealed: bool) -> None:
+    """A spikestream file written by plain h5py (default HDF5 format: unchecksummed v1 B-trees, no seal)."""
+    packed = sv.from_array(x).packed()
+    with h5py.File(path, "w") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+        f.attrs["spikevision_version"] = 1
+        n = len(packed) if sealed else len(packed) - 8
+        ds = f.create_dataset("spikes", data=packed[: n - n % BLOCK if not sealed else n],
+                              maxshape=(None, packed.shape[1]), chunks=(BLOCK, packed.shape[1]), fletcher32=True,
+                              compression="lzf")
+        ds.attrs.update({"height": H, "width": W, "fps": 20000.0, "n_frames": len(packed), "sealed": sealed})
+        if not sealed:  # an older writer's tail slot (no commit checksum)
+            f.create_dataset("spikes_tail0", data=np.zeros((BLOCK, packed.shape[1]), np.uint8))
+            f["spikes_tail0"][: len(packed) - ds.shape[0]] = packed[ds.shape[0]:]
+
+
+def make_foreign(rng: np.random.Generator, n: int, workdir: pathlib.Path):
+    """Damage the metadata of files written elsewhere (always probed in a child: libhdf5 may hang or crash)."""
+    x = _frames()
+    workdir.mkdir(parents=True, exist_ok=True)
+    base = workdir / "base-foreign.h5"
+    _foreign_file(base, x, sealed=True)
+    data = base.read_bytes()
+    with h5py.File(base, "r") as f:
+        ds = f["spikes"]
+        first = min(ds.id.get_chunk_info(i).byte_offset for i in range(ds.id.get_num_chunks()))
+    half = n // 2
+    damaged = mutations(data, rng, half, region=(0, first)) + mutations(data, rng, n - half)
+    return _write_copies(data, damaged, workdir, "f-"), _check(x)
+
+
 # --- hostile files -------------------------------------------------------------
 def _hostile_external_link(p, x, rng):
     target = p.with_name(p.stem + "-target.h5")
@@ -269,6 +300,7 @@ FUZZ = {
     "h5-killed": make_killed,
     "h5-metadata": make_metadata,
     "h5-hostile": make_hostile,
+    "h5-foreign": make_foreign,
 }
 
 
