@@ -16,7 +16,8 @@ Layout (format ``spikestream``, version 1; every name lives in :class:`_Names`):
   ``cfa`` (empty string for none), ``provenance`` (JSON) and ``bit_order`` (a
   human-readable description of the packing);
 * datasets ``/spikes_tail0`` and ``/spikes_tail1`` (in-place recordings only): two
-  uncompressed one-chunk slots for committed frames that do not fill a chunk yet.
+  uncompressed one-chunk slots for committed frames that do not fill a chunk yet; attribute
+  ``commit`` = int64 ``[n_frames, CRC32 of the committed rows]``, written before the commit point.
 
 Reading: a sealed file holds frames ``0 .. n_frames-1`` in ``/spikes``. An
 unsealed file (a recording that was killed) holds frames ``0 .. m-1`` in
@@ -29,9 +30,16 @@ freed space, and a kill in the middle would corrupt committed frames); a partial
 chunk goes to the tail slot that the committed state does not use; the data is
 flushed before the single 8-byte ``n_frames`` attribute moves, then flushed
 again. Killing the process at any moment therefore leaves a file that opens and
-holds every committed frame bit-exactly. The file uses the default (widely
-readable) HDF5 format version: files written with ``libver="latest"`` or in SWMR
-mode refuse to open after a crash until ``h5clear`` is run.
+holds every committed frame bit-exactly.
+
+File format and damage (see :mod:`._h5file`, :mod:`._h5probe`): files are written in HDF5
+format v110 (checksummed superblock, object headers and chunk index) with a 4 KiB user
+block holding the seal record (the CRC32 of every metadata byte, written at a clean close).
+A reader parses a file in-process only when its seal matches; any other file (a killed
+recording, damage, a file written elsewhere) has its structure parsed first in a child
+process with a timeout, because libhdf5 can hang or crash on damaged metadata. A write that
+fails (disk full, EFBIG) is never reported to libhdf5, which would otherwise crash the
+process at exit; the writer raises one :class:`OutputError` instead.
 
 Example:
     >>> import numpy as np, spikevision as sv
