@@ -649,50 +649,59 @@ def _mandatory_filters(ds: h5py.Dataset) -> int:
     return mask
 
 
-def _chunk_presence(ds: h5py.Dataset, n_main: int, file_size: int, index_verified: bool = False) -> np.ndarray:
-    """One bool per block of ``ds.chunks[0]`` frames below ``n_main``: every chunk of it is in the chunk index,
-    lies inside the file and went through every mandatory filter (Fletcher-32 above all).
+def _complete_blocks(ds: h5py.Dataset, n_main: int, file_size: int, index_verified: bool = False) -> set[int] | None:
+    """Indices of the blocks of ``ds.chunks[0]`` frames below ``n_main`` whose every chunk is in the chunk index,
+    lies inside the file and went through every mandatory filter (Fletcher-32 above all); None: all of them.
 
     ``index_verified`` (the seal record matched): a count of the chunks suffices; otherwise every
-    entry is checked, since a damaged index may hold a chunk at a wrong coordinate or a filter
-    mask that skips the checksum."""
-    if ds.id.get_create_plist().get_external_count() or n_main == 0:
-        return np.ones(0 if n_main == 0 else 1, bool)  # external raw storage (trusted=True): nothing to check
+    entry is checked, since a damaged index may hold a chunk at a wrong coordinate, twice, or
+    with a filter mask that skips the checksum. Memory follows the chunks present, never the
+    sizes the file declares.
+    """
+    if n_main == 0 or ds.id.get_create_plist().get_external_count():
+        return None  # nothing to read, or external raw storage (trusted=True): nothing to check here
     if ds.chunks is None:  # contiguous (written elsewhere): all or nothing
         off, size = ds.id.get_offset(), ds.id.get_storage_size()
-        return np.array([off is not None and off + size <= file_size])
+        return None if off is not None and off + size <= file_size else set()
     rows, cols = ds.chunks
     n_rows, n_cols = -(-n_main // rows), -(-ds.shape[1] // cols)
     if index_verified and ds.id.get_num_chunks() == -(-ds.shape[0] // rows) * n_cols:
-        return np.ones(n_rows, bool)  # every chunk of the extent is allocated (libhdf5 checked the file size)
-    present = np.zeros((n_rows, n_cols), bool)
-    seen = np.zeros((n_rows, n_cols), np.int64)
+        return None  # every chunk of the extent is allocated (libhdf5 checked the file size)
     mandatory = _mandatory_filters(ds)
+    good: dict[int, int] = {}
+    seen: set[tuple[int, int]] = set()
+    dup: set[int] = set()
 
     def mark(info) -> None:
         r, c = info.chunk_offset
         if not (r % rows == 0 and c % cols == 0 and 0 <= r // rows < n_rows and 0 <= c // cols < n_cols):
             return
-        seen[r // rows, c // cols] += 1
+        key = (r // rows, c // cols)
+        if key in seen:
+            dup.add(key[0])  # two entries at one coordinate: the index is damaged there
+        seen.add(key)
         if (info.byte_offset is not None and info.size and info.byte_offset + info.size <= file_size
                 and not info.filter_mask & mandatory):
-            present[r // rows, c // cols] = True
+            good[key[0]] = good.get(key[0], 0) + 1
 
     if hasattr(ds.id, "chunk_iter"):
         ds.id.chunk_iter(mark)
     else:  # pragma: no cover - older h5py
         for i in range(ds.id.get_num_chunks()):
             mark(ds.id.get_chunk_info(i))
-    present &= seen == 1  # two entries at one coordinate: the index is damaged there
-    return present.all(axis=1)
+    return {r for r, k in good.items() if k == n_cols and r not in dup}
 
 
 def _first_missing_chunk(ds: h5py.Dataset, n_main: int, file_size: int, index_verified: bool = False) -> int:
     """First frame < ``n_main`` whose chunk is missing from the chunk index (or lies past the end), else n_main."""
-    full = _chunk_presence(ds, n_main, file_size, index_verified)
-    if full.all():
+    complete = _complete_blocks(ds, n_main, file_size, index_verified)
+    if complete is None:
         return n_main
-    return int(np.argmin(full)) * (ds.chunks[0] if ds.chunks else n_main)
+    rows = ds.chunks[0] if ds.chunks else max(n_main, 1)
+    k = 0
+    while k in complete:
+        k += 1
+    return min(k * rows, n_main)
 
 
 @dataclass
@@ -987,14 +996,16 @@ def _scan(path: Path, trusted: bool) -> dict:
         with _boundary(path, "the frames"):
             ds = f[_Names.dataset]
             rows = ds.chunks[0] if ds.chunks else max(lay.main_recorded, 1)
-            present = _chunk_presence(ds, lay.main_recorded, path.stat().st_size)
+            complete = _complete_blocks(ds, lay.main_recorded, path.stat().st_size, lay.verified)
+            blocks = range(-(-lay.main_recorded // rows)) if complete is None else sorted(complete)
             buf = np.empty((rows, ds.shape[1]), np.uint8)
             ranges = []
-            for i, a in enumerate(range(0, lay.main_recorded, rows)):
-                b = min(a + rows, lay.main_recorded)
-                if not present[min(i, len(present) - 1)]:
-                    ranges.append((a, b, "missing from the chunk index"))
-                    continue
+            at = 0  # frames [at, a) before the next complete block are missing from the index
+            for i in blocks:
+                a, b = i * rows, min(i * rows + rows, lay.main_recorded)
+                if a > at:
+                    ranges.append((at, a, "missing from the chunk index"))
+                at = b
                 try:
                     ds.read_direct(buf, np.s_[a:b], np.s_[0 : b - a])
                     _check_fill_reads(ds, buf[: b - a], a, path)
@@ -1003,6 +1014,8 @@ def _scan(path: Path, trusted: bool) -> dict:
                     ranges.append((a, b, "missing from the chunk index"))
                 except _FOREIGN:
                     ranges.append((a, b, "checksum or decompression failed"))
+            if at < lay.main_recorded:
+                ranges.append((at, lay.main_recorded, "missing from the chunk index"))
     finally:
         f.close()
         if view is not None:
