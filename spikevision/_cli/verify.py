@@ -164,7 +164,7 @@ def check(path: str | os.PathLike, format: str | None = None, trusted: bool = Fa
     if rep["damaged"] or rep["problems"]:
         rep["status"] = "damaged"
     lost = (rep["frames"] or 0) - rep["readable"]
-    rep["recoverable"] = (f"all {rep['readable']} frames" if not lost else
+    rep["recoverable"] = (f"all {rep['readable']} frames the file holds" if not lost else
                           f"{rep['readable']} of {rep['frames']} frames ({lost} lost)")
     return rep
 
