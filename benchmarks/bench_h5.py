@@ -5,16 +5,25 @@ image between 0.05 and 0.3 (a realistic sparse scene; i.i.d. bits are the hard
 case for compression). 2,000 distinct frames are tiled to the full length (the
 period is longer than a chunk, so compression cannot exploit the repeat).
 Files live in the page cache: these are the costs of the formats, not the disk.
+
+``io.h5 open`` cases: the cost of opening safely. A file sealed by spikevision is
+checked by the CRC32 of its metadata bytes (seal record) and parsed in-process; any
+other file (a killed recording here) is parsed first in a child process with a
+timeout: forked, or a fresh interpreter when other threads run (a GUI). The
+reference is a bare ``h5py.File`` open that reads the attributes of ``/spikes``.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
+import h5py
 import numpy as np
-from _common import best_time
+from _common import best_time, best_times
 
 import spikevision as sv
 from spikevision.io.h5 import H5Writer
@@ -140,6 +149,9 @@ def run(quick: bool = False) -> list[dict]:
         s_h5.close()
         s_dat.close()
 
+        # --- open: seal check / probe in a child ----------------------------
+        rows += _open_rows(h5["lzf"], d, packed[:5000], 20 if quick else 100)
+
         # --- size ------------------------------------------------------------
         raw = dat.stat().st_size
         for c in h5:
@@ -155,6 +167,44 @@ def run(quick: bool = False) -> list[dict]:
                 rows.append({"benchmark": f"io.h5 size ({c})", "case": f"uniform rate {p}", "ours": ratio,
                              "reference": ".dat size", "ref": 1.0, "unit": "compression x", "ratio": ratio,
                              "target": ""})
+    return rows
+
+
+def _open_rows(sealed: Path, d: Path, packed: np.ndarray, repeat: int) -> list[dict]:
+    killed, live = d / "killed.h5", d / "live.h5"
+    with H5Writer(live, H, W, 20000, block_frames=1000, overwrite=True) as w:
+        w.append_packed(packed[:4500])
+        w.flush()  # 4000 frames in /spikes, 500 in a tail slot
+        shutil.copyfile(live, killed)  # the bytes a kill leaves
+
+    def bare(p):
+        with h5py.File(p, "r") as f:
+            dict(f["spikes"].attrs)
+
+    def ours(p):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sv.open(p).close()
+
+    rows = []
+    for name, p, n in (("sealed file: seal CRC, in-process", sealed, repeat),
+                       ("killed recording: probe in a forked child", killed, repeat)):
+        t_ours, t_ref = best_times([lambda p=p: ours(p), lambda p=p: bare(p)], n)
+        rows.append({"benchmark": "io.h5 open", "case": name, "ours": t_ours * 1e3, "reference": "bare h5py open",
+                     "ref": t_ref * 1e3, "unit": "ms", "ratio": t_ref / t_ours, "target": ""})
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()  # another thread runs: forking is unsafe, the probe starts a fresh interpreter
+    try:
+        t_ours, t_ref = best_times([lambda: ours(killed), lambda: bare(sealed)], 3)
+    finally:
+        stop.set()
+        t.join()
+    rows.append({"benchmark": "io.h5 open", "case": "killed recording, other threads: probe in a new interpreter",
+                 "ours": t_ours * 1e3, "reference": "bare h5py open", "ref": t_ref * 1e3, "unit": "ms",
+                 "ratio": t_ref / t_ours, "target": ""})
     return rows
 
 

@@ -57,7 +57,7 @@ def detect_format(path: str | os.PathLike, for_writing: bool = False) -> str:
         if for_writing or not p.exists():
             return fmt
         head = _head(p)
-        if fmt != "h5" and head.startswith(b"\x89HDF\r\n\x1a\n"):
+        if fmt != "h5" and _module("h5").sniff(p, head):  # the signature may follow a user block
             return "h5"
         if fmt != "npz" and head.startswith(b"PK\x03\x04") and _module("npz").sniff(p, head):
             return "npz"

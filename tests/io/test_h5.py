@@ -314,8 +314,8 @@ def test_unsealed_recording_warns_or_strict_error(tmp_path, rng, caplog):
     with h5py.File(snap, "r") as f:
         assert f["spikes"].shape[0] == 10 and not f["spikes"].attrs["sealed"]
         np.testing.assert_array_equal(f["spikes_tail1"][:3], ref_pack(x[10:]))
-    s = sv.open(snap)
-    assert "not closed" in caplog.text
+    with pytest.warns(UserWarning, match="not closed"):
+        s = sv.open(snap)
     np.testing.assert_array_equal(s.unpack(), x)
     np.testing.assert_array_equal(s[8:12].unpack(), x[8:12])  # a read across /spikes and the tail
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(s))[9:].unpack(), x[9:])
@@ -324,8 +324,10 @@ def test_unsealed_recording_warns_or_strict_error(tmp_path, rng, caplog):
         sv.open(snap, strict=True)
     with h5py.File(snap, "r+") as f:
         del f["spikes_tail1"]
-    with pytest.raises(FormatError, match="needs /spikes_tail1 with 3 packed frames"):
-        sv.open(snap)
+    with pytest.warns(UserWarning, match=r"frames 10..12 of 13 are lost \(/spikes_tail1 is missing\)"):
+        assert len(sv.open(snap)) == 10
+    with pytest.raises(FormatError, match="spikes_tail1 is missing"):
+        sv.open(snap, strict=True)
 
 
 CHILD = textwrap.dedent("""
@@ -421,8 +423,8 @@ def test_uncommitted_rows_are_ignored_or_strict_error(tmp_path, rng, caplog):
     sv.save(path, sv.from_array(x))
     with h5py.File(path, "r+") as f:  # as if killed between writing frames and moving the commit point
         f["spikes"].attrs["n_frames"] = 21
-    s = sv.open(path)
-    assert "9 frame(s) after the last commit point" in caplog.text
+    with pytest.warns(UserWarning, match=r"9 frame\(s\) after the last commit point"):
+        s = sv.open(path)
     np.testing.assert_array_equal(s.unpack(), x[:21])
     with pytest.raises(TruncatedFileError, match="strict=False"):
         sv.open(path, strict=True)
@@ -564,9 +566,393 @@ def test_sniff_and_detection(tmp_path, rng):
     path = tmp_path / "x.hdf5"
     sv.save(path, sv.from_array(x))
     assert h5io.sniff(path, path.read_bytes()[:512])
+    assert h5io.sniff(None, path.read_bytes()[:4200])  # after the 4 KiB user block (seal record)
     assert not h5io.sniff(path, b"PK\x03\x04" + bytes(508))
     assert not h5io.sniff(path, b"")
     noext = tmp_path / "recording"
     noext.write_bytes(path.read_bytes())
     np.testing.assert_array_equal(sv.open(noext).unpack(), x)
     np.testing.assert_array_equal(sv.open(path, format="h5").unpack(), x)
+
+
+# --- containment: format v110, seal record, probe in a child -------------------
+def test_files_use_checksummed_metadata_and_carry_a_seal(tmp_path, rng):
+    from spikevision.io import _h5file
+
+    path = tmp_path / "s.h5"
+    sv.save(path, sv.from_array(random_spikes(rng, 40, 8, 8)), block_frames=8)
+    off, version, flags, ok = _h5file.superblock(path.read_bytes()[:8192])
+    assert (off, version, flags, ok) == (_h5file.USERBLOCK, 3, 0, True)  # superblock v3: checksummed metadata
+    assert _h5file.seal_ok(path)
+    data = bytearray(path.read_bytes())
+    data[_h5file.USERBLOCK + 20] ^= 0x10  # one bit of the superblock: the seal no longer matches
+    path.write_bytes(bytes(data))
+    assert not _h5file.seal_ok(path)
+    with pytest.raises(FormatError):  # probed in a child, then refused with a spikevision error
+        sv.open(path).unpack()
+
+
+def test_lookup3_matches_libhdf5(tmp_path):
+    from spikevision.io import _h5file
+
+    for lib in ("v110", "v114"):
+        p = tmp_path / f"{lib}.h5"
+        with h5py.File(p, "w", libver=(lib, lib)) as f:
+            f["x"] = 1
+        head = p.read_bytes()[:48]
+        assert _h5file.lookup3(head[:44]) == int.from_bytes(head[44:48], "little")
+
+
+KILLED_V110 = textwrap.dedent("""
+    import os, signal, sys
+    import h5py, numpy as np
+    f = h5py.File(sys.argv[1], "w", libver=("v110", "v110"))  # default driver: the superblock says "open"
+    f.attrs["spikevision_format"] = "spikestream"
+    ds = f.create_dataset("spikes", data=np.arange(40, dtype=np.uint8).reshape(10, 4), maxshape=(None, 4),
+                          chunks=(5, 4), fletcher32=True)
+    ds.attrs.update({"height": 4, "width": 8, "fps": 100.0, "n_frames": 10, "sealed": False})
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def test_killed_v110_file_opens_through_the_crash_view(tmp_path):
+    """libhdf5 refuses a v110 file killed while open for writing (until h5clear); spikevision reads it."""
+    path = tmp_path / "k.h5"
+    r = subprocess.run([sys.executable, "-c", KILLED_V110, str(path)], capture_output=True, timeout=60)
+    assert r.returncode == -9
+    with pytest.raises(OSError, match="already open for write"):
+        h5py.File(path, "r")
+    with pytest.warns(UserWarning, match="not closed"):
+        s = sv.open(path)
+    np.testing.assert_array_equal(s.packed(), np.arange(40, dtype=np.uint8).reshape(10, 4))
+    assert path.read_bytes()[11] == 1  # the file on disk is not modified
+
+
+def _segfault() -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSEGV)  # what libhdf5 does on some damaged metadata
+
+
+def test_contained_turns_hangs_and_crashes_into_errors(tmp_path):
+    import threading
+    import time
+
+    from spikevision.io._h5probe import contained
+
+    assert contained(sum, ([1, 2],), "f.h5", "adding") == 3
+    with pytest.raises(FormatError, match=r"f\.h5: libhdf5 did not finish reading within 0.5 s"):
+        contained(time.sleep, (30,), "f.h5", "reading", timeout=0.5)
+    with pytest.raises(FormatError, match=r"f\.h5: libhdf5 died with signal SIGSEGV while reading"):
+        contained(_segfault, (), "f.h5", "reading")
+    with pytest.raises(FormatError, match="is damaged"):
+        contained(int, ("x",), "f.h5", "parsing")  # a foreign exception in the child
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()  # another thread: forking is unsafe, a fresh interpreter runs the probe
+    try:
+        assert contained(sum, ([4, 5],), "f.h5", "adding") == 9
+        with pytest.raises(FormatError, match="did not finish"):
+            contained(time.sleep, (30,), "f.h5", "reading", timeout=3)
+    finally:
+        stop.set()
+        t.join()
+
+
+def _spikestream_by_hand(path: Path, x: np.ndarray, rows: int, skip: set[int], sealed: bool = True) -> None:
+    """A spikestream file written with plain h5py, chunks ``skip`` never written (absent from the index)."""
+    packed = ref_pack(x)
+    with h5py.File(path, "w") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+        f.attrs["spikevision_version"] = 1
+        ds = f.create_dataset("spikes", shape=packed.shape, maxshape=(None, packed.shape[1]), dtype=np.uint8,
+                              chunks=(rows, packed.shape[1]), fletcher32=True)
+        for i in range(0, len(packed), rows):
+            if i // rows not in skip:
+                ds[i : i + rows] = packed[i : i + rows]
+        ds.attrs.update({"height": x.shape[1], "width": x.shape[2], "fps": 20000.0, "n_frames": len(x),
+                         "sealed": sealed})
+
+
+def test_chunk_missing_from_the_index_is_never_read_as_zeros(tmp_path, rng):
+    x = random_spikes(rng, 40, 4, 8)
+    path = tmp_path / "hole.h5"
+    _spikestream_by_hand(path, x, rows=8, skip={2})
+    with pytest.warns(UserWarning, match=r"frames 16..39 of 40 are lost \(chunks missing from the chunk index\)"):
+        s = sv.open(path)
+    np.testing.assert_array_equal(s.unpack(), x[:16])
+    with pytest.raises(FormatError, match="frames 16..39 of 40 are lost"):
+        sv.open(path, strict=True)
+
+
+def test_damaged_tail_slot_is_detected_by_its_crc(tmp_path, rng):
+    x = random_spikes(rng, 30, 4, 8)
+    path, snap = tmp_path / "r.h5", tmp_path / "s.h5"
+    with H5Writer(path, 4, 8, block_frames=8) as w:
+        w.append(x[:27])
+        w.flush()  # 24 frames in /spikes, 3 in /spikes_tail1
+        shutil.copyfile(path, snap)
+    with h5io._open_file(snap)[0] as f:
+        off = f["spikes_tail1"].id.get_offset()
+    data = bytearray(snap.read_bytes())
+    data[off + 5] ^= 0x01  # one bit of a committed tail frame
+    snap.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=r"frames 24..26 of 27 are lost \(/spikes_tail1 fails its CRC32"):
+        s = sv.open(snap)
+    np.testing.assert_array_equal(s.unpack(), x[:24])
+    with pytest.raises(FormatError, match="fails its CRC32"):
+        sv.open(snap, strict=True)
+
+
+def test_links_external_storage_and_virtual_datasets_are_refused(tmp_path, rng):
+    x = random_spikes(rng, 12, 4, 8)
+    target = tmp_path / "target.h5"
+    sv.save(target, sv.from_array(x))
+    link = tmp_path / "link.h5"
+    with h5py.File(link, "w") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+        f["spikes"] = h5py.ExternalLink(str(target), "/spikes")
+    with pytest.raises(FormatError, match=r"/spikes is a ExternalLink to .*target.h5:/spikes.*trusted=True"):
+        sv.open(link)
+    np.testing.assert_array_equal(sv.open(link, trusted=True).unpack(), x)
+
+    raw = tmp_path / "frames.bin"
+    raw.write_bytes(ref_pack(x).tobytes())
+    ext = tmp_path / "ext.h5"
+    with h5py.File(ext, "w") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+        ds = f.create_dataset("spikes", shape=(12, 4), dtype=np.uint8, external=[(str(raw), 0, 48)])
+        ds.attrs.update({"height": 4, "width": 8, "fps": 100.0, "n_frames": 12})
+    with pytest.raises(FormatError, match="external raw files"):
+        sv.open(ext)
+    np.testing.assert_array_equal(sv.open(ext, trusted=True).unpack(), x)
+
+    virt = tmp_path / "virt.h5"
+    with h5py.File(virt, "w") as f:
+        f.attrs["spikevision_format"] = "spikestream"
+        layout = h5py.VirtualLayout(shape=(12, 4), dtype=np.uint8)
+        layout[:] = h5py.VirtualSource(str(target), "spikes", shape=(12, 4))
+        f.create_virtual_dataset("spikes", layout).attrs.update({"height": 4, "width": 8, "fps": 1.0,
+                                                                  "n_frames": 12})
+    with pytest.raises(FormatError, match="virtual dataset"):
+        sv.open(virt)
+
+
+@pytest.mark.parametrize("name,value,match", [
+    ("n_frames", np.int64(2**62), "n_frames=4611686018427387904 but /spikes holds 12"),
+    ("height", np.int64(2**40), r"height=1099511627776 is outside \[1, 65536\]"),
+    ("n_frames", "12", "'n_frames' is str"),
+    ("width", np.array([8, 8]), "'width' is ndarray"),
+    ("fps", np.nan, "'fps' is nan"),
+])
+def test_declared_sizes_and_types_are_checked_before_use(tmp_path, rng, name, value, match):
+    path = tmp_path / "d.h5"
+    sv.save(path, sv.from_array(random_spikes(rng, 12, 4, 8)))
+    with h5py.File(path, "r+") as f:
+        f["spikes"].attrs[name] = value
+    with pytest.raises(FormatError, match=match):
+        sv.open(path)
+
+
+def test_npz_labels_survive_h5(tmp_path, rng):
+    x = random_spikes(rng, 6, 8, 8)
+    src, mid, out = tmp_path / "a.npz", tmp_path / "b.h5", tmp_path / "c.npz"
+    sv.save(src, sv.from_array(x), label=np.int64(7), label_name="dog")
+    sv.save(mid, sv.open(src))
+    s = sv.open(mid)
+    assert (s.meta.provenance["label"], s.meta.provenance["label_name"]) == (7, "dog")
+    sv.save(out, s)
+    back = sv.open(out)
+    assert (back.meta.provenance["label"], back.meta.provenance["label_name"]) == (7, "dog")
+    np.testing.assert_array_equal(back.unpack(), x)
+
+
+# --- full disk: a clean error, no SIGSEGV at exit, no leftover file -------------
+LIMITED = textwrap.dedent("""
+    import resource, signal, sys
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+    limit = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    sys.argv = sys.argv[2:]
+    if sys.argv[0] == "cli":
+        from spikevision.cli import main
+        sys.exit(main(sys.argv[1:]))
+    import numpy as np, spikevision as sv
+    from spikevision.io.h5 import H5Writer
+    from spikevision.io.video import H5StackWriter
+    kind, out = sys.argv[0], sys.argv[1]
+    x = (np.random.default_rng(0).random((3000, 64, 64)) < 0.5).astype(np.uint8)
+    try:
+        if kind == "save":
+            sv.save(out, x)
+        elif kind == "stack":
+            with H5StackWriter(out) as w:
+                for i in range(300):
+                    w.write(np.random.default_rng(i).random((64, 64)))
+        else:
+            with H5Writer(out, 64, 64, block_frames=64) as w:
+                for i in range(0, 3000, 100):
+                    w.append(x[i : i + 100])
+                    w.flush()
+                    print(w.committed_frames, flush=True)
+    except sv.errors.OutputError as e:
+        print("ERROR", e, flush=True)
+""")
+
+
+def _limited(tmp_path: Path, limit: int, *args: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "limited.py"
+    script.write_text(LIMITED)
+    env = {**os.environ, "SPIKEVISION_PROGRESS": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([sys.executable, str(script), str(limit), *args], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+
+
+@pytest.mark.parametrize("kind", ["save", "stack", "record"])
+@pytest.mark.parametrize("limit", [3_000, 60_000, 400_000])
+def test_full_disk_is_one_clean_error(tmp_path, kind, limit):
+    out = tmp_path / "out.h5"
+    r = _limited(tmp_path, limit, kind, str(out))
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])  # not -11 / 139: no SIGSEGV at exit
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr[-2000:]
+    err = [line for line in r.stdout.splitlines() if line.startswith("ERROR")]
+    assert len(err) == 1 and f"writing {out} failed: File too large after" in err[0], r.stdout
+    assert "bytes free there" in err[0]
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "limited.py")
+    if kind == "record":  # in place: every committed block stays readable
+        committed = [int(line) for line in r.stdout.splitlines() if line.isdigit()]
+        if not out.exists():  # the file could not even be created: it is removed
+            assert committed == [] and left == []
+            return
+        assert left == ["out.h5"]
+        with pytest.warns(UserWarning, match="not closed"):
+            s = sv.open(out)
+        assert len(s) == (committed[-1] if committed else 0)
+        x = (np.random.default_rng(0).random((3000, 64, 64)) < 0.5).astype(np.uint8)
+        np.testing.assert_array_equal(s.unpack(), x[: len(s)])
+    else:
+        assert left == []  # the temporary file is removed
+
+
+@pytest.mark.parametrize("cmd", [
+    ["simulate", "--scene", "texture_motion", "--frames", "300", "--height", "64", "--width", "64", "out.h5"],
+    ["convert", "--height", "64", "--width", "64", "in.dat", "out.h5"],
+    ["recon", "--height", "64", "--width", "64", "--step", "1", "in.dat", "out.h5"],
+])
+def test_full_disk_via_the_cli(tmp_path, rng, cmd):
+    sv.save(tmp_path / "in.dat", sv.from_array(random_spikes(rng, 300, 64, 64)))
+    r = _limited(tmp_path, 40_000, "cli", *cmd)
+    assert r.returncode == 1, (r.returncode, r.stderr[-2000:])  # not 139
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spikevision: error: writing out.h5 failed: File too large"), \
+        r.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.dat", "limited.py"]
+
+
+# --- spikevision verify / salvage ---------------------------------------------------
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SPIKEVISION_PROGRESS": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([sys.executable, "-m", "spikevision.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+
+
+def _damage_chunk(path: Path, index: int) -> None:
+    with h5py.File(path, "r") as f:
+        info = f["spikes"].id.get_chunk_info(index)
+    data = bytearray(path.read_bytes())
+    data[info.byte_offset + info.size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_verify_and_salvage_h5(tmp_path, rng):
+    x = random_spikes(rng, 100, 8, 8)
+    sv.save(tmp_path / "ok.h5", sv.from_array(x), block_frames=16)
+    sv.save(tmp_path / "bad.h5", sv.from_array(x), block_frames=16)
+    _damage_chunk(tmp_path / "bad.h5", 2)  # frames 32..47
+    r = _cli(tmp_path, "verify", "ok.h5")
+    assert r.returncode == 0 and "ok.h5: clean (h5, 100 frames)" in r.stdout, r.stderr
+    r = _cli(tmp_path, "verify", "--json", "ok.h5", "bad.h5")
+    assert r.returncode == 1, r.stderr
+    ok, bad = json.loads(r.stdout)
+    assert ok["status"] == "clean" and ok["readable"] == 100 and ok["damaged"] == []
+    assert bad["status"] == "damaged" and bad["readable"] == 84
+    assert bad["damaged"] == [{"first": 32, "stop": 48, "why": "checksum or decompression failed"}]
+    r = _cli(tmp_path, "salvage", "--json", "bad.h5", "out.h5")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["copied"] == 84 and rep["kept"] == [[0, 32], [48, 100]]
+    s = sv.open(tmp_path / "out.h5", strict=True)  # a sealed, clean file
+    np.testing.assert_array_equal(s.unpack(), np.concatenate([x[:32], x[48:]]))
+    assert s.meta.provenance["source"]["salvaged"]["kept"] == [[0, 32], [48, 100]]
+    assert _cli(tmp_path, "verify", "out.h5").returncode == 0
+    r = _cli(tmp_path, "salvage", "bad.h5", "./bad.h5", "--overwrite")
+    assert r.returncode == 1 and "is the input file itself" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "ok.h5", "out.h5"]
+
+
+def test_verify_and_salvage_killed_recording(tmp_path, rng):
+    x = random_spikes(rng, 30, 4, 8)
+    with H5Writer(tmp_path / "live.h5", 4, 8, block_frames=8) as w:
+        w.append(x[:27])
+        w.flush()
+        shutil.copyfile(tmp_path / "live.h5", tmp_path / "k.h5")
+    r = _cli(tmp_path, "verify", "k.h5")
+    assert r.returncode == 1 and "not closed" in r.stdout and "recoverable: all 27 frames the file holds" in r.stdout
+    assert _cli(tmp_path, "salvage", "k.h5", "s.h5").returncode == 0
+    np.testing.assert_array_equal(sv.open(tmp_path / "s.h5", strict=True).unpack(), x[:27])
+
+
+def test_verify_other_formats(tmp_path, rng):
+    x = random_spikes(rng, 20, 8, 8)
+    sv.save(tmp_path / "a.dat", sv.from_array(x))
+    (tmp_path / "cut.dat").write_bytes((tmp_path / "a.dat").read_bytes()[:-3])
+    (tmp_path / "a.dat.json").write_text(json.dumps({"height": 8, "width": 8, "frames": 21}))
+    sv.save(tmp_path / "a.npz", sv.from_array(x))
+    data = bytearray((tmp_path / "a.npz").read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    (tmp_path / "bad.npz").write_bytes(bytes(data))
+    r = _cli(tmp_path, "verify", "--json", "--height", "8", "--width", "8", "a.dat", "cut.dat", "a.npz", "bad.npz")
+    assert r.returncode == 1, r.stderr
+    dat, cut, npz, badz = json.loads(r.stdout)
+    assert dat["status"] == "damaged" and "sidecar a.dat.json says frames=21, the file has 20" in dat["problems"]
+    assert cut["status"] == "damaged" and cut["readable"] == 19 and "trailing byte" in cut["problems"][0]
+    assert npz["status"] == "clean" and npz["readable"] == 20
+    assert badz["status"] in ("damaged", "unreadable") and badz["problems"]
+    r = _cli(tmp_path, "salvage", "--height", "8", "--width", "8", "cut.dat", "s.dat")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(sv.open(tmp_path / "s.dat", height=8, width=8).unpack(), x[:19])
+
+
+def test_chunk_index_damage_that_libhdf5_reads_as_zeros(tmp_path):
+    """An unchecksummed (pre-v110) chunk B-tree whose keys are damaged: libhdf5 lists the chunk, yet its
+    read path misses it and returns the fill value without an error. spikevision raises instead."""
+    from tests.fuzz._harness import classify
+    from tests.fuzz.test_h5 import _foreign_file, _frames
+
+    x = _frames()
+    base = tmp_path / "base.h5"
+    _foreign_file(base, x, sealed=True)
+    data = base.read_bytes()
+    node = data.index(b"TREE", data.index(b"TREE") + 4) if data.count(b"TREE") > 1 else data.index(b"TREE")
+    hits = 0
+    for pos in range(node + 8, node + 400):
+        for value in (0x00, 0xE0, 0x48):
+            d = bytearray(data)
+            d[pos] = value
+            p = tmp_path / "d.h5"
+            p.write_bytes(bytes(d))
+            try:
+                with h5py.File(p, "r") as f:
+                    ds = f["spikes"]
+                    listed = {ds.id.get_chunk_info(i).chunk_offset[0] for i in range(ds.id.get_num_chunks())}
+                    got = ds[:]
+            except Exception:  # noqa: BLE001 - libhdf5 noticed: not the case under test
+                continue
+            zero = [r for r in range(0, len(x), 32) if r in listed and not got[r : r + 32].any()]
+            if not zero:
+                continue
+            hits += 1  # libhdf5 silently returns zeros for an indexed chunk
+            outcome = classify(lambda p=p: sv.open(p).unpack(), x)
+            assert outcome[0] in ("error", "prefix"), outcome  # never the zeros
+    assert hits  # the damage under test was produced
