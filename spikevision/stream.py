@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import _bits
-from ._source import ArraySource, FrameSource, StoredLayout
+from ._source import ArraySource, CropSource, FrameSource, StoredLayout
 
 __all__ = ["SpikeStream", "StreamMeta", "from_array", "from_packed", "DEFAULT_FPS"]
 
@@ -133,7 +133,22 @@ class SpikeStream:
         return self._start + i * self._step
 
     def __getitem__(self, key):
-        """``stream[i]`` -> (H, W) uint8 frame; ``stream[a:b:s]`` -> lazy SpikeStream."""
+        """``stream[i]`` -> (H, W) uint8 frame; ``stream[a:b:s]`` -> lazy SpikeStream.
+
+        ``stream[a:b:s, r0:r1, c0:c1]`` (``...`` allowed) also crops in space, lazily: see :meth:`crop`.
+        Spatial indices must be slices with step 1 (an integer row or column would drop an axis:
+        use ``r:r+1``); ``stream[i, r0:r1, c0:c1]`` is the cropped (h, w) frame i.
+        """
+        if isinstance(key, tuple):
+            time, rows, cols = _split_key(key)
+            if rows == slice(None) and cols == slice(None):
+                return self[time]
+            r0, r1 = _space_range(rows, self.height, "rows")
+            c0, c1 = _space_range(cols, self.width, "columns")
+            if isinstance(time, slice):
+                return self[time].crop(r0, c0, r1 - r0, c1 - c0)
+            j = self._source_index(_as_index(time))
+            return self.crop(r0, c0, r1 - r0, c1 - c0).source.read_frames(j, j + 1)[0]
         if isinstance(key, slice):
             r = range(self._start, self._stop, self._step)[key]
             if r.step < 0:
@@ -143,7 +158,36 @@ class SpikeStream:
         if isinstance(key, (int, np.integer)):
             j = self._source_index(int(key))
             return self.source.read_frames(j, j + 1)[0]
-        raise TypeError("index a SpikeStream with an int or a slice of frames")
+        raise TypeError("index a SpikeStream with an int or a slice of frames, optionally followed by row and "
+                        "column slices: stream[a:b, r0:r1, c0:c1]")
+
+    def crop(self, top: int, left: int, height: int, width: int) -> SpikeStream:
+        """The lazy (T, height, width) stream of rows top..top+height-1, columns left..left+width-1.
+
+        Display orientation (row 0 on top), like :meth:`unpack`. Nothing is read until asked; a
+        ``.dat`` file is then read only over the bytes that hold those rows (rows are stored
+        bottom-up there), in-memory frames only over the window, HDF5 chunk by chunk (chunks
+        hold whole frames). A Bayer ``cfa`` is shifted to the crop's origin; ``provenance["crop"]``
+        records ``[top, left, height, width]`` in the frames of the original source.
+        ``stream.crop(t, l, h, w)`` is ``stream[:, t:t+h, l:l+w]``.
+
+        Raises:
+            ValueError: when the rectangle is empty or leaves the frame (the message gives the frame size).
+        """
+        top, left, height, width = (_as_index(v) for v in (top, left, height, width))
+        if not (height >= 1 and width >= 1 and 0 <= top and top + height <= self.height
+                and 0 <= left and left + width <= self.width):
+            raise ValueError(f"crop(top={top}, left={left}, height={height}, width={width}) is empty or leaves the "
+                             f"{self.height}x{self.width} frame; choose 0 <= top < top + height <= {self.height} "
+                             f"and 0 <= left < left + width <= {self.width}")
+        if (top, left, height, width) == (0, 0, self.height, self.width):
+            return self
+        source = CropSource(self.source, (top, top + height), (left, left + width))
+        prov = dict(self.meta.provenance)
+        prov["crop"] = [source.rows[0], source.cols[0], source.height, source.width]
+        cfa = _shift_cfa(self.meta.cfa, top, left)
+        meta = dataclasses.replace(self.meta, cfa=cfa, provenance=prov)
+        return SpikeStream(source, meta, self._start, self._stop, self._step)
 
     def time_slice(self, t_start: float | None = None, t_stop: float | None = None) -> SpikeStream:
         """Frames whose time t satisfies ``t_start <= t < t_stop`` (seconds, same clock as ``t0``)."""
@@ -254,6 +298,45 @@ class SpikeStream:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _as_index(v) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"expected an integer, got {v!r}")
+    return int(v)
+
+
+def _split_key(key: tuple) -> tuple[Any, Any, Any]:
+    """(time, rows, cols) of a tuple index; a leading ``...`` stands for the axes it skips."""
+    if any(k is Ellipsis for k in key):
+        if sum(k is Ellipsis for k in key) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (3 - len(key) + 1) + key[i + 1:]
+    if len(key) > 3:
+        raise IndexError(f"too many indices for a (T, H, W) stream: {len(key)}")
+    time, rows, cols = key + (slice(None),) * (3 - len(key))
+    return time, rows, cols
+
+
+def _space_range(key, size: int, axis: str) -> tuple[int, int]:
+    if not isinstance(key, slice):
+        raise TypeError(f"{axis} of a SpikeStream are indexed with a slice (a lazy crop), got {key!r}; "
+                        f"use i:i+1 to keep one, or stream.unpack() for NumPy indexing")
+    a, b, step = key.indices(size)
+    if step != 1:
+        raise ValueError(f"{axis} slices of a SpikeStream take no step (got {step}); "
+                         f"crop first, then subsample the unpacked frames")
+    if b <= a:
+        raise ValueError(f"{axis} slice {key.start}:{key.stop} selects nothing of {size} {axis}")
+    return a, b
+
+
+def _shift_cfa(cfa: str | None, top: int, left: int) -> str | None:
+    """The 2x2 Bayer pattern seen from pixel (top, left) of a frame whose pattern is ``cfa``."""
+    if cfa is None:
+        return None
+    return "".join(cfa[2 * ((i // 2 + top) % 2) + (i % 2 + left) % 2] for i in range(4))
 
 
 def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, t0: float = 0.0, sensor: str | None = None,
