@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,9 +115,26 @@ class SpikeStream:
         return self.t0 + np.arange(len(self)) / self.fps
 
     def __repr__(self) -> str:
-        fmt = self.meta.provenance.get("format", "memory")
-        return (f"SpikeStream(shape={self.shape}, fps={self.fps:g}, t0={self.t0:g}, "
-                f"sensor={self.meta.sensor!r}, cfa={self.meta.cfa!r}, format={fmt!r})")
+        """One line: shape, rate, duration, format and (when set) file name, sensor, color filter, crop."""
+        prov = self.meta.provenance
+        extra = [f"format={prov.get('format', 'memory')!r}"]
+        if "path" in prov:
+            extra.append(f"file={os.path.basename(str(prov['path']))!r}")
+        if self.t0:
+            extra.append(f"t0={self.t0:g}")
+        if self.meta.sensor:
+            extra.append(f"sensor={self.meta.sensor!r}")
+        if self.meta.cfa:
+            extra.append(f"cfa={self.meta.cfa!r}")
+        if "crop" in prov:
+            extra.append(f"crop={prov['crop']}")
+        return f"SpikeStream(shape={self.shape}, fps={self.fps:g}, duration={self.duration:g}s, {', '.join(extra)})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: shape, rate, duration, layout and a TFP thumbnail of the middle frames."""
+        from ._show import stream_html
+
+        return stream_html(self)
 
     @property
     def source_frames(self) -> range:
