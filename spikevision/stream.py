@@ -357,11 +357,21 @@ def _shift_cfa(cfa: str | None, top: int, left: int) -> str | None:
     return "".join(cfa[2 * ((i // 2 + top) % 2) + (i % 2 + left) % 2] for i in range(4))
 
 
-def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, t0: float = 0.0, sensor: str | None = None,
-               cfa: str | None = None, provenance: dict | None = None) -> SpikeStream:
-    """Wrap a (T, H, W) array of spikes (nonzero = spike; any backend) as a SpikeStream.
+def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, threshold: float | None = None, t0: float = 0.0,
+               sensor: str | None = None, cfa: str | None = None, provenance: dict | None = None) -> SpikeStream:
+    """Wrap a (T, H, W) array of spikes (any backend) as a SpikeStream.
 
     Bits are packed in memory (1 bit per pixel), so the array can be dropped afterwards.
+
+    Args:
+        spikes: bool, or numbers that are all 0 or 1 (1 = spike); (H, W) is one frame.
+        fps, t0, sensor, cfa, provenance: the stream's metadata (see :class:`StreamMeta`).
+        threshold: make spikes of other values: spike where ``value >= threshold``
+            (``threshold=1`` for spike counts, ``0.5`` for probabilities). Without it,
+            values other than 0 and 1 raise ValueError instead of silently becoming spikes.
+
+    Raises:
+        ValueError: non-binary values without ``threshold`` (the message names the fix), or a bad shape.
     """
     from .backend import to_numpy
 
@@ -373,8 +383,40 @@ def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, t0: float = 0.0, sensor
     t, h, w = arr.shape
     if h == 0 or w == 0:
         raise ValueError(f"frames must have at least one pixel, got {h}x{w}")
+    if threshold is not None:
+        if arr.dtype.kind not in "biuf" or isinstance(threshold, bool) or not np.isreal(threshold):
+            raise ValueError(f"threshold must be a number compared with numeric spikes, got {threshold!r} "
+                             f"for dtype {arr.dtype}")
+        arr = arr >= threshold
+    else:
+        _check_binary(arr)
     packed = _bits.pack_frames(arr) if t else np.zeros((0, _bits.frame_nbytes(h, w)), np.uint8)
     return from_packed(packed, h, w, fps, t0=t0, sensor=sensor, cfa=cfa, provenance=provenance)
+
+
+def _check_binary(arr: np.ndarray) -> None:
+    """Raise ValueError naming ``threshold=`` unless every value of ``arr`` is 0 or 1.
+
+    Bool needs no pass; integers one reduction (a signed array is viewed as unsigned, so
+    negatives are large); floats a comparison pass.
+    """
+    kind = arr.dtype.kind
+    if kind == "b" or arr.size == 0:
+        return
+    if kind in "iu":
+        flat = arr.view(arr.dtype.str.replace("i", "u")) if kind == "i" else arr  # keeps the byte order
+        if int(flat.max()) <= 1:
+            return
+    elif kind == "f":
+        if bool(np.all((arr == 0) | (arr == 1))):
+            return
+    else:
+        raise ValueError(f"spikes must be bool or 0/1 numbers, got dtype {arr.dtype}; "
+                         f"convert them, e.g. from_array(x != 0)")
+    bad = arr[(arr != 0) & (arr != 1)].reshape(-1)[:1].item()
+    raise ValueError(f"spikes must be 0 or 1 (or bool), got the value {bad!r} (dtype {arr.dtype}); pass "
+                     f"threshold= to choose what counts as a spike (threshold=1 for spike counts: value >= 1), "
+                     f"or from_array(x != 0) for any nonzero value")
 
 
 def from_packed(packed: np.ndarray, height: int, width: int, fps: float = DEFAULT_FPS, *, t0: float = 0.0,
