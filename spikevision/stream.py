@@ -9,8 +9,10 @@ Example:
     >>> s = sv.from_array(np.eye(8, dtype=np.uint8)[None].repeat(4, 0), fps=20000)
     >>> s.shape, s.duration
     ((4, 8, 8), 0.0002)
-    >>> s[1:3].unpack().sum()
+    >>> int(s[1:3].unpack().sum())
     16
+    >>> s[:, 2:5, 0:4].shape          # a lazy crop
+    (4, 3, 4)
 """
 
 from __future__ import annotations
