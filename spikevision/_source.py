@@ -272,8 +272,8 @@ class FileSource(PositionedFile):
 
 
 @numba.njit(cache=True, nogil=True)
-def _decode_window(raw, n, stride, bit0, row_bits, h, w, flip, out):
-    for f in range(n):
+def _decode_window(raw, f0, f1, stride, bit0, row_bits, h, w, flip, out):
+    for f in range(f0, f1):
         fb = f * stride * 8 + bit0
         for r in range(h):
             k = fb + ((h - 1 - r) if flip else r) * row_bits
@@ -296,14 +296,29 @@ def _decode_window(raw, n, stride, bit0, row_bits, h, w, flip, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _decode_window_aligned(raw, n, stride, byte0, row_bytes, h, wb, flip, lut, out64):
-    for f in range(n):
+def _decode_window_aligned(raw, f0, f1, stride, byte0, row_bytes, h, wb, flip, lut, out64):
+    for f in range(f0, f1):
         fb = f * stride + byte0
         for r in range(h):
             base = fb + ((h - 1 - r) if flip else r) * row_bytes
             j = f * h + r
             for b in range(wb):
                 out64[j, b] = lut[raw[base + b]]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_window_parallel(raw, n, n_chunks, stride, bit0, row_bits, h, w, flip, out):
+    size = (n + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        _decode_window(raw, c * size, min(n, (c + 1) * size), stride, bit0, row_bits, h, w, flip, out)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _decode_window_aligned_parallel(raw, n, n_chunks, stride, byte0, row_bytes, h, wb, flip, lut, out64):
+    size = (n + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        _decode_window_aligned(raw, c * size, min(n, (c + 1) * size), stride, byte0, row_bytes, h, wb, flip, lut,
+                               out64)
 
 
 def decode_window(raw: np.ndarray, n: int, stride: int, bit0: int, row_bits: int, height: int, width: int,
@@ -323,12 +338,18 @@ def decode_window(raw: np.ndarray, n: int, stride: int, bit0: int, row_bits: int
         raw = np.ascontiguousarray(raw).reshape(-1)
         if bit0 < 0 or raw.size * 8 < last:
             raise ValueError(f"buffer of {raw.size} bytes is too small for {n} windows")
+        chunks = min(n, _bits._n_chunks(n * height * width))  # threads only for large reads
         if bit0 % 8 == 0 and row_bits % 8 == 0 and width % 8 == 0:  # whole bytes: 8 pixels per look-up
             out64 = out.reshape(n * height, width).view(np.uint64)
-            _decode_window_aligned(raw, n, stride, bit0 // 8, row_bits // 8, height, width // 8, flip,
-                                   _bits.LUT64, out64)
+            args = (raw, stride, bit0 // 8, row_bits // 8, height, width // 8, flip, _bits.LUT64, out64)
+            if chunks > 1:
+                _decode_window_aligned_parallel(args[0], n, chunks, *args[1:])
+            else:
+                _decode_window_aligned(args[0], 0, n, *args[1:])
+        elif chunks > 1:
+            _decode_window_parallel(raw, n, chunks, stride, bit0, row_bits, height, width, flip, out)
         else:
-            _decode_window(raw, n, stride, bit0, row_bits, height, width, flip, out)
+            _decode_window(raw, 0, n, stride, bit0, row_bits, height, width, flip, out)
     return out
 
 

@@ -209,3 +209,14 @@ def test_positioned_reads_per_frame_and_in_one_go_agree(tmp_path, rng):
     assert (s[:, 5:7].unpack() == full[:, 5:7]).all()  # small window: one read per frame
     assert (s[:, 0:60].unpack() == full[:, 0:60]).all()  # large window: one read
     assert os.path.getsize(tmp_path / "x.dat") == 12 * (16 + 64 * 80 // 8)
+
+
+def test_large_crops_use_every_decoder(tmp_path, rng):
+    # above _bits.PARALLEL_MIN_PIXELS the window is decoded on worker threads, chunked by frames
+    x = random_spikes(rng, 80, 250, 400, p=0.2)
+    assert 80 * 200 * 392 >= sv._bits.PARALLEL_MIN_PIXELS
+    s = sv.open(sv.save(tmp_path / "big.dat", x), height=250, width=400)
+    for key in [(slice(None), slice(0, 200), slice(8, 400)), (slice(None), slice(1, 250), slice(3, 400)),
+                (slice(3, 80, 2), slice(10, 240), slice(0, 397))]:
+        assert (s[key].unpack() == x[key]).all()
+        assert (sv.from_array(x)[key].unpack() == x[key]).all()
