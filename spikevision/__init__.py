@@ -14,10 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._show import render, show
 from .errors import FormatError, SpikevisionError
 from .io import open_stream as open
 from .io import save_stream as save
-from ._show import render, show
 from .stream import SpikeStream, StreamMeta, from_array, from_packed
 
 __version__ = "0.1.0"

@@ -23,8 +23,8 @@ import numpy as np
 from ..errors import FormatError, SpikevisionError
 from .photometry import srgb_to_linear, to_luminance
 
-__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "frames_alias", "as_input", "read_image",
-           "check_radiance"]
+__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "frames_alias", "as_input",
+           "read_image", "check_radiance"]
 
 
 class SceneInputError(SpikevisionError, ValueError):

@@ -198,8 +198,8 @@ def simulate(radiance: Any, fps: float = 20000.0, theta: float = 2.0, reset: str
     Returns:
         A :class:`SpikeStream` with sensor "sim" and the parameters in ``meta.provenance``.
     """
-    return Simulator(radiance, n_frames=frames_alias(n_frames, frames), fps=fps, theta=theta, reset=reset, noise=noise, cfa=cfa,
-                     seed=seed, **options).run()
+    return Simulator(radiance, n_frames=frames_alias(n_frames, frames), fps=fps, theta=theta, reset=reset,
+                     noise=noise, cfa=cfa, seed=seed, **options).run()
 
 
 def simulate_blocks(radiance: Any, block: int = 1024, packed: bool = True, **kwargs: Any) -> Iterator[np.ndarray]:

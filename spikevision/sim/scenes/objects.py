@@ -38,8 +38,8 @@ class MovingObjects(Scene):
                  *, frames: int | None = None):
         super().__init__(height, width, n_frames, fps, seed, frames=frames)
         rng = np.random.default_rng([self.seed, 0x0B1])
-        self.background = TextureMotion(height, width, self.n_frames, fps, seed=seed + 1000, velocity=background_velocity,
-                                        low=0.05, high=0.5)
+        self.background = TextureMotion(height, width, self.n_frames, fps, seed=seed + 1000,
+                                        velocity=background_velocity, low=0.05, high=0.5)
         self.background_velocity = tuple(float(v) for v in background_velocity)
         objs = []
         for j in range(n_objects):

@@ -95,8 +95,8 @@ class RainScene(Scene):
         super().__init__(height, width, n_frames, fps, seed, frames=frames)
         if density < 0 or min(speed) <= 0 or min(length) < 0 or min(width_px) <= 0:
             raise SceneInputError("density must be >= 0, speeds and widths > 0, lengths >= 0")
-        self.background = background or TextureMotion(height, width, self.n_frames, fps, seed=seed, velocity=(0.005, 0.0),
-                                                       low=0.05, high=0.7)
+        self.background = background or TextureMotion(height, width, self.n_frames, fps, seed=seed,
+                                                       velocity=(0.005, 0.0), low=0.05, high=0.7)
         if (self.background.height, self.background.width) != (height, width):
             raise SceneInputError(f"background is {self.background.height}x{self.background.width}, the rain scene "
                                   f"{height}x{width}; build the background with the same height and width")
