@@ -390,6 +390,30 @@ class CropSource:
         raw, stride, bit0, row_bits, flip = self._window(start, stop)
         return decode_window(raw, stop - start, stride, bit0, row_bits, self.height, self.width, flip, out)
 
+    def count(self, start: int, stop: int, counts: np.ndarray) -> None:
+        """Add the per-pixel spike counts of frames [start, stop) to ``counts`` ((H, W) int64 of the crop).
+
+        Stored rows a whole number of bytes apart (every real sensor) are counted from the packed
+        window bytes, 8 pixels per add (:func:`spikevision._bits.count_bits`); others are decoded first.
+        """
+        n = stop - start
+        if n <= 0:
+            return
+        raw, stride, bit0, row_bits, flip = self._window(start, stop)
+        if row_bits % 8:
+            counts += self.read_frames(start, stop).sum(axis=0, dtype=np.int64)
+            return
+        byte0, off = divmod(bit0, 8)
+        row_bytes, wb = row_bits // 8, (off + self.width + 7) // 8
+        raw = np.ascontiguousarray(raw).reshape(-1)
+        if byte0 + (n - 1) * stride + (self.height - 1) * row_bytes + wb > raw.size:
+            raise ValueError(f"buffer of {raw.size} bytes is too small for {n} windows")
+        rows = np.lib.stride_tricks.as_strided(raw[byte0:], shape=(n, self.height, wb),
+                                               strides=(stride, row_bytes, 1), writeable=False)
+        bits = _bits.count_bits(rows.reshape(n, self.height * wb), np.zeros(self.height * wb * 8, np.int64))
+        c = bits.reshape(self.height, wb * 8)[:, off: off + self.width]
+        counts += c[::-1] if flip else c
+
     def read_packed(self, start: int, stop: int) -> np.ndarray:
         frames = self.read_frames(start, stop)
         if not frames.shape[0]:

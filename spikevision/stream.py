@@ -277,6 +277,13 @@ class SpikeStream:
             block: frames per read.
             progress: called with the number of frames counted after each block.
         """
+        if self._step == 1 and isinstance(self.source, CropSource):  # only the window's bytes
+            counts = np.zeros((self.height, self.width), dtype=np.int64)
+            for _, m, s0 in self._runs(block):
+                self.source.count(s0, s0 + m, counts)
+                if progress:
+                    progress(m)
+            return counts
         layout = getattr(self.source, "layout", None)
         if self._step == 1 and layout is not None and hasattr(self.source, "read_stored"):
             counts = np.zeros(layout.frame_bytes * 8, dtype=np.int64)
