@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._show import render, show
 from .errors import FormatError, SpikevisionError
 from .io import open_stream as open
 from .io import save_stream as save
@@ -21,8 +22,8 @@ from .stream import SpikeStream, StreamMeta, from_array, from_packed
 
 __version__ = "0.1.0"
 
-__all__ = ["SpikeStream", "StreamMeta", "from_array", "from_packed", "open", "save", "SpikevisionError",
-           "FormatError", "__version__"]
+__all__ = ["SpikeStream", "StreamMeta", "from_array", "from_packed", "open", "save", "show", "render",
+           "SpikevisionError", "FormatError", "__version__"]
 
 _LAZY = {"backend", "io", "sim", "recon", "metrics", "denoise", "flow", "stereo", "derain", "hdr", "camera",
          "viewer", "batch", "datasets", "models", "cli"}

@@ -9,14 +9,17 @@ Example:
     >>> s = sv.from_array(np.eye(8, dtype=np.uint8)[None].repeat(4, 0), fps=20000)
     >>> s.shape, s.duration
     ((4, 8, 8), 0.0002)
-    >>> s[1:3].unpack().sum()
+    >>> int(s[1:3].unpack().sum())
     16
+    >>> s[:, 2:5, 0:4].shape          # a lazy crop
+    (4, 3, 4)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import _bits
-from ._source import ArraySource, FrameSource, StoredLayout
+from ._source import ArraySource, CropSource, FrameSource, StoredLayout
 
 __all__ = ["SpikeStream", "StreamMeta", "from_array", "from_packed", "DEFAULT_FPS"]
 
@@ -114,9 +117,26 @@ class SpikeStream:
         return self.t0 + np.arange(len(self)) / self.fps
 
     def __repr__(self) -> str:
-        fmt = self.meta.provenance.get("format", "memory")
-        return (f"SpikeStream(shape={self.shape}, fps={self.fps:g}, t0={self.t0:g}, "
-                f"sensor={self.meta.sensor!r}, cfa={self.meta.cfa!r}, format={fmt!r})")
+        """One line: shape, rate, duration, format and (when set) file name, sensor, color filter, crop."""
+        prov = self.meta.provenance
+        extra = [f"format={prov.get('format', 'memory')!r}"]
+        if "path" in prov:
+            extra.append(f"file={os.path.basename(str(prov['path']))!r}")
+        if self.t0:
+            extra.append(f"t0={self.t0:g}")
+        if self.meta.sensor:
+            extra.append(f"sensor={self.meta.sensor!r}")
+        if self.meta.cfa:
+            extra.append(f"cfa={self.meta.cfa!r}")
+        if "crop" in prov:
+            extra.append(f"crop={prov['crop']}")
+        return f"SpikeStream(shape={self.shape}, fps={self.fps:g}, duration={self.duration:g}s, {', '.join(extra)})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: shape, rate, duration, layout and a TFP thumbnail of the middle frames."""
+        from ._show import stream_html
+
+        return stream_html(self)
 
     @property
     def source_frames(self) -> range:
@@ -133,7 +153,22 @@ class SpikeStream:
         return self._start + i * self._step
 
     def __getitem__(self, key):
-        """``stream[i]`` -> (H, W) uint8 frame; ``stream[a:b:s]`` -> lazy SpikeStream."""
+        """``stream[i]`` -> (H, W) uint8 frame; ``stream[a:b:s]`` -> lazy SpikeStream.
+
+        ``stream[a:b:s, r0:r1, c0:c1]`` (``...`` allowed) also crops in space, lazily: see :meth:`crop`.
+        Spatial indices must be slices with step 1 (an integer row or column would drop an axis:
+        use ``r:r+1``); ``stream[i, r0:r1, c0:c1]`` is the cropped (h, w) frame i.
+        """
+        if isinstance(key, tuple):
+            time, rows, cols = _split_key(key)
+            if rows == slice(None) and cols == slice(None):
+                return self[time]
+            r0, r1 = _space_range(rows, self.height, "rows")
+            c0, c1 = _space_range(cols, self.width, "columns")
+            if isinstance(time, slice):
+                return self[time].crop(r0, c0, r1 - r0, c1 - c0)
+            j = self._source_index(_as_index(time))
+            return self.crop(r0, c0, r1 - r0, c1 - c0).source.read_frames(j, j + 1)[0]
         if isinstance(key, slice):
             r = range(self._start, self._stop, self._step)[key]
             if r.step < 0:
@@ -143,7 +178,36 @@ class SpikeStream:
         if isinstance(key, (int, np.integer)):
             j = self._source_index(int(key))
             return self.source.read_frames(j, j + 1)[0]
-        raise TypeError("index a SpikeStream with an int or a slice of frames")
+        raise TypeError("index a SpikeStream with an int or a slice of frames, optionally followed by row and "
+                        "column slices: stream[a:b, r0:r1, c0:c1]")
+
+    def crop(self, top: int, left: int, height: int, width: int) -> SpikeStream:
+        """The lazy (T, height, width) stream of rows top..top+height-1, columns left..left+width-1.
+
+        Display orientation (row 0 on top), like :meth:`unpack`. Nothing is read until asked; a
+        ``.dat`` file is then read only over the bytes that hold those rows (rows are stored
+        bottom-up there), in-memory frames only over the window, HDF5 chunk by chunk (chunks
+        hold whole frames). A Bayer ``cfa`` is shifted to the crop's origin; ``provenance["crop"]``
+        records ``[top, left, height, width]`` in the frames of the original source.
+        ``stream.crop(t, l, h, w)`` is ``stream[:, t:t+h, l:l+w]``.
+
+        Raises:
+            ValueError: when the rectangle is empty or leaves the frame (the message gives the frame size).
+        """
+        top, left, height, width = (_as_index(v) for v in (top, left, height, width))
+        if not (height >= 1 and width >= 1 and 0 <= top and top + height <= self.height
+                and 0 <= left and left + width <= self.width):
+            raise ValueError(f"crop(top={top}, left={left}, height={height}, width={width}) is empty or leaves the "
+                             f"{self.height}x{self.width} frame; choose 0 <= top < top + height <= {self.height} "
+                             f"and 0 <= left < left + width <= {self.width}")
+        if (top, left, height, width) == (0, 0, self.height, self.width):
+            return self
+        source = CropSource(self.source, (top, top + height), (left, left + width))
+        prov = dict(self.meta.provenance)
+        prov["crop"] = [source.rows[0], source.cols[0], source.height, source.width]
+        cfa = _shift_cfa(self.meta.cfa, top, left)
+        meta = dataclasses.replace(self.meta, cfa=cfa, provenance=prov)
+        return SpikeStream(source, meta, self._start, self._stop, self._step)
 
     def time_slice(self, t_start: float | None = None, t_stop: float | None = None) -> SpikeStream:
         """Frames whose time t satisfies ``t_start <= t < t_stop`` (seconds, same clock as ``t0``)."""
@@ -213,6 +277,13 @@ class SpikeStream:
             block: frames per read.
             progress: called with the number of frames counted after each block.
         """
+        if self._step == 1 and isinstance(self.source, CropSource):  # only the window's bytes
+            counts = np.zeros((self.height, self.width), dtype=np.int64)
+            for _, m, s0 in self._runs(block):
+                self.source.count(s0, s0 + m, counts)
+                if progress:
+                    progress(m)
+            return counts
         layout = getattr(self.source, "layout", None)
         if self._step == 1 and layout is not None and hasattr(self.source, "read_stored"):
             counts = np.zeros(layout.frame_bytes * 8, dtype=np.int64)
@@ -256,11 +327,60 @@ class SpikeStream:
         self.close()
 
 
-def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, t0: float = 0.0, sensor: str | None = None,
-               cfa: str | None = None, provenance: dict | None = None) -> SpikeStream:
-    """Wrap a (T, H, W) array of spikes (nonzero = spike; any backend) as a SpikeStream.
+def _as_index(v) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"expected an integer, got {v!r}")
+    return int(v)
+
+
+def _split_key(key: tuple) -> tuple[Any, Any, Any]:
+    """(time, rows, cols) of a tuple index; a leading ``...`` stands for the axes it skips."""
+    if any(k is Ellipsis for k in key):
+        if sum(k is Ellipsis for k in key) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (3 - len(key) + 1) + key[i + 1:]
+    if len(key) > 3:
+        raise IndexError(f"too many indices for a (T, H, W) stream: {len(key)}")
+    time, rows, cols = key + (slice(None),) * (3 - len(key))
+    return time, rows, cols
+
+
+def _space_range(key, size: int, axis: str) -> tuple[int, int]:
+    if not isinstance(key, slice):
+        raise TypeError(f"{axis} of a SpikeStream are indexed with a slice (a lazy crop), got {key!r}; "
+                        f"use i:i+1 to keep one, or stream.unpack() for NumPy indexing")
+    a, b, step = key.indices(size)
+    if step != 1:
+        raise ValueError(f"{axis} slices of a SpikeStream take no step (got {step}); "
+                         f"crop first, then subsample the unpacked frames")
+    if b <= a:
+        raise ValueError(f"{axis} slice {key.start}:{key.stop} selects nothing of {size} {axis}")
+    return a, b
+
+
+def _shift_cfa(cfa: str | None, top: int, left: int) -> str | None:
+    """The 2x2 Bayer pattern seen from pixel (top, left) of a frame whose pattern is ``cfa``."""
+    if cfa is None:
+        return None
+    return "".join(cfa[2 * ((i // 2 + top) % 2) + (i % 2 + left) % 2] for i in range(4))
+
+
+def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, threshold: float | None = None, t0: float = 0.0,
+               sensor: str | None = None, cfa: str | None = None, provenance: dict | None = None) -> SpikeStream:
+    """Wrap a (T, H, W) array of spikes (any backend) as a SpikeStream.
 
     Bits are packed in memory (1 bit per pixel), so the array can be dropped afterwards.
+
+    Args:
+        spikes: bool, or numbers that are all 0 or 1 (1 = spike); (H, W) is one frame.
+        fps, t0, sensor, cfa, provenance: the stream's metadata (see :class:`StreamMeta`).
+        threshold: make spikes of other values: spike where ``value >= threshold``
+            (``threshold=1`` for spike counts, ``0.5`` for probabilities). Without it,
+            values other than 0 and 1 raise ValueError instead of silently becoming spikes.
+
+    Raises:
+        ValueError: non-binary values without ``threshold`` (the message names the fix), or a bad shape.
     """
     from .backend import to_numpy
 
@@ -272,8 +392,40 @@ def from_array(spikes: Any, fps: float = DEFAULT_FPS, *, t0: float = 0.0, sensor
     t, h, w = arr.shape
     if h == 0 or w == 0:
         raise ValueError(f"frames must have at least one pixel, got {h}x{w}")
+    if threshold is not None:
+        if arr.dtype.kind not in "biuf" or isinstance(threshold, bool) or not np.isreal(threshold):
+            raise ValueError(f"threshold must be a number compared with numeric spikes, got {threshold!r} "
+                             f"for dtype {arr.dtype}")
+        arr = arr >= threshold
+    else:
+        _check_binary(arr)
     packed = _bits.pack_frames(arr) if t else np.zeros((0, _bits.frame_nbytes(h, w)), np.uint8)
     return from_packed(packed, h, w, fps, t0=t0, sensor=sensor, cfa=cfa, provenance=provenance)
+
+
+def _check_binary(arr: np.ndarray) -> None:
+    """Raise ValueError naming ``threshold=`` unless every value of ``arr`` is 0 or 1.
+
+    Bool needs no pass; integers one reduction (a signed array is viewed as unsigned, so
+    negatives are large); floats a comparison pass.
+    """
+    kind = arr.dtype.kind
+    if kind == "b" or arr.size == 0:
+        return
+    if kind in "iu":
+        flat = arr.view(arr.dtype.str.replace("i", "u")) if kind == "i" else arr  # keeps the byte order
+        if int(flat.max()) <= 1:
+            return
+    elif kind == "f":
+        if bool(np.all((arr == 0) | (arr == 1))):
+            return
+    else:
+        raise ValueError(f"spikes must be bool or 0/1 numbers, got dtype {arr.dtype}; "
+                         f"convert them, e.g. from_array(x != 0)")
+    bad = arr[(arr != 0) & (arr != 1)].reshape(-1)[:1].item()
+    raise ValueError(f"spikes must be 0 or 1 (or bool), got the value {bad!r} (dtype {arr.dtype}); pass "
+                     f"threshold= to choose what counts as a spike (threshold=1 for spike counts: value >= 1), "
+                     f"or from_array(x != 0) for any nonzero value")
 
 
 def from_packed(packed: np.ndarray, height: int, width: int, fps: float = DEFAULT_FPS, *, t0: float = 0.0,

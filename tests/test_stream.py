@@ -126,3 +126,29 @@ def test_source_frames_names_the_source_indices(spikes):
     assert s.source_frames == range(0, 50)
     assert list(s[5:40:7][1:].source_frames) == [12, 19, 26, 33]
     assert len(s[30:10].source_frames) == 0
+
+
+@pytest.mark.parametrize("values, dtype", [([0, 2], np.uint8), ([0, 3], np.int64), ([-1, 0], np.int16),
+                                           ([0, 0.5], np.float32), ([0, 256], ">i2"), ([0, 1.5], np.float64)])
+def test_from_array_refuses_non_binary_values(values, dtype):
+    x = np.array(values, dtype=dtype).reshape(1, 1, 2)
+    with pytest.raises(ValueError, match=r"threshold=.*!= 0"):
+        sv.from_array(x)
+    with pytest.raises(ValueError, match="threshold="):
+        sv.save("never-written.h5", x)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.uint8, np.int8, np.int32, ">i4", np.uint64, np.float32, np.float64])
+def test_from_array_keeps_binary_input_of_every_dtype(spikes, dtype):
+    assert (sv.from_array(spikes.astype(dtype)).unpack() == spikes).all()
+
+
+def test_from_array_threshold(rng):
+    counts = rng.poisson(0.7, (20, 5, 7))
+    assert (sv.from_array(counts, threshold=1).unpack() == (counts >= 1)).all()
+    assert (sv.from_array(counts, threshold=2).unpack() == (counts >= 2)).all()
+    p = rng.random((20, 5, 7)).astype(np.float32)
+    assert (sv.from_array(p, threshold=0.5).unpack() == (p >= 0.5)).all()
+    assert (sv.from_array(counts != 0).unpack() == (counts != 0)).all()
+    with pytest.raises(ValueError, match="threshold"):
+        sv.from_array(counts, threshold="1")

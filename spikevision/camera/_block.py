@@ -58,6 +58,12 @@ class SpikeBlock:
         if p.flags.writeable:
             p.flags.writeable = False
 
+    def __repr__(self) -> str:
+        """One line without the frames (the packed array can hold megabytes)."""
+        flags = "".join(f", {f}=True" for f in ("resync", "partial") if getattr(self, f))
+        return (f"SpikeBlock(n_frames={self.n_frames}, {self.height}x{self.width}, index={self.index}, "
+                f"fps={self.fps:g}, dropped_before={self.dropped_before}{flags})")
+
     @property
     def n_frames(self) -> int:
         """Number of frames in the block."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import OutputError
 from ..io._atomic import atomic_path
+from .inputs import frames_alias
 from .modulo import save_modulo, savez_atomic, simulate_modulo
 from .noise import NoiseModel
 from .photometry import expected_rate
@@ -66,13 +67,15 @@ class BenchmarkEntry:
         return 4 if isinstance(self.scene, StereoScene) else 2
 
 
-def benchmark_entries(height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0,
-                      seed: int = 0, tasks: tuple[str, ...] = TASKS) -> list[BenchmarkEntry]:
-    """The scenes of the benchmark (deterministic in the arguments)."""
+def benchmark_entries(height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                      seed: int = 0, tasks: tuple[str, ...] = TASKS, *, frames: int | None = None
+                      ) -> list[BenchmarkEntry]:
+    """The scenes of the benchmark (deterministic in the arguments; ``frames`` is an alias of ``n_frames``)."""
+    frames = frames_alias(n_frames, frames, 2000)
     bad = set(tasks) - set(TASKS)
     if bad:
         raise ValueError(f"unknown task(s) {sorted(bad)}; choose from {', '.join(TASKS)}")
-    hw = dict(height=height, width=width, frames=frames, fps=fps)
+    hw = dict(height=height, width=width, n_frames=frames, fps=fps)
     s = seed
     all_entries = [
         BenchmarkEntry("sample", "recon", sample_scene(height, width, frames, seed=s), s),
@@ -133,19 +136,22 @@ def _ground_truth(e: BenchmarkEntry, times: np.ndarray) -> tuple[dict[str, np.nd
     return gt, keys
 
 
-def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 400, frames: int = 2000,
+def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 400, n_frames: int = 2000,
                     fps: float = 20000.0, seed: int = 0, tasks: tuple[str, ...] = TASKS, gt_every: int = 100,
-                    overwrite: bool = False, progress: Callable[[int], Any] | None = None) -> Path:
+                    overwrite: bool = False, progress: Callable[[int], Any] | None = None,
+                    frames: int | None = None) -> Path:
     """Write the benchmark set under ``root``; return the manifest path.
 
     Args:
         root: output directory (created; must not hold a manifest unless ``overwrite``).
-        height, width, frames, fps, seed: size, length (spike frames per scene), readout rate, base seed.
+        height, width, n_frames, fps, seed: size, length (spike frames per scene), readout
+            rate, base seed. ``frames`` is an alias of ``n_frames`` (the manifest keeps the key "frames").
         tasks: subset of :data:`TASKS`.
         gt_every: frames between ground-truth samples.
         overwrite: replace an existing benchmark in ``root``.
         progress: called with the number of frames simulated (for a progress bar).
     """
+    frames = frames_alias(n_frames, frames, 2000)
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root} exists and is not a directory; give a directory for the benchmark")
@@ -231,8 +237,8 @@ def _write_rain_mask(scene: RainScene, path: Path) -> str:
                   provenance={"scene": scene.params(), "meaning": "1 = pixel covered by rain at that frame"},
                   atomic=True, overwrite=True) as w:
         block = 256
-        for a in range(0, scene.frames, block):
-            masks = np.stack([scene.rain_mask(float(t)) for t in range(a, min(scene.frames, a + block))])
+        for a in range(0, scene.n_frames, block):
+            masks = np.stack([scene.rain_mask(float(t)) for t in range(a, min(scene.n_frames, a + block))])
             packed = _bits.pack_frames(masks)
             w.append_packed(packed)
             digest.update(packed)

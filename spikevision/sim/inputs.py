@@ -23,12 +23,31 @@ import numpy as np
 from ..errors import FormatError, SpikevisionError
 from .photometry import srgb_to_linear, to_luminance
 
-__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "as_input", "read_image",
-           "check_radiance"]
+__all__ = ["KeyframeInput", "ArrayInput", "CallableInput", "VideoInput", "SceneInputError", "frames_alias", "as_input",
+           "read_image", "check_radiance"]
 
 
 class SceneInputError(SpikevisionError, ValueError):
     """A radiance input cannot be simulated (wrong shape, negative or non-finite values, ...)."""
+
+
+def frames_alias(n_frames: int | None, frames: int | None, default: int | None = None) -> int | None:
+    """``n_frames``, or its alias ``frames`` (the name scenes used first) when that is given.
+
+    Args:
+        n_frames: the value of ``n_frames`` (``default`` when the caller left it out).
+        frames: the value of the alias, None when not given.
+        default: the default of ``n_frames``; ``frames`` overrides it.
+
+    Raises:
+        SceneInputError: when both are given with different values.
+    """
+    if frames is None:
+        return default if n_frames is None else n_frames
+    if n_frames is not None and n_frames != default and int(n_frames) != int(frames):
+        raise SceneInputError(f"n_frames={n_frames} and frames={frames} disagree; frames is an alias of "
+                              f"n_frames, pass only n_frames")
+    return frames
 
 
 def check_radiance(a: np.ndarray, what: str = "radiance") -> np.ndarray:
@@ -278,7 +297,7 @@ def as_input(radiance: Any, fps: float, *, n_frames: int | None = None, input_fp
         return VideoInput(p, fps, exposure=exposure, color=color, input_fps=input_fps, n_frames=n_frames,
                           size=size)
     if callable(radiance):
-        n = n_frames if n_frames is not None else getattr(radiance, "frames", None)
+        n = n_frames if n_frames is not None else getattr(radiance, "n_frames", getattr(radiance, "frames", None))
         interval = keyframe_interval or getattr(radiance, "keyframe_interval", 1.0)
         return CallableInput(radiance, n, interval)
     return ArrayInput(radiance, fps, input_fps=input_fps, n_frames=n_frames, rgb=color)

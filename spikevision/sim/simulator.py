@@ -19,7 +19,7 @@ import numpy as np
 
 from ..stream import SpikeStream, from_packed
 from .engine import Engine
-from .inputs import KeyframeInput, SceneInputError, as_input
+from .inputs import KeyframeInput, SceneInputError, as_input, frames_alias
 from .noise import NoiseModel
 
 __all__ = ["Simulator", "simulate", "simulate_blocks"]
@@ -33,7 +33,8 @@ class Simulator:
     Args:
         radiance: a scene or callable ``f(t)`` (t in ticks), a (T, H, W[, 3]) or (H, W[, 3]) linear float
             array, or a path to an image / video (8-bit sRGB, converted by inverse gamma times ``exposure``).
-        n_frames: spike frames to generate (default: the input's length; a scene's ``frames``).
+        n_frames: spike frames to generate (default: the input's length; a scene's ``n_frames``).
+        frames: alias of ``n_frames``.
         fps: readout rate in Hz.
         input_fps: frame rate of an array or video input (default: ``fps`` for arrays, the file's for videos).
         theta, gain, reset, init, noise, cfa, seed, full_well, backend: see :class:`~.engine.Engine`.
@@ -48,7 +49,8 @@ class Simulator:
                  init: str | np.ndarray = "uniform", noise: NoiseModel | None = None, cfa: str | None = None,
                  seed: int = 0, full_well: float | None = 2.0, exposure: float = 1.0,
                  keyframe_interval: float | None = None, backend: str = "numba", max_keyframes: int = 32,
-                 size: tuple[int, int] | None = None):
+                 size: tuple[int, int] | None = None, frames: int | None = None):
+        n_frames = frames_alias(n_frames, frames)
         if not (fps > 0 and math.isfinite(fps)):
             raise SceneInputError(f"fps must be a positive number, got {fps!r}")
         if max_keyframes < 2:
@@ -172,7 +174,7 @@ class Simulator:
 
 def simulate(radiance: Any, fps: float = 20000.0, theta: float = 2.0, reset: str = "subtract",
              noise: NoiseModel | None = None, cfa: str | None = None, seed: int = 0, *,
-             n_frames: int | None = None, **options: Any) -> SpikeStream:
+             n_frames: int | None = None, frames: int | None = None, **options: Any) -> SpikeStream:
     """Simulate a spike camera looking at ``radiance``; return the whole stream in memory.
 
     Integrate-and-fire per pixel (ALGORITHMS.md section 1): ``A += gain * L``; a spike when
@@ -188,15 +190,16 @@ def simulate(radiance: Any, fps: float = 20000.0, theta: float = 2.0, reset: str
             The same seed with ``noise=None`` gives the clean twin.
         cfa: Bayer pattern ("bggr", "rggb", ...) for (H, W, 3) RGB radiance; recorded in the stream metadata.
         seed: seeds every random draw.
-        n_frames: frames to generate (default: the input's length).
+        n_frames: frames to generate (default: the input's length, e.g. a scene's ``n_frames``).
+        frames: alias of ``n_frames`` (the name scenes used first).
         **options: ``gain``, ``init``, ``full_well``, ``input_fps``, ``exposure``, ``keyframe_interval``,
             ``backend`` (see :class:`Simulator`).
 
     Returns:
         A :class:`SpikeStream` with sensor "sim" and the parameters in ``meta.provenance``.
     """
-    return Simulator(radiance, n_frames=n_frames, fps=fps, theta=theta, reset=reset, noise=noise, cfa=cfa,
-                     seed=seed, **options).run()
+    return Simulator(radiance, n_frames=frames_alias(n_frames, frames), fps=fps, theta=theta, reset=reset,
+                     noise=noise, cfa=cfa, seed=seed, **options).run()
 
 
 def simulate_blocks(radiance: Any, block: int = 1024, packed: bool = True, **kwargs: Any) -> Iterator[np.ndarray]:

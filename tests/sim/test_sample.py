@@ -11,8 +11,8 @@ from spikevision.sim import make_sample, sample_scene, simulate
 
 def test_signature_defaults():
     sig = inspect.signature(make_sample)
-    assert {k: v.default for k, v in sig.parameters.items()} == {"height": 250, "width": 400, "frames": 2000,
-                                                                  "seed": 0, "noise": False}
+    assert {k: v.default for k, v in sig.parameters.items()} == {"height": 250, "width": 400, "n_frames": 2000,
+                                                                  "seed": 0, "noise": False, "frames": None}
 
 
 def test_sample_is_deterministic_and_described():

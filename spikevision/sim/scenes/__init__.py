@@ -8,7 +8,7 @@
 | :class:`HDRScene` | linear radiance; fold counts from :func:`~spikevision.sim.modulo.simulate_modulo` |
 | :class:`MovingObjects` | ``positions(t)``, ``boxes(t)``, ``instances(t)``, ``flow(t, dt)`` |
 
-Every scene has ``radiance(t)``, ``rate(t, theta, gain)``, ``frames``, ``duration``, ``params()``.
+Every scene has ``radiance(t)``, ``rate(t, theta, gain)``, ``n_frames`` (alias ``frames``), ``duration``, ``params()``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inputs import SceneInputError
+from ..inputs import SceneInputError, frames_alias
 from ..photometry import expected_rate
 
 __all__ = ["Scene", "keyframe_interval_for"]
@@ -34,7 +34,7 @@ class Scene:
 
     Attributes:
         height, width: frame size in pixels.
-        frames: default number of spike frames (``duration = frames / fps``).
+        n_frames: default number of spike frames (``duration = n_frames / fps``); ``frames`` is an alias.
         fps: readout rate the scene is meant for (Hz).
         keyframe_interval: ticks between radiance samples the simulator takes (linear in between).
         seed: seeds every random parameter of the scene.
@@ -44,18 +44,25 @@ class Scene:
     name = "scene"
     keyframe_interval: float = 1.0
 
-    def __init__(self, height: int, width: int, frames: int, fps: float = 20000.0, seed: int = 0):
+    def __init__(self, height: int, width: int, n_frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+                 *, frames: int | None = None):
+        n_frames = frames_alias(n_frames, frames, 2000)
         if height < 1 or width < 1:
             raise SceneInputError(f"scene size must be positive, got {height}x{width}")
-        if frames < 0:
-            raise SceneInputError(f"frames must be >= 0, got {frames}")
-        self.height, self.width, self.frames = int(height), int(width), int(frames)
+        if n_frames < 0:
+            raise SceneInputError(f"n_frames must be >= 0, got {n_frames}")
+        self.height, self.width, self.n_frames = int(height), int(width), int(n_frames)
         self.fps, self.seed = float(fps), int(seed)
+
+    @property
+    def frames(self) -> int:
+        """Alias of :attr:`n_frames` (the name scenes used first)."""
+        return self.n_frames
 
     @property
     def duration(self) -> float:
         """Length in seconds."""
-        return self.frames / self.fps
+        return self.n_frames / self.fps
 
     def radiance(self, t: float) -> np.ndarray:
         """Linear radiance at tick ``t``: (H, W) float32 (or (H, W, 3) for color scenes)."""
@@ -70,9 +77,13 @@ class Scene:
         return expected_rate(self.radiance(t), theta, gain)
 
     def params(self) -> dict:
-        """JSON-able parameters that rebuild this scene (name, size, frames, seed, ...)."""
-        return {"scene": self.name, "height": self.height, "width": self.width, "frames": self.frames,
+        """JSON-able parameters that rebuild this scene (name, size, frames, seed, ...).
+
+        The length keeps the key ``"frames"`` (benchmark manifests and provenance already hold it);
+        ``make_scene(name, **params)`` accepts it as the alias of ``n_frames``.
+        """
+        return {"scene": self.name, "height": self.height, "width": self.width, "frames": self.n_frames,
                 "fps": self.fps, "seed": self.seed}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.height}x{self.width}, frames={self.frames}, seed={self.seed})"
+        return f"{type(self).__name__}({self.height}x{self.width}, n_frames={self.n_frames}, seed={self.seed})"

@@ -26,7 +26,8 @@ class HDRScene(Scene):
     """A scene spanning ``dynamic_range``:1 in radiance, static or with moving lights.
 
     Args:
-        height, width, frames, fps, seed: see :class:`~.base.Scene`.
+        height, width, n_frames, fps, seed: see :class:`~.base.Scene`.
+        frames: alias of ``n_frames``.
         dynamic_range: ratio of the brightest to the darkest radiance (>= 1e4 by default 1e5).
         peak: radiance of the light sources.
         n_lights: number of light sources.
@@ -36,10 +37,12 @@ class HDRScene(Scene):
 
     name = "hdr"
 
-    def __init__(self, height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+    def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                 seed: int = 0,
                  dynamic_range: float = 1e5, peak: float = 1.9, n_lights: int = 3, moving: bool = False,
-                 light_speed: float = 2e-4):
-        super().__init__(height, width, frames, fps, seed)
+                 light_speed: float = 2e-4,
+                 *, frames: int | None = None):
+        super().__init__(height, width, n_frames, fps, seed, frames=frames)
         if dynamic_range < 10 or peak <= 0:
             raise SceneInputError("dynamic_range must be >= 10 and peak > 0")
         self.dynamic_range, self.peak, self.moving = float(dynamic_range), float(peak), bool(moving)

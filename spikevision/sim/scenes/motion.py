@@ -25,7 +25,8 @@ class TextureMotion(Scene):
     """A (procedural or given) texture in affine motion; ground truth: radiance and dense flow.
 
     Args:
-        height, width, frames, fps, seed: see :class:`~.base.Scene`.
+        height, width, n_frames, fps, seed: see :class:`~.base.Scene`.
+        frames: alias of ``n_frames``.
         velocity: (vx, vy) translation in pixels per tick.
         rotation: rotation rate in radians per tick (positive: clockwise on screen, y down).
         zoom: zoom rate per tick (``exp(zoom * t)`` scale).
@@ -37,11 +38,13 @@ class TextureMotion(Scene):
 
     name = "texture_motion"
 
-    def __init__(self, height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+    def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                 seed: int = 0,
                  velocity: tuple[float, float] = (0.02, 0.01), rotation: float = 0.0, zoom: float = 0.0,
                  texture: np.ndarray | None = None, low: float = 0.05, high: float = 1.0, texture_size: int = 512,
-                 color: bool = False):
-        super().__init__(height, width, frames, fps, seed)
+                 color: bool = False,
+                 *, frames: int | None = None):
+        super().__init__(height, width, n_frames, fps, seed, frames=frames)
         self.velocity = (float(velocity[0]), float(velocity[1]))
         self.rotation, self.zoom = float(rotation), float(zoom)
         self.low, self.high, self.color = float(low), float(high), bool(color)

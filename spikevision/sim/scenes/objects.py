@@ -21,7 +21,8 @@ class MovingObjects(Scene):
     """Discs and bars moving over a (static or drifting) textured background.
 
     Args:
-        height, width, frames, fps, seed: see :class:`~.base.Scene`.
+        height, width, n_frames, fps, seed: see :class:`~.base.Scene`.
+        frames: alias of ``n_frames``.
         n_objects: number of objects (alternating discs and bars).
         speed: (min, max) object speed in pixels per tick.
         background_velocity: (vx, vy) of the background texture in pixels per tick.
@@ -30,13 +31,15 @@ class MovingObjects(Scene):
 
     name = "moving_objects"
 
-    def __init__(self, height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+    def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                 seed: int = 0,
                  n_objects: int = 4, speed: tuple[float, float] = (0.01, 0.05),
-                 background_velocity: tuple[float, float] = (0.0, 0.0), levels: tuple[float, float] = (0.3, 1.2)):
-        super().__init__(height, width, frames, fps, seed)
+                 background_velocity: tuple[float, float] = (0.0, 0.0), levels: tuple[float, float] = (0.3, 1.2),
+                 *, frames: int | None = None):
+        super().__init__(height, width, n_frames, fps, seed, frames=frames)
         rng = np.random.default_rng([self.seed, 0x0B1])
-        self.background = TextureMotion(height, width, frames, fps, seed=seed + 1000, velocity=background_velocity,
-                                        low=0.05, high=0.5)
+        self.background = TextureMotion(height, width, self.n_frames, fps, seed=seed + 1000,
+                                        velocity=background_velocity, low=0.05, high=0.5)
         self.background_velocity = tuple(float(v) for v in background_velocity)
         objs = []
         for j in range(n_objects):
@@ -45,7 +48,7 @@ class MovingObjects(Scene):
             sp = rng.uniform(*speed)
             ang = rng.uniform(0, 2 * np.pi)
             v = np.array([np.cos(ang), np.sin(ang)]) * sp
-            travel = v * max(frames, 1)
+            travel = v * max(self.n_frames, 1)
             lo = np.array([size, size]) + np.maximum(0, -travel)
             hi = np.array([width, height]) - size - np.maximum(0, travel)
             p0 = rng.uniform(np.minimum(lo, hi), np.maximum(lo, hi))

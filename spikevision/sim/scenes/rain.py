@@ -70,7 +70,8 @@ class RainScene(Scene):
     """Rain streaks over a background scene; ground truth: clean radiance and rain mask.
 
     Args:
-        height, width, frames, fps, seed: see :class:`~.base.Scene`.
+        height, width, n_frames, fps, seed: see :class:`~.base.Scene`.
+        frames: alias of ``n_frames``.
         background: the scene behind the rain (default: a slowly drifting natural texture).
         density: mean number of drops in view at any time.
         length: (min, max) streak length in pixels.
@@ -84,16 +85,18 @@ class RainScene(Scene):
 
     name = "rain"
 
-    def __init__(self, height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+    def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                 seed: int = 0,
                  background: Scene | None = None, density: float = 60.0, length: tuple[float, float] = (6.0, 20.0),
                  width_px: tuple[float, float] = (1.0, 2.5), angle: float = 10.0,
                  speed: tuple[float, float] = (0.1, 0.3), opacity: tuple[float, float] = (0.5, 0.9),
-                 brightness: float = 1.6, keyframe_interval: float = 1.0):
-        super().__init__(height, width, frames, fps, seed)
+                 brightness: float = 1.6, keyframe_interval: float = 1.0,
+                 *, frames: int | None = None):
+        super().__init__(height, width, n_frames, fps, seed, frames=frames)
         if density < 0 or min(speed) <= 0 or min(length) < 0 or min(width_px) <= 0:
             raise SceneInputError("density must be >= 0, speeds and widths > 0, lengths >= 0")
-        self.background = background or TextureMotion(height, width, frames, fps, seed=seed, velocity=(0.005, 0.0),
-                                                       low=0.05, high=0.7)
+        self.background = background or TextureMotion(height, width, self.n_frames, fps, seed=seed,
+                                                       velocity=(0.005, 0.0), low=0.05, high=0.7)
         if (self.background.height, self.background.width) != (height, width):
             raise SceneInputError(f"background is {self.background.height}x{self.background.width}, the rain scene "
                                   f"{height}x{width}; build the background with the same height and width")
@@ -109,8 +112,8 @@ class RainScene(Scene):
         # drops in view ~ rate * mean transit time; Poisson number of arrivals over [-transit, frames)
         mean_transit = (height + np.mean(length)) / np.mean(speed) / max(dy, 0.2)
         rate = self.density / mean_transit
-        n = rng.poisson(rate * (frames + transit))
-        t0 = rng.uniform(-transit, frames, n)
+        n = rng.poisson(rate * (self.n_frames + transit))
+        t0 = rng.uniform(-transit, self.n_frames, n)
         x0 = rng.uniform(-span_x / 2 + width / 2 - height * math.tan(ang) / 2, span_x / 2 + width / 2, n) \
             if n else np.zeros(0)
         a = np.deg2rad(self.angle + rng.uniform(-5, 5, n))

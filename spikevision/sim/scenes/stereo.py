@@ -56,7 +56,8 @@ class StereoScene(Scene):
     """Left/right views of textured planes at known depths; ground truth: left disparity, depth, occlusion.
 
     Args:
-        height, width, frames, fps, seed: see :class:`~.base.Scene`.
+        height, width, n_frames, fps, seed: see :class:`~.base.Scene`.
+        frames: alias of ``n_frames``.
         focal: focal length in pixels (default: the SpikeStereoNet synthetic set, 289.74).
         baseline: baseline in metres (0.08).
         background_depth: depth of the background plane (m).
@@ -69,11 +70,13 @@ class StereoScene(Scene):
 
     name = "stereo"
 
-    def __init__(self, height: int = 250, width: int = 400, frames: int = 2000, fps: float = 20000.0, seed: int = 0,
+    def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
+                 seed: int = 0,
                  focal: float = 289.74, baseline: float = 0.08, background_depth: float = 6.0, n_objects: int = 4,
                  depth_range: tuple[float, float] = (0.8, 3.0), speed: float = 0.01,
-                 integer_disparity: bool = False, low: float = 0.05, high: float = 1.0):
-        super().__init__(height, width, frames, fps, seed)
+                 integer_disparity: bool = False, low: float = 0.05, high: float = 1.0,
+                 *, frames: int | None = None):
+        super().__init__(height, width, n_frames, fps, seed, frames=frames)
         if focal <= 0 or baseline <= 0 or background_depth <= 0 or min(depth_range) <= 0:
             raise SceneInputError("focal, baseline and depths must be positive")
         self.focal, self.baseline, self.speed = float(focal), float(baseline), float(speed)
@@ -169,7 +172,7 @@ class StereoView(Scene):
     """One camera of a :class:`StereoScene` (a scene whose radiance is that camera's view)."""
 
     def __init__(self, stereo: StereoScene, side: str):
-        super().__init__(stereo.height, stereo.width, stereo.frames, stereo.fps, stereo.seed)
+        super().__init__(stereo.height, stereo.width, stereo.n_frames, stereo.fps, stereo.seed)
         self.stereo, self.side = stereo, side
         self.name = f"stereo_{side}"
         self.keyframe_interval = stereo.keyframe_interval
