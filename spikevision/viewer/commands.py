@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QFileDialog
 from ..errors import SpikevisionError
 from .dialogs import FILE_FILTER, ConnectDialog, ExportDialog, OpenOptionsDialog
 from .export_job import ExportJob
+from .modes import get_mode
 
 __all__ = ["Commands"]
 
@@ -79,9 +80,11 @@ class Commands:
             raise SpikevisionError("an export is running already; wait for it or cancel it")
         if self.stream is None:
             raise SpikevisionError("nothing to export: open a recording first")
-        job = ExportJob(self, self.stream, start, stop, path, progress_dialog=progress_dialog,
-                        mode=self.view_panel.mode_name, window=self.view_panel.window.value(), display=self.display,
-                        step=step, video_fps=video_fps)
+        mode, display = self.view_panel.mode_name, self.display
+        if display.auto_levels and get_mode(mode).exposure and self.exposure.rate is not None:
+            display = display.with_(levels=(0.0, self.exposure.rate), auto_levels=False)  # the exposure shown
+        job = ExportJob(self, self.stream, start, stop, path, progress_dialog=progress_dialog, mode=mode,
+                        window=self.view_panel.window.value(), display=display, step=step, video_fps=video_fps)
         job.done.connect(self._export_done)
         self.export_job = job.start()
         if wait:

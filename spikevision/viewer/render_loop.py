@@ -65,10 +65,9 @@ class RenderLoop:
             if t.wrapped:
                 self.trace.clear()
             self.position = float(t.index)
-            if t.ended:
+            if t.ended:  # stop on the last frame; the request below shows it once rendered
                 self.set_playing(False)
             self._request(t.index, t.ahead)
-            self.transport.set_position(t.index)
         want = self._want
         if want is None:
             return
@@ -113,10 +112,11 @@ class RenderLoop:
             self._show(frame)
 
     def _show(self, frame: RenderedFrame) -> None:
+        """Draw ``frame``; the overlay, the frame box, the slider and the status bar all name this frame."""
         self.shown = frame
         d = self.display
         if d.auto_levels:
-            lo, hi = auto_levels(frame.image)
+            lo, hi = self._auto_levels(frame)
             self.display_panel.set_levels(lo, hi)
             d = d.with_(levels=(lo, hi))
         self.rgb = to_rgb(frame.image, d.levels, d.gamma, d.colormap)
@@ -135,15 +135,30 @@ class RenderLoop:
             self.canvas.overlay += f"  ⚠ {frame.error}"
         if frame.key.roi is not None and frame.roi_mean is not None:
             self.trace.append(frame.key.index, frame.roi_mean, frame.roi_rate)
-        if self.stream is not None and not self.playing:
-            self.transport.set_position(frame.key.index)
-        now = time.monotonic()
+        if self.stream is not None:
+            self.transport.show_frame(frame.key.index)
+        self._status_frame()
         self.draw_count += 1
         self._draws = [t for t in self._draws if now - t <= 1.0] + [now]
         if self._hover != (-1, -1) and (now - self._readout_time >= 0.1 or not (self.playing or self.live)):
             self._hovered(*self._hover)  # refresh the readout for the new frame, at most 10 times a second
 
+    def _auto_levels(self, frame: RenderedFrame) -> tuple[float, float]:
+        """Auto levels: 0 .. the source's exposure for firing-rate modes, else the frame's percentiles."""
+        if get_mode(frame.key.mode).exposure:
+            if self.stream is not None:
+                rate = self.exposure.rate_at(self.stream, frame.key.index, remeasure=not self.playing)
+            else:
+                rate = self.exposure.rate_live(self.live.recent() if self.live is not None else None)
+            if rate is not None:
+                return 0.0, float(rate)
+        return auto_levels(frame.image)
+
     def _redisplay(self) -> None:
+        auto = self.display_panel.auto.isChecked()
+        if auto and not self._auto_was:  # switching auto levels on measures the exposure again, here
+            self.exposure.reset()
+        self._auto_was = auto
         if self.shown is not None:
             self._show(self.shown)
 
@@ -153,7 +168,7 @@ class RenderLoop:
             self.mode_actions[mode].setChecked(True)
         if getattr(self, "_last_mode", None) != mode:
             self._last_mode = mode
-            self.set_display(levels=m.levels, colormap=m.colormap, auto=m.levels is None)
+            self.set_display(levels=m.levels, colormap=m.colormap, auto=m.auto_default)
         self.trace.clear()
         if self.live is not None:
             self.live.set_view(mode, window, self.canvas.roi)
@@ -200,9 +215,14 @@ class RenderLoop:
         elif self.live is not None:
             load = self.live.status().render_load
         self.status_load.setText(f"decode load {load:4.0%}")
-        if self.stream is not None:
-            self.status_frame.setText(f"frame {self.index:,}/{len(self.stream) - 1:,}  skipped {self.dropped_draws:,}")
-        elif self.live is not None and self.shown is not None:
-            self.status_frame.setText(f"frame {self.shown.key.index:,}")
-        else:
+        self._status_frame()
+
+    def _status_frame(self) -> None:
+        """The status bar's frame: the one drawn (as the overlay and the frame box)."""
+        if self.shown is None:
             self.status_frame.setText("")
+        elif self.stream is not None:
+            self.status_frame.setText(f"frame {self.shown.key.index:,}/{len(self.stream) - 1:,}  "
+                                      f"skipped {self.dropped_draws:,}")
+        else:
+            self.status_frame.setText(f"frame {self.shown.key.index:,}")

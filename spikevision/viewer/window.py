@@ -28,6 +28,7 @@ from .dialogs import FILE_FILTER
 from .display import DisplaySettings
 from .export import save_png
 from .export_job import ExportJob
+from .exposure import Exposure
 from .layout import build_layout
 from .live import LiveSession
 from .menus import build_menus
@@ -85,6 +86,8 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self.export_job: ExportJob | None = None
         self._message_boxes: list[QMessageBox] = []
         self.recent_files: list[str] = []
+        self.exposure = Exposure()
+        self._auto_was = False
         self.setWindowTitle("spikevision viewer")
         self.setAcceptDrops(True)
         build_layout(self)
@@ -179,6 +182,7 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self.camera_panel.hide()
         self.shown = None
         self._want = None
+        self.exposure.reset()
         self.canvas.banner = "Open a spike file (Ctrl+O), drop one here, or connect a camera (Ctrl+K)"
         self.canvas.set_image(None)
         self.source_name = ""
