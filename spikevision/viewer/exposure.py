@@ -7,7 +7,7 @@ default for those modes) the viewer shows ``0 .. rate`` as black .. white, where
 ``rate`` is :func:`spikevision.recon.auto_rate` (the 99.5th percentile of the
 per-pixel firing rate maps to 1.0) over :data:`EXPOSURE_FRAMES` frames around
 the frame shown. It is measured once per segment, not per frame, so playback
-does not flicker; it is measured again when a paused view leaves the segment or
+does not flicker; it is measured again after a seek out of the segment or when
 auto levels are switched on again. The images themselves keep the physical scale
 (pixel readout, ROI plot): only the display levels change.
 
@@ -55,15 +55,15 @@ class Exposure:
         """Forget the measurement (a new source, or auto levels switched on again)."""
         self.rate = self.segment = None
 
-    def rate_at(self, stream: SpikeStream, at: int, remeasure: bool = True) -> float:
-        """The exposure for frame ``at``: measured when none is, or (``remeasure``) when ``at`` left the segment.
+    def covers(self, at: int) -> bool:
+        """Whether frame ``at`` lies in the measured segment (True when nothing is measured yet)."""
+        return self.segment is None or self.segment[0] <= at < self.segment[1]
 
-        Pass ``remeasure=False`` while playing, so the levels stay put during playback.
-        """
+    def rate_at(self, stream: SpikeStream, at: int) -> float:
+        """The exposure, measured over the segment around frame ``at`` when none is measured yet."""
         from ..recon.exposure import auto_rate
 
-        outside = self.segment is not None and not self.segment[0] <= at < self.segment[1]
-        if self.rate is None or (remeasure and outside):
+        if self.rate is None:
             a, b = exposure_segment(len(stream), at, self.frames)
             self.rate, self.segment = auto_rate(stream, a, b), (a, b)
         return self.rate

@@ -147,7 +147,7 @@ class RenderLoop:
         """Auto levels: 0 .. the source's exposure for firing-rate modes, else the frame's percentiles."""
         if get_mode(frame.key.mode).exposure:
             if self.stream is not None:
-                rate = self.exposure.rate_at(self.stream, frame.key.index, remeasure=not self.playing)
+                rate = self.exposure.rate_at(self.stream, frame.key.index)
             else:
                 rate = self.exposure.rate_live(self.live.recent() if self.live is not None else None)
             if rate is not None:
@@ -226,3 +226,6 @@ class RenderLoop:
                                       f"skipped {self.dropped_draws:,}")
         else:
             self.status_frame.setText(f"frame {self.shown.key.index:,}")
+        need = self.status_frame.sizeHint().width()
+        if need > self.status_frame.minimumWidth():  # grow only: the status bar does not jitter while playing
+            self.status_frame.setMinimumWidth(need)

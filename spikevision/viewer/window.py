@@ -199,6 +199,8 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         if self.stream is None:
             return
         self.position = float(min(max(0, int(index)), len(self.stream) - 1))
+        if not self.exposure.covers(self.index):  # a seek elsewhere: measure the exposure there
+            self.exposure.reset()
         self.transport.set_position(self.index)
         self._reset_clock()
         self._request(self.index)
