@@ -307,23 +307,6 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         return save_png(self.rgb, path)
 
     # --- status ------------------------------------------------------------------------------------
-    def _update_status(self) -> None:
-        now = time.monotonic()
-        draws = len([t for t in self._draws if now - t <= 1.0])
-        self.status_fps.setText(f"display {draws:3d} fps")
-        load = 0.0
-        if self.player is not None:
-            load = self.player.load
-        elif self.live is not None:
-            load = self.live.status().render_load
-        self.status_load.setText(f"decode load {load:4.0%}")
-        if self.stream is not None:
-            self.status_frame.setText(f"frame {self.index:,}/{len(self.stream) - 1:,}  skipped {self.dropped_draws:,}")
-        elif self.live is not None and self.shown is not None:
-            self.status_frame.setText(f"frame {self.shown.key.index:,}")
-        else:
-            self.status_frame.setText("")
-
     def set_message(self, text: str, warn: bool = False, error: bool = False) -> None:
         color = theme.ERROR if error else theme.WARN if warn else theme.MUTED
         self.status_msg.setStyleSheet(f"color: {color};")
