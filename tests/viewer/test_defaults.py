@@ -189,6 +189,8 @@ def test_roi_plot_is_visible_with_a_camera(viewer, qtbot):
     viewer.canvas.set_roi((2, 10, 4, 20))
     qtbot.waitUntil(lambda: len(viewer.trace.values("intensity")) >= 3, timeout=20000)
     assert viewer.camera_panel.isVisible()
+    assert viewer.display_panel.auto.isChecked() and viewer.exposure.rate is not None  # cameras: exposure too
+    assert viewer.display_panel.levels == pytest.approx((0.0, viewer.exposure.rate), abs=1e-4)
     trace = viewer.trace
     assert trace.isVisible() and trace.height() >= 100
     assert trace.visibleRegion().boundingRect().size() == trace.size()  # not clipped by a scroll area
