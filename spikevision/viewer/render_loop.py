@@ -149,7 +149,7 @@ class RenderLoop:
             if self.stream is not None:
                 rate = self.exposure.rate_at(self.stream, frame.key.index)
             else:
-                rate = self.exposure.rate_live(self.live.recent() if self.live is not None else None)
+                rate = self.exposure.rate_live(self.live.recent) if self.live is not None else None
             if rate is not None:
                 return 0.0, float(rate)
         return auto_levels(frame.image)
