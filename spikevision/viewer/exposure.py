@@ -1,15 +1,16 @@
 """Automatic exposure of the viewer: the firing rate drawn as white, measured once per segment.
 
 Reconstruction modes (``ViewMode.exposure``) give firing rates in spikes per tick
-(1.0 = a spike every readout), the library's physical scale. Low-light recordings
+(1.0 = a spike every readout): the library's physical scale. Low-light recordings
 fire rarely and look nearly black on that scale, so with auto levels on (the
 default for those modes) the viewer shows ``0 .. rate`` as black .. white, where
 ``rate`` is :func:`spikevision.recon.auto_rate` (the 99.5th percentile of the
 per-pixel firing rate maps to 1.0) over :data:`EXPOSURE_FRAMES` frames around
 the frame shown. It is measured once per segment, not per frame, so playback
-does not flicker; it is measured again after a seek out of the segment or when
-auto levels are switched on again. The images themselves keep the physical scale
-(pixel readout, ROI plot): only the display levels change.
+does not flicker; it is measured again when a seek out of the segment has settled
+(:data:`EXPOSURE_SETTLE_MS`, so scrubbing stays fast) or auto levels are switched
+on again. The images themselves keep the physical scale (pixel readout, ROI
+plot): only the display levels change.
 
 Example:
     >>> import numpy as np, spikevision as sv
@@ -25,11 +26,14 @@ from collections.abc import Callable
 
 from ..stream import SpikeStream
 
-__all__ = ["EXPOSURE_FRAMES", "LIVE_MIN_FRAMES", "Exposure", "exposure_segment"]
+__all__ = ["EXPOSURE_FRAMES", "EXPOSURE_SETTLE_MS", "LIVE_MIN_FRAMES", "Exposure", "exposure_segment"]
 
 #: Frames the exposure is measured over (0.1 s at 20 kHz; about 40 ms of counting at 250x400, on the GUI
 #: thread once per segment; the percentile of 2,000-frame rates is precise to 1/2000 spike per tick).
 EXPOSURE_FRAMES = 2_000
+#: Milliseconds without seeking before a seek out of the segment measures the exposure again (scrubbing
+#: stays fast: the frames on the way keep the old exposure).
+EXPOSURE_SETTLE_MS = 250
 #: Frames a live camera must have delivered before its exposure is kept fixed.
 LIVE_MIN_FRAMES = 2_000
 

@@ -154,6 +154,12 @@ class RenderLoop:
                 return 0.0, float(rate)
         return auto_levels(frame.image)
 
+    def _remeasure_exposure(self) -> None:
+        """After a seek out of the measured segment has settled: measure the exposure there and redraw."""
+        if self.stream is not None and not self.exposure.covers(self.index):
+            self.exposure.reset()
+            self._redisplay()
+
     def _redisplay(self) -> None:
         auto = self.display_panel.auto.isChecked()
         if auto and not self._auto_was:  # switching auto levels on measures the exposure again, here

@@ -28,7 +28,7 @@ from .dialogs import FILE_FILTER
 from .display import DisplaySettings
 from .export import save_png
 from .export_job import ExportJob
-from .exposure import Exposure
+from .exposure import EXPOSURE_SETTLE_MS, Exposure
 from .layout import build_layout
 from .live import LiveSession
 from .menus import build_menus
@@ -93,6 +93,8 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         build_layout(self)
         build_menus(self)
         self.frameReady.connect(self._frame_ready, Qt.ConnectionType.QueuedConnection)
+        self.exposure_timer = QTimer(self, singleShot=True, interval=EXPOSURE_SETTLE_MS)
+        self.exposure_timer.timeout.connect(self._remeasure_exposure)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -183,6 +185,7 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self.shown = None
         self._want = None
         self.exposure.reset()
+        self.exposure_timer.stop()
         self.canvas.banner = "Open a spike file (Ctrl+O), drop one here, or connect a camera (Ctrl+K)"
         self.canvas.set_image(None)
         self.source_name = ""
@@ -199,8 +202,8 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         if self.stream is None:
             return
         self.position = float(min(max(0, int(index)), len(self.stream) - 1))
-        if not self.exposure.covers(self.index):  # a seek elsewhere: measure the exposure there
-            self.exposure.reset()
+        if not self.exposure.covers(self.index):  # a seek elsewhere: measure there once the seeking settles
+            self.exposure_timer.start()
         self.transport.set_position(self.index)
         self._reset_clock()
         self._request(self.index)
@@ -343,6 +346,7 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
     def shutdown(self) -> None:
         """Save settings, stop every thread this window started, and wait for them."""
         self.timer.stop()
+        self.exposure_timer.stop()
         save_settings(self)
         self.cancel_export()
         if self.export_job is not None:

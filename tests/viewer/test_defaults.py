@@ -22,15 +22,16 @@ H, W = 24, 32
 
 
 def dim_spikes(t: int, seed: int = 0) -> np.ndarray:
-    """A low-light recording: integrate-and-fire at 0.2% to 4% of a spike per tick (plus a moving bar)."""
+    """A low-light recording: integrate-and-fire at 0.1% to 6% of a spike per tick, a ramp that brightens
+    from half to one and a half of 0.2% .. 4.2% over the recording (plus a moving bar)."""
     rng = np.random.default_rng(seed)
     x = np.arange(W) / (W - 1)
-    light = np.broadcast_to(0.002 + 0.04 * x, (H, W)).copy()
+    light = np.broadcast_to(0.002 + 0.04 * x, (H, W))
     acc = rng.random((H, W))
     out = np.empty((t, H, W), np.uint8)
     for k in range(t):
-        lit = light.copy()
-        lit[:, (k // 20) % W] = 0.06
+        lit = light * (0.5 + k / t)
+        lit[:, (k // 20) % W] = 0.03
         acc += lit
         out[k] = acc >= 1.0
         acc -= out[k]
@@ -96,9 +97,11 @@ def test_exposure_is_fixed_during_playback_and_measured_again_after_a_seek(viewe
         seen.add(viewer.display_panel.levels)
         qtbot.wait(20)
     assert seen == {first}, "the levels must not change while playing"
-    viewer.set_frame(1500)  # a seek out of the segment: measured there
+    viewer.set_frame(1500)  # a seek out of the segment: shown at once, then measured there once seeking settles
     qtbot.waitUntil(lambda: viewer.shown.key.index == 1500, timeout=10000)
-    assert viewer.display_panel.levels == pytest.approx((0.0, recon.auto_rate(dim, 1400, 1600)), abs=1e-4)
+    there = (0.0, recon.auto_rate(dim, 1400, 1600))
+    qtbot.waitUntil(lambda: viewer.display_panel.levels == pytest.approx(there, abs=1e-4), timeout=5000)
+    assert viewer.exposure.segment == (1400, 1600)
 
 
 def test_best_window_is_the_library_default(viewer, qtbot, dat, monkeypatch):
