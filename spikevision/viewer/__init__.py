@@ -3,7 +3,8 @@
 Qt-free (import without PyQt6): :mod:`.modes` (the view-mode registry),
 :mod:`.display` (levels, gamma, colormaps), :mod:`.playback` (the render
 worker), :mod:`.clock` (the playback clock), :mod:`.live` (the camera
-session), :mod:`.probe` (pixel readout), :mod:`.export`. Qt: :class:`ViewerWindow` and the widgets, loaded on first use.
+session), :mod:`.probe` (pixel readout), :mod:`.exposure` (automatic exposure), :mod:`.platform` (can Qt open
+a window here), :mod:`.export`. Qt: :class:`ViewerWindow` and the widgets, loaded on first use.
 
 Example:
     >>> from spikevision.viewer import register_mode, FunctionMode

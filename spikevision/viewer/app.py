@@ -111,15 +111,14 @@ def run_viewer(args: argparse.Namespace) -> int:
     require_qt()
     shot = args.screenshot
     if shot:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ["SPIKEVISION_VIEWER_NO_DIALOGS"] = "1"
         if not shot.lower().endswith(".png"):
             raise SpikevisionError(f"--screenshot {shot} must end in .png")
-    elif sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                                                   or os.environ.get("QT_QPA_PLATFORM")):
-        # Qt would abort the whole process without a display; say what to do instead
-        raise SpikevisionError("no display to show the viewer on (DISPLAY and WAYLAND_DISPLAY are unset); run it "
-                               "in a desktop session, use ssh -X, or render offscreen with --screenshot OUT.png")
+    _choose_platform(bool(shot))
+    if not _has_application():
+        from .platform import install_message_filter
+
+        install_message_filter()
     app = application()
     win = make_window(remember=not (shot or args.no_settings))
     try:
@@ -135,6 +134,32 @@ def run_viewer(args: argparse.Namespace) -> int:
         win.shutdown()
         win.deleteLater()
         app.processEvents()
+
+
+def _has_application() -> bool:
+    from PyQt6.QtWidgets import QApplication
+
+    return QApplication.instance() is not None
+
+
+def _choose_platform(screenshot: bool) -> None:
+    """Check Qt's platform plugin before Qt would abort: a one-line error, or offscreen for screenshots.
+
+    Raises:
+        SpikevisionError: no window can open here (the message names the missing libraries or display).
+    """
+    from .platform import platform_problem
+
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        problem = platform_problem(screenshot=True)
+        if problem is not None:  # a screenshot needs no display: render offscreen instead
+            log.info("%s; rendering offscreen", problem)
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    problem = platform_problem()
+    if problem is not None:
+        raise SpikevisionError(problem)
 
 
 def _screenshot(win, app, args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ class ImageCanvas(QWidget):
         self._zoom = 1.0
         self._offset = QPointF(0, 0)
         self._fit = True
+        self._zoom_wanted: float | None = None
         self._drag: tuple[str, QPointF, QPointF] | None = None
         self.roi: tuple[int, int, int, int] | None = None
         self._roi_drag: tuple[float, float, float, float] | None = None
@@ -65,7 +66,14 @@ class ImageCanvas(QWidget):
             self._rgb = np.ascontiguousarray(rgb)
             self._qimage = rgb_qimage(self._rgb)
         if self._rgb is not None and old != self._rgb.shape:
-            self._fit = True
+            if self._zoom_wanted is None:
+                self._fit = True
+            else:  # a zoom asked for before there was an image (--zoom): centred at that zoom
+                h, w = self._rgb.shape[:2]
+                self._fit, self._zoom = False, self._zoom_wanted
+                self._offset = QPointF((self.width() - w * self._zoom) / 2, (self.height() - h * self._zoom) / 2)
+                self._snap()
+        self._zoom_wanted = None if self._rgb is not None else self._zoom_wanted
         self.update()
 
     @property
@@ -82,6 +90,8 @@ class ImageCanvas(QWidget):
         """Zoom to ``zoom`` screen pixels per image pixel, keeping ``center`` (widget coords) fixed."""
         self._apply_fit()
         zoom = float(min(64.0, max(0.05, zoom)))
+        if self._rgb is None:  # kept for the first image
+            self._zoom_wanted = zoom
         c = center or QPointF(self.width() / 2, self.height() / 2)
         img_pt = (c - self._offset) / self._zoom
         self._zoom = zoom
@@ -92,7 +102,7 @@ class ImageCanvas(QWidget):
 
     def fit(self) -> None:
         """Fit the whole image in the view (the default)."""
-        self._fit = True
+        self._fit, self._zoom_wanted = True, None
         self.update()
 
     def _snap(self) -> None:

@@ -109,7 +109,9 @@ def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.Path
 
     ``.mp4``: the rendered view as video (OpenCV mp4v) at ``video_fps``; a folder
     name: one PNG per frame (``frame_000123.png``); ``.dat`` / ``.h5``: the
-    spikes of the range, bit-exact, through the formats' atomic writers.
+    spikes of the range, bit-exact, through the formats' atomic writers. Without ``display``,
+    firing-rate modes show 0 .. :func:`spikevision.recon.auto_rate` of the range (one exposure for
+    every frame, as the viewer), other modes their default levels.
 
     Raises:
         ExportCancelled: ``progress`` returned False (nothing is left behind).
@@ -122,11 +124,15 @@ def export_range(stream: SpikeStream, start: int, stop: int, path: str | os.Path
     kind = export_kind(path)
     m = get_mode(mode)
     window = m.clamp_window(window or m.default_window)
-    display = display or DisplaySettings(levels=m.levels or (0.0, 1.0), colormap=m.colormap,
-                                         auto_levels=m.levels is None)
     idx = list(range(start, stop, max(1, int(step))))
     if kind in ("dat", "h5"):
         return _export_spikes(stream[start:stop:max(1, int(step))], Path(path), overwrite, progress)
+    if display is None and m.exposure:  # as the viewer shows it: one automatic exposure for the whole range
+        from ..recon.exposure import auto_rate
+
+        display = DisplaySettings(levels=(0.0, auto_rate(stream, start, stop)), colormap=m.colormap)
+    display = display or DisplaySettings(levels=m.levels or (0.0, 1.0), colormap=m.colormap,
+                                         auto_levels=m.levels is None)
     if kind == "png":
         return _export_pngs(stream, idx, Path(path), m.name, window, display, overwrite, progress)
     return _export_mp4(stream, idx, Path(path), m.name, window, display, video_fps, overwrite, progress)

@@ -162,6 +162,15 @@ class LiveSession:
         with self._lock:
             return self._newest
 
+    def recent(self) -> Any:
+        """The frames still held (up to ``keep_frames``, oldest first) as a SpikeStream; None before any."""
+        with self._lock:
+            if self._fill == 0 or self.camera is None:
+                return None
+            parts = self._tail_parts(self._fill)
+        packed = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return from_packed(packed, self._buf_h, self._buf_w, self.camera.info.fps)
+
     def status(self) -> LiveStatus:
         """State, camera counters, recording progress, render rate (cheap; call from a GUI timer)."""
         cam = self.camera

@@ -48,6 +48,9 @@ class ViewMode:
         window_range: (min, max) window the mode accepts.
         colormap: default colormap name (see :mod:`spikevision.viewer.display`).
         levels: default display levels, or None to auto-level every new frame.
+        exposure: the image is a firing rate in spikes per tick clipped to [0, 1] (the scale of
+            :mod:`spikevision.recon`): auto levels, on by default, show 0 .. the source's automatic
+            exposure (:mod:`spikevision.viewer.exposure`) instead of each frame's percentiles.
         description: one line shown as a tooltip.
     """
 
@@ -57,7 +60,13 @@ class ViewMode:
     window_range: tuple[int, int] = (1, 255)
     colormap: str = "gray"
     levels: tuple[float, float] | None = (0.0, 1.0)
+    exposure: bool = False
     description: str = ""
+
+    @property
+    def auto_default(self) -> bool:
+        """Whether auto levels are on when the mode is chosen (no fixed levels, or an exposure-scaled image)."""
+        return self.levels is None or self.exposure
 
     def span(self, window: int) -> tuple[int, int]:
         """Frames needed (before, after) frame ``at``: live sources keep ``after`` frames of look-ahead."""
@@ -102,10 +111,11 @@ class FunctionMode(ViewMode):
     def __init__(self, name: str, label: str, fn: Callable[[SpikeStream, int, int], Any], *,
                  default_window: int = 41, window_range: tuple[int, int] = (1, 255), colormap: str = "gray",
                  levels: tuple[float, float] | None = (0.0, 1.0), description: str = "",
-                 span: Callable[[int], tuple[int, int]] | None = None):
+                 span: Callable[[int], tuple[int, int]] | None = None, exposure: bool = False):
         self.name, self.label, self._fn = name, label, fn
         self.default_window, self.window_range = int(default_window), tuple(window_range)
         self.colormap, self.levels, self.description = colormap, levels, description
+        self.exposure = bool(exposure)
         self._span = span
 
     def span(self, window: int) -> tuple[int, int]:
@@ -158,6 +168,8 @@ class ReconMode(ViewMode):
     Methods that :func:`spikevision.recon.reconstruct` knows (``recon.METHODS``) go through it,
     so they use the compiled kernels from packed bits where those exist (identical images).
     """
+
+    exposure = True
 
     def __init__(self, name: str, label: str, func: str, *, default_window: int = 41,
                  window_range: tuple[int, int] = (1, 255), description: str = "", extra: dict | None = None,
@@ -242,12 +254,24 @@ class BestMode(ViewMode):
     """``spikevision.recon.reconstruct(spikes, method="best", at=at)``.
 
     When "best" is the adaptive method, the window sets its search ``span = window // 2``
-    (frames on each side); otherwise the method's own defaults apply.
+    (frames on each side, as ``spikevision recon --method best --window``), and the default
+    window is ``2 * ADAPTIVE_DEFAULTS["span"] + 1``: the library's own default, the image
+    ``spikevision recon --method best`` writes. Otherwise the method's own defaults apply.
     """
 
-    # window 37 = the adaptive method's default search span of 18 frames on each side
-    name, label, default_window, window_range = "best", "Best method", 37, (3, 253)
+    name, label, window_range = "best", "Best method", (3, 253)
+    exposure = True
     description = "the library's recommended reconstruction (spikevision.recon.reconstruct, method='best')"
+
+    @property
+    def default_window(self) -> int:
+        """The window whose search span is the adaptive method's default (read from the library)."""
+        try:
+            from ..recon.adaptive import ADAPTIVE_DEFAULTS
+
+            return self.clamp_window(2 * int(ADAPTIVE_DEFAULTS["span"]) + 1)
+        except (ImportError, KeyError):
+            return 41
 
     def unavailable(self) -> str | None:
         if recon_function("reconstruct") is None:

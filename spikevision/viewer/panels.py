@@ -123,7 +123,8 @@ class DisplayPanel(QGroupBox):
         for c in COLORMAPS:
             self.colormap.addItem(c, c)
         self.auto = QCheckBox("auto")
-        self.auto.setToolTip("auto levels (A): from the 0.5 and 99.5 percentiles of every frame")
+        self.auto.setToolTip("auto levels (A): reconstructions 0 .. the automatic exposure (measured once per "
+                             "segment); other modes the 0.5 and 99.5 percentiles of every frame")
         self.lo = QDoubleSpinBox()
         self.hi = QDoubleSpinBox()
         for s in (self.lo, self.hi):
@@ -139,7 +140,7 @@ class DisplayPanel(QGroupBox):
         self.gamma.setKeyboardTracking(False)
         self.hist = HistogramWidget()
         self.reset = QPushButton("Reset")
-        self.reset.setToolTip("levels 0..1, gamma 1")
+        self.reset.setToolTip("levels 0..1 (the physical scale), gamma 1")
         grid = QGridLayout(self)
         grid.addWidget(QLabel("colormap"), 0, 0)
         grid.addWidget(self.colormap, 0, 1, 1, 3)

@@ -170,7 +170,7 @@ class TracePlot(QWidget):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.PANEL))
-        r = QRectF(44, 6, max(1, self.width() - 50), max(1, self.height() - 24))
+        r = QRectF(58, 6, max(1, self.width() - 64), max(1, self.height() - 24))
         p.setPen(QPen(QColor("#34383f"), 1))
         p.drawRect(r)
         pts = self._data["intensity"]
@@ -201,8 +201,8 @@ class TracePlot(QWidget):
             p.drawPolyline(poly)
         p.setPen(QColor(theme.MUTED))
         digits = max(2, int(np.ceil(-np.log10(max(1e-9, y1 - y0)))) + 2)
-        p.drawText(QRectF(0, r.top() - 2, 41, 12), Qt.AlignmentFlag.AlignRight, f"{y1:.{digits}g}")
-        p.drawText(QRectF(0, r.bottom() - 10, 41, 12), Qt.AlignmentFlag.AlignRight, f"{y0:.{digits}g}")
+        p.drawText(QRectF(0, r.top() - 2, 55, 12), Qt.AlignmentFlag.AlignRight, f"{y1:.{digits}g}")
+        p.drawText(QRectF(0, r.bottom() - 10, 55, 12), Qt.AlignmentFlag.AlignRight, f"{y0:.{digits}g}")
         p.drawText(QRectF(r.left(), r.bottom() + 2, r.width(), 12), Qt.AlignmentFlag.AlignLeft, f"{x0}")
         p.drawText(QRectF(r.left(), r.bottom() + 2, r.width(), 12), Qt.AlignmentFlag.AlignRight, f"frame {x1}")
         lx = r.left() + 6

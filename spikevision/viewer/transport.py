@@ -225,6 +225,17 @@ class TransportBar(QFrame):
             self.time.setText(format_time(index / self.fps))
         self._quiet = False
 
+    def show_frame(self, index: int) -> None:
+        """Follow the drawn frame, leaving alone a slider being dragged and a box being typed in."""
+        self._quiet = True
+        if not self.slider.isSliderDown():
+            self.slider.setValue(int(index))
+        if not self.frame.hasFocus():
+            self.frame.setValue(int(index))
+        if not self.time.hasFocus():
+            self.time.setText(format_time(index / self.fps))
+        self._quiet = False
+
     def set_playing(self, playing: bool) -> None:
         self._quiet = True
         self.play.setChecked(playing)

@@ -132,18 +132,24 @@ def test_every_mode_renders(viewer, qtbot, dat):
 
 
 def test_levels_auto_levels_and_histogram(viewer, qtbot, dat, spikes):
+    from spikevision.viewer.display import auto_levels
+
     _open(viewer, qtbot, dat)
     viewer.set_frame(100)
     qtbot.waitUntil(lambda: viewer.shown.key.index == 100, timeout=10000)
-    viewer.display_panel.auto.setChecked(True)
-    from spikevision.viewer.display import auto_levels
-
-    lo, hi = auto_levels(viewer.shown.image)
-    assert viewer.display_panel.levels == pytest.approx((lo, hi), abs=1e-4)
-    np.testing.assert_array_equal(viewer.rgb, to_rgb(viewer.shown.image, (lo, hi)))
+    assert viewer.display_panel.auto.isChecked()  # reconstructions: automatic exposure by default
+    rate = recon.auto_rate(spikes)
+    assert viewer.display_panel.levels == pytest.approx((0.0, rate), abs=1e-4)
+    np.testing.assert_array_equal(viewer.rgb, to_rgb(viewer.shown.image, (0.0, rate)))
     viewer.display_panel.hist.levelsChanged.emit(0.2, 0.4)  # dragging a marker turns auto off
     assert not viewer.display_panel.auto.isChecked()
     np.testing.assert_array_equal(viewer.rgb, to_rgb(viewer.shown.image, (0.2, 0.4)))
+    viewer.set_mode("rate")  # no rate scale to expose: auto levels are each frame's percentiles
+    qtbot.waitUntil(lambda: viewer.shown.key.mode == "rate", timeout=10000)
+    lo, hi = auto_levels(viewer.shown.image)
+    assert viewer.display_panel.auto.isChecked()
+    assert viewer.display_panel.levels == pytest.approx((lo, hi), abs=1e-4)
+    np.testing.assert_array_equal(viewer.rgb, to_rgb(viewer.shown.image, (lo, hi), colormap="inferno"))
 
 
 def test_pixel_readout_and_roi_plot(viewer, qtbot, dat, spikes):
@@ -172,7 +178,10 @@ def test_snapshot_and_short_mp4_export(viewer, qtbot, dat, tmp_path, spikes):
     qtbot.waitUntil(lambda: viewer.shown.key.index == 60, timeout=10000)
     viewer.snapshot(tmp_path / "snap.png")
     png = cv2.imread(str(tmp_path / "snap.png"))[..., ::-1]
-    np.testing.assert_array_equal(png, to_rgb(recon.tfp(spikes, at=60, window=41)))
+    shown = to_rgb(recon.tfp(spikes, at=60, window=41), (0.0, recon.auto_rate(spikes)))  # automatic exposure
+    np.testing.assert_array_equal(png, shown)
+    viewer.export(tmp_path / "seq", 60, 62, wait=True, progress_dialog=False)  # the exposure shown, not per frame
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "seq" / "frame_000060.png"))[..., ::-1], shown)
     viewer.export(tmp_path / "clip.mp4", 60, 90, wait=True, progress_dialog=False)
     cap = cv2.VideoCapture(str(tmp_path / "clip.mp4"))
     n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
