@@ -107,7 +107,7 @@ def _streaming_params(name: str, params: dict) -> dict | None:
         return None
     p = {k: v for k, v in params.items() if k != "convention"}
     allowed = {"tfp": {"window", "rate"}, "tfi": {"window", "rate"},
-               "adaptive": {"span", "intervals", "tol", "tol_rel", "rate", "center"}}[name]
+               "adaptive": {"span", "intervals", "tol", "tol_rel", "noise_z", "rate", "center"}}[name]
     return p if set(p) <= allowed else None
 
 
