@@ -270,15 +270,20 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
     nd = 0
     dsum = 0
     dmax = 0
+    dmax2 = 0
     for j in range(first, last - 2):
         i0 = tt[j + 1] - tt[j]
         i1 = tt[j + 2] - tt[j + 1]
         i2 = tt[j + 3] - tt[j + 2]
         d = max(max(max(i0, i1), i2) - min(min(i0, i1), i2) - 1, 0)
         dsum += d
-        dmax = max(dmax, d)
+        if d > dmax:
+            dmax2 = dmax
+            dmax = d
+        elif d > dmax2:
+            dmax2 = d
         nd += 1
-    noise = noise_z * (np.float64(dsum - dmax) / max(nd - 1, 1) if nd >= 2 else 0.0)
+    noise = noise_z * (np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0)
     if nb >= 1 and nf >= 1:
         left = k - 1
     elif nf == 0 and nb >= 2:

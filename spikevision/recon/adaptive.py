@@ -157,7 +157,7 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
         return times[px, xp.clip(j, 0, kk - 1)]
 
     # ISI noise in ticks: over each three successive ISIs, the range beyond the one tick that quantisation
-    # allows (a noise-free pixel at a constant rate has ISIs n or n + 1), averaged without the largest
+    # allows (a noise-free pixel at a constant rate has ISIs n or n + 1), averaged without the two largest
     isi = times[:, 1:] - times[:, :-1]
     jj = xp.arange(kk - 3)[None, :]
     dvalid = (jj >= first[:, None]) & (jj + 3 <= last[:, None])
@@ -165,8 +165,8 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
     rng = xp.maximum(xp.maximum(i0, i1), i2) - xp.minimum(xp.minimum(i0, i1), i2)
     d = xp.where(dvalid, xp.maximum(rng - 1, 0), 0)
     nd = dvalid.sum(axis=1)
-    trimmed = (d.sum(axis=1) - d.max(axis=1)).astype(xp.float64)
-    noise = noise_z * xp.where(nd >= 2, trimmed / xp.maximum(nd - 1, 1), 0.0)
+    trimmed = (d.sum(axis=1) - xp.sort(d, axis=1)[:, -2:].sum(axis=1)).astype(xp.float64)  # a step is in 2 triples
+    noise = noise_z * xp.where(nd >= 3, trimmed / xp.maximum(nd - 2, 1), 0.0)
     # Core interval: the one containing `at`; one-sided next to a missing side; none below two spikes.
     both = (n_back >= 1) & (n_fwd >= 1)
     only_b = (n_fwd == 0) & (n_back >= 2)
