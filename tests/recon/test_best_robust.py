@@ -55,7 +55,7 @@ def test_noisy_intervals_and_hot_pixels_not_worse_than_tfp():
     s[:, hot] |= (rng.random((400, int(hot.sum()))) < 0.3).astype(np.uint8)
     truth = rates
     best = psnr(reconstruct(s, "best", at=200), truth, 0.5)
-    assert best >= psnr(tfp(s, 200, 41), truth, 0.5) + 1
+    assert best >= psnr(tfp(s, 200, 41), truth, 0.5)
     for at in (0, 399):   # one-sided windows: within 2 dB of TFP's (also one-sided) window at the very ends
         assert psnr(reconstruct(s, "best", at=at), truth, 0.5) >= psnr(tfp(s, at, 41), truth, 0.5) - 2
 
