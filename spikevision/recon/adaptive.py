@@ -20,21 +20,23 @@ The rule, per pixel and per frame ``c``:
    ``S`` ticks the rate is ``m / S``: an integrate-and-fire pixel fires once per
    threshold of light, so the only error is the tick quantisation of the two end
    spikes (relative error <= 1 / S), against 1 / window absolute for TFP.
-3. Adaptive window (the intersection-of-confidence-intervals idea of Katkovnik's
-   LPA-ICI, "A new method for varying adaptive bandwidth selection", IEEE TSP 1999):
-   start from the interval that contains ``c`` and grow one interval at a time while
-   the next interval agrees with the current mean ISI ``mu = S / m``:
-   ``|ISI - mu| <= tol + tol_rel * mu + z * noise`` (evaluated times m, without a
-   division). ``tol`` (1 tick) covers the quantisation of integrate-and-fire
-   intervals, ``tol_rel`` slow changes, and ``noise`` is the pixel's own ISI
-   scatter: under photon and threshold noise ISIs are roughly Gamma distributed, so
-   the scatter is measured robustly from the intervals gathered around ``c``: the
-   mean absolute difference of successive ISIs without the largest one (one change
-   of scene or one outlier interval does not count), less the 0.5 tick that
-   quantisation alone gives. Clean sensors keep tight windows that stop at a moving
-   edge; noisy sensors (and hot pixels that fire at random) get long windows,
-   like a long TFP but spike-anchored. When both sides agree the window grows
-   towards the side that keeps it centred on ``c`` (no bias on intensity ramps).
+3. Adaptive window by the intersection of confidence intervals (ICI) of Katkovnik's
+   LPA-ICI (V. Katkovnik, "A new method for varying adaptive bandwidth selection",
+   IEEE Trans. Signal Processing 47(9), 1999): start from the interval that contains
+   ``c`` and grow one interval at a time, towards the side that keeps the window
+   centred on ``c`` (no bias on intensity ramps). Every window of m intervals spanning
+   ``S`` ticks bounds the mean ISI to ``S/m +- h``, ``h = (tol + noise sqrt(m) +
+   tol_rel S) / m``; growth goes on while the bounds of all windows so far intersect
+   and stops at a change (a moving edge, a flicker). ``tol`` (1 tick) is the
+   quantisation of integrate-and-fire spike times; ``noise`` is the pixel's own ISI
+   scatter, measured robustly: under photon and threshold noise ISIs are roughly
+   Gamma distributed, while a noise-free pixel at a constant rate has ISIs n or n + 1,
+   so the range of every three successive ISIs beyond 1 tick is averaged without its
+   two largest values (one change of scene or one outlier interval does not count),
+   times ``noise_z``. One outlier interval moves a long window's mean by 1/m only, so
+   it does not end the window. Clean sensors keep tight windows that stop at moving
+   edges; noisy sensors and hot pixels firing at random get long windows (a long
+   TFP, but spike-anchored).
 4. Missing sides. Where one side has no spike (the start or end of the stream, or a
    pixel that went dark), the window is one-sided: it starts at the interval
    nearest ``c`` and grows away from it. The silent stretch is a lower bound on the
@@ -73,7 +75,7 @@ from ._input import Spikes, check_frame, check_rate, check_window, output_like, 
 __all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "ADAPTIVE_DEFAULTS", "MAX_SPAN"]
 
 #: Defaults of :func:`adaptive` (see the rule in the module docstring).
-ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.05, "noise_z": 3.0, "center": True}
+ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.0, "noise_z": 3.0, "center": True}
 #: Largest search reach (frames on each side of the reconstructed frame).
 MAX_SPAN = 1023
 
@@ -92,7 +94,7 @@ def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_
 
 
 def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, tol: float = 1.0,
-             tol_rel: float = 0.05, noise_z: float = 3.0, rate: float | str = 1.0, center: bool = True,
+             tol_rel: float = 0.0, noise_z: float = 3.0, rate: float | str = 1.0, center: bool = True,
              convention: str = "spikevision") -> Any:
     """Reconstruct frame ``at`` with per-pixel spike-anchored adaptive windows (the "best" method).
 

@@ -282,7 +282,7 @@ class StreamingAdaptive(StreamingReconstructor):
     """
 
     def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.05, noise_z: float = 3.0, center: bool = True, emit_every: int = 40,
+                 tol_rel: float = 0.0, noise_z: float = 3.0, center: bool = True, emit_every: int = 40,
                  start: int = 0, rate: float = 1.0, block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)
