@@ -60,7 +60,7 @@ Example:
     >>> import numpy as np
     >>> from spikevision.recon import adaptive
     >>> s = np.zeros((200, 1, 1), np.uint8); s[(np.arange(80) / 0.4).astype(int)] = 1  # ISIs 2, 3, 2, 3 ...
-    >>> round(float(adaptive(s, at=100)[0, 0]), 2)   # TFI here reads 0.33 or 0.5
+    >>> round(float(adaptive(s, at=100)[0, 0]), 1)   # TFI here reads 0.33 or 0.5
     0.4
 """
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from .exposure import resolve_rate
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
+from .exposure import resolve_rate
 
 __all__ = ["tfp", "tfp_bounds", "CONVENTIONS"]
 

@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from .exposure import resolve_rate
 from ._input import (
     Spikes,
     check_engine,
@@ -54,6 +53,7 @@ from ._input import (
     shape_of,
     xp_of,
 )
+from .exposure import resolve_rate
 from .tfp import _check_convention
 
 __all__ = ["tfstp", "tfstp_series", "STP_DEFAULTS"]

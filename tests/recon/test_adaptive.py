@@ -25,7 +25,7 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1
             left = len(back) - 1 if (back and fwd) else (len(back) - 2 if back else 0)
             right = left + 1
 
-            def bounds(lft, rgt):
+            def bounds(lft, rgt, times=times, noise=noise):
                 m, s = rgt - lft, times[rgt] - times[lft]
                 hw = tol + noise * np.sqrt(m) + tol_rel * s
                 return (s - hw) / m, (s + hw) / m
