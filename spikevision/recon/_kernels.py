@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import _bits
 
-__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
+__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window",
+           "adaptive_window64"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -334,65 +335,6 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
     return np.float32(min(est, 1.0))
 
 
-@numba.njit(cache=True, nogil=True)
-def _collect_spike_times(work, b, f0, f1, step, k, lowbit, times, counts):
-    """Frames of the first ``k`` spikes of each of the 8 pixels of byte ``b``, scanning ``range(f0, f1, step)``.
-
-    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops
-    being scanned once it has ``k``.
-    """
-    need = np.uint8(0xFF)
-    for f in range(f0, f1, step):
-        v = work[f, b] & need
-        if v:
-            while v:                     # one step per spike: lowest set bit first
-                i = lowbit[v]
-                v &= v - np.uint8(1)
-                times[i, counts[i]] = f
-                counts[i] += 1
-                if counts[i] == k:
-                    need &= np.uint8(~(1 << i) & 0xFF)
-            if need == 0:
-                break
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window(work, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix, lowbit):
-    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 8 pixels per byte."""
-    n_e = centers.shape[0]
-    fb = work.shape[1]
-    nch = (fb + 63) // 64
-    for ch in numba.prange(nch * n_e):
-        e = ch // nch
-        b0 = (ch - e * nch) * 64
-        b1 = min(fb, b0 + 64)
-        c = centers[e]
-        lo = los[e]
-        hi = his[e]
-        bt = np.empty((8, k), dtype=np.int64)
-        ft = np.empty((8, k), dtype=np.int64)
-        tt = np.empty(2 * k, dtype=np.int64)
-        nbk = np.zeros(8, dtype=np.int64)
-        nfw = np.zeros(8, dtype=np.int64)
-        for b in range(b0, b1):
-            for i in range(8):
-                nbk[i] = 0
-                nfw[i] = 0
-            _collect_spike_times(work, b, c, lo - 1, -1, k, lowbit, bt, nbk)      # backward from c
-            _collect_spike_times(work, b, c + 1, hi + 1, 1, k, lowbit, ft, nfw)   # forward after c
-            for i in range(8):
-                px = b * 8 + i
-                if px >= npix:
-                    break
-                nb = nbk[i]
-                nf = nfw[i]
-                for j in range(nb):
-                    tt[k - 1 - j] = bt[i, j]
-                for j in range(nf):
-                    tt[k + j] = ft[i, j]
-                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
-
-
 @numba.njit(parallel=True, cache=True, nogil=True)
 def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
     """TFSTP synapse updates (see :mod:`spikevision.recon.tfstp`) for packed frames (n, F), frame i at
@@ -425,3 +367,65 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
                     R[px] = one - (one - r * (one - uu)) * ed
                     u[px] = u0 + (uu + f * (one - uu) - u0) * ef
                     prev[px] = cur
+
+
+@numba.njit(cache=True, nogil=True)
+def _collect_spike_times64(work64, q, f0, f1, step, k, lowbit, times, counts):
+    """Frames of the first ``k`` spikes of each of the 64 pixels of word ``q``, scanning ``range(f0, f1, step)``.
+
+    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops being
+    scanned once it has ``k`` (one load and test per frame for 64 pixels)."""
+    need = np.uint64(0xFFFFFFFFFFFFFFFF)
+    one = np.uint64(1)
+    for f in range(f0, f1, step):
+        v = work64[f, q] & need
+        if v:
+            for i in range(8):
+                b = np.uint8((v >> np.uint64(8 * i)) & np.uint64(0xFF))
+                while b:
+                    j = 8 * i + lowbit[b]
+                    b &= b - np.uint8(1)
+                    times[j, counts[j]] = f
+                    counts[j] += 1
+                    if counts[j] == k:
+                        need &= ~(one << np.uint64(j))
+            if need == 0:
+                break
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def adaptive_window64(work64, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix, lowbit):
+    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 64 pixels per uint64 word."""
+    n_e = centers.shape[0]
+    nw = work64.shape[1]
+    nch = (nw + 7) // 8
+    for ch in numba.prange(nch * n_e):
+        e = ch // nch
+        q0 = (ch - e * nch) * 8
+        q1 = min(nw, q0 + 8)
+        c = centers[e]
+        lo = los[e]
+        hi = his[e]
+        bt = np.empty((64, k), dtype=np.int64)
+        ft = np.empty((64, k), dtype=np.int64)
+        tt = np.empty(2 * k, dtype=np.int64)
+        nbk = np.zeros(64, dtype=np.int64)
+        nfw = np.zeros(64, dtype=np.int64)
+        for q in range(q0, q1):
+            if q * 64 >= npix:
+                break
+            nbk[:] = 0
+            nfw[:] = 0
+            _collect_spike_times64(work64, q, c, lo - 1, -1, k, lowbit, bt, nbk)
+            _collect_spike_times64(work64, q, c + 1, hi + 1, 1, k, lowbit, ft, nfw)
+            for i in range(64):
+                px = q * 64 + i
+                if px >= npix:
+                    break
+                nb = nbk[i]
+                nf = nfw[i]
+                for j in range(nb):
+                    tt[k - 1 - j] = bt[i, j]
+                for j in range(nf):
+                    tt[k + j] = ft[i, j]
+                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)

@@ -295,8 +295,8 @@ class StreamingAdaptive(StreamingReconstructor):
 
     def _compute_end(self, targets: list[int]) -> None:
         c, lo, hi = self._window_positions(targets)   # lookback = lookahead = span
-        K.adaptive_window(self._work, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z, self.rate,
-                          self.center,
+        K.adaptive_window64(self._work64, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
+                            self.rate, self.center,
                           self._stack, self.npix, K.LOWBIT)
 
 
