@@ -97,7 +97,10 @@ def check_window(window: int, name: str = "window", low: int = 1, high: int = 25
 
 
 def check_rate(rate: float) -> float:
-    """Validate the firing rate that maps to intensity 1."""
+    """Validate the firing rate that maps to intensity 1 (a number: "auto" is resolved by the caller)."""
+    if isinstance(rate, str):
+        raise ValueError(f"rate must be a positive number here, got {rate!r}; measure one with "
+                         f"spikevision.recon.auto_rate(spikes) on the first frames and pass it")
     rate = float(rate)
     if not (rate > 0 and np.isfinite(rate)):
         raise ValueError(f"rate must be a positive number (the firing rate shown as white), got {rate!r}")

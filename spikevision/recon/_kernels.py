@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import _bits
 
-__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window", "adaptive_window"]
+__all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window",
+           "adaptive_window64"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -256,104 +257,82 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
                 dst[k] = table[pix8[k]]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ici_agrees(lo, hi, s2, m2, tol, noise, tol_rel):
+    h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
+    return max(lo, (s2 - h2) / m2) <= min(hi, (s2 + h2) / m2)
+
+
 @numba.njit(cache=True, nogil=True)
-def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center):
+def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center):
+    """One pixel of :func:`spikevision.recon.adaptive` (the same operations in the same order)."""
+    first = k - nb
+    last = k - 1 + nf
+    nd = 0
+    dsum = 0
+    dmax = 0
+    dmax2 = 0
+    for j in range(first, last - 2):
+        i0 = tt[j + 1] - tt[j]
+        i1 = tt[j + 2] - tt[j + 1]
+        i2 = tt[j + 3] - tt[j + 2]
+        d = max(max(max(i0, i1), i2) - min(min(i0, i1), i2) - 1, 0)
+        dsum += d
+        if d > dmax:
+            dmax2 = dmax
+            dmax = d
+        elif d > dmax2:
+            dmax2 = d
+        nd += 1
+    noise = noise_z * (np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0)
     if nb >= 1 and nf >= 1:
-        first = k - nb
-        last = k - 1 + nf
         left = k - 1
-        right = k
-        for _ in range(2 * k - 2):
-            m = right - left
-            span_t = tt[right] - tt[left]
-            limit = tol * m + tol_rel * span_t
-            good_l = False
-            good_r = False
-            dl = 0
-            dr = 0
-            if left - 1 >= first:
-                dl = abs((tt[left] - tt[left - 1]) * m - span_t)
-                good_l = dl <= limit
-            if right + 1 <= last:
-                dr = abs((tt[right + 1] - tt[right]) * m - span_t)
-                good_r = dr <= limit
-            if center:
-                pref_l = True
-                if good_l and good_r:
-                    pref_l = abs(tt[left - 1] + tt[right] - 2 * c) <= abs(tt[left] + tt[right + 1] - 2 * c)
-            else:
-                pref_l = dl <= dr
-            if good_l and ((not good_r) or pref_l):
-                left -= 1
-            elif good_r:
-                right += 1
-            else:
-                break
-        est = np.float64(right - left) / (np.float64(tt[right] - tt[left]) * rate)
+    elif nf == 0 and nb >= 2:
+        left = k - 2
+    elif nb == 0 and nf >= 2:
+        left = k
     else:
-        lo_t = tt[k - 1] if nb >= 1 else lo - 1
-        hi_t = tt[k] if nf >= 1 else hi + 1
-        est = 1.0 / (np.float64(hi_t - lo_t) * rate)
+        est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
+        return np.float32(min(est, 1.0))
+    right = left + 1
+    s0 = np.float64(tt[right] - tt[left])
+    h0 = tol + noise + tol_rel * s0
+    ici_lo = s0 - h0
+    ici_hi = s0 + h0
+    for _ in range(2 * k - 2):
+        m = right - left
+        m2 = np.float64(m + 1)
+        good_l = left - 1 >= first and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right] - tt[left - 1]), m2, tol,
+                                                   noise, tol_rel)
+        good_r = right + 1 <= last and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right + 1] - tt[left]), m2, tol,
+                                                   noise, tol_rel)
+        if not (good_l or good_r):
+            break
+        take_l = good_l
+        if good_l and good_r:
+            if center:
+                take_l = abs(tt[left - 1] + tt[right] - 2 * c) <= abs(tt[left] + tt[right + 1] - 2 * c)
+            else:
+                span_t = tt[right] - tt[left]
+                take_l = abs((tt[left] - tt[left - 1]) * m - span_t) <= abs((tt[right + 1] - tt[right]) * m - span_t)
+        if take_l:
+            left -= 1
+        else:
+            right += 1
+        m2 = np.float64(right - left)
+        s2 = np.float64(tt[right] - tt[left])
+        h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
+        ici_lo = max(ici_lo, (s2 - h2) / m2)
+        ici_hi = min(ici_hi, (s2 + h2) / m2)
+    m = right - left
+    span_t = tt[right] - tt[left]
+    est = np.float64(m) / (np.float64(span_t) * rate)
+    if nb == 0 or nf == 0:   # a silent side: the interval containing c is at least `gap` ticks
+        gap = hi + 1 - tt[k - 1] if nf == 0 else tt[k] - (lo - 1)
+        limit = (tol + noise * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
+        if gap * m - span_t > limit:
+            est = 1.0 / (np.float64(gap) * rate)
     return np.float32(min(est, 1.0))
-
-
-@numba.njit(cache=True, nogil=True)
-def _collect_spike_times(work, b, f0, f1, step, k, lowbit, times, counts):
-    """Frames of the first ``k`` spikes of each of the 8 pixels of byte ``b``, scanning ``range(f0, f1, step)``.
-
-    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops
-    being scanned once it has ``k``.
-    """
-    need = np.uint8(0xFF)
-    for f in range(f0, f1, step):
-        v = work[f, b] & need
-        if v:
-            while v:                     # one step per spike: lowest set bit first
-                i = lowbit[v]
-                v &= v - np.uint8(1)
-                times[i, counts[i]] = f
-                counts[i] += 1
-                if counts[i] == k:
-                    need &= np.uint8(~(1 << i) & 0xFF)
-            if need == 0:
-                break
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window(work, centers, los, his, k, tol, tol_rel, rate, center, out, npix, lowbit):
-    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 8 pixels per byte."""
-    n_e = centers.shape[0]
-    fb = work.shape[1]
-    nch = (fb + 63) // 64
-    for ch in numba.prange(nch * n_e):
-        e = ch // nch
-        b0 = (ch - e * nch) * 64
-        b1 = min(fb, b0 + 64)
-        c = centers[e]
-        lo = los[e]
-        hi = his[e]
-        bt = np.empty((8, k), dtype=np.int64)
-        ft = np.empty((8, k), dtype=np.int64)
-        tt = np.empty(2 * k, dtype=np.int64)
-        nbk = np.zeros(8, dtype=np.int64)
-        nfw = np.zeros(8, dtype=np.int64)
-        for b in range(b0, b1):
-            for i in range(8):
-                nbk[i] = 0
-                nfw[i] = 0
-            _collect_spike_times(work, b, c, lo - 1, -1, k, lowbit, bt, nbk)      # backward from c
-            _collect_spike_times(work, b, c + 1, hi + 1, 1, k, lowbit, ft, nfw)   # forward after c
-            for i in range(8):
-                px = b * 8 + i
-                if px >= npix:
-                    break
-                nb = nbk[i]
-                nf = nfw[i]
-                for j in range(nb):
-                    tt[k - 1 - j] = bt[i, j]
-                for j in range(nf):
-                    tt[k + j] = ft[i, j]
-                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, rate, center)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -388,3 +367,65 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
                     R[px] = one - (one - r * (one - uu)) * ed
                     u[px] = u0 + (uu + f * (one - uu) - u0) * ef
                     prev[px] = cur
+
+
+@numba.njit(cache=True, nogil=True)
+def _collect_spike_times64(work64, q, f0, f1, step, k, lowbit, times, counts):
+    """Frames of the first ``k`` spikes of each of the 64 pixels of word ``q``, scanning ``range(f0, f1, step)``.
+
+    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops being
+    scanned once it has ``k`` (one load and test per frame for 64 pixels)."""
+    need = np.uint64(0xFFFFFFFFFFFFFFFF)
+    one = np.uint64(1)
+    for f in range(f0, f1, step):
+        v = work64[f, q] & need
+        if v:
+            for i in range(8):
+                b = np.uint8((v >> np.uint64(8 * i)) & np.uint64(0xFF))
+                while b:
+                    j = 8 * i + lowbit[b]
+                    b &= b - np.uint8(1)
+                    times[j, counts[j]] = f
+                    counts[j] += 1
+                    if counts[j] == k:
+                        need &= ~(one << np.uint64(j))
+            if need == 0:
+                break
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def adaptive_window64(work64, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix, lowbit):
+    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 64 pixels per uint64 word."""
+    n_e = centers.shape[0]
+    nw = work64.shape[1]
+    nch = (nw + 7) // 8
+    for ch in numba.prange(nch * n_e):
+        e = ch // nch
+        q0 = (ch - e * nch) * 8
+        q1 = min(nw, q0 + 8)
+        c = centers[e]
+        lo = los[e]
+        hi = his[e]
+        bt = np.empty((64, k), dtype=np.int64)
+        ft = np.empty((64, k), dtype=np.int64)
+        tt = np.empty(2 * k, dtype=np.int64)
+        nbk = np.zeros(64, dtype=np.int64)
+        nfw = np.zeros(64, dtype=np.int64)
+        for q in range(q0, q1):
+            if q * 64 >= npix:
+                break
+            nbk[:] = 0
+            nfw[:] = 0
+            _collect_spike_times64(work64, q, c, lo - 1, -1, k, lowbit, bt, nbk)
+            _collect_spike_times64(work64, q, c + 1, hi + 1, 1, k, lowbit, ft, nfw)
+            for i in range(64):
+                px = q * 64 + i
+                if px >= npix:
+                    break
+                nb = nbk[i]
+                nf = nfw[i]
+                for j in range(nb):
+                    tt[k - 1 - j] = bt[i, j]
+                for j in range(nf):
+                    tt[k + j] = ft[i, j]
+                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)

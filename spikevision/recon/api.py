@@ -16,7 +16,8 @@ import numpy as np
 
 from ..backend import backend_name
 from ._input import Spikes, check_engine, check_frame, on_cpu, read_packed, shape_of, xp_of
-from .adaptive import adaptive
+from .adaptive import ADAPTIVE_DEFAULTS, adaptive, adaptive_bounds
+from .exposure import resolve_rate
 from .tfi import tfi
 from .tfp import tfp
 from .tfstp import tfstp, tfstp_series
@@ -53,7 +54,9 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         engine: "auto" (the compiled kernels from packed bits on the CPU where they exist: TFP, TFI
             and the best method in the spikevision convention, TFSTP; identical results), "numba"
             (require them) or "reference" (the NumPy/CuPy implementation).
-        **params: the method's options (``window=``, ``convention=``, ``rate=`` ...).
+        **params: the method's options (``window=``, ``convention=``, ``rate=`` ...). ``rate="auto"`` maps
+            the 99.5th percentile of the firing rate over the frames the method reads to 1.0
+            (:func:`~spikevision.recon.auto_rate`); the default ``rate=1`` is the physical scale.
 
     Returns:
         (H, W) float32 image in [0, 1] on the caller's backend.
@@ -68,6 +71,9 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
     t_len, _, _ = shape_of(spikes)
     at = check_frame(t_len // 2 if at is None else at, t_len)
     check_engine(engine)
+    if isinstance(params.get("rate"), str) and name != "tfstp":
+        a, b = _frames_read(name, at, t_len, params)
+        params = dict(params, rate=resolve_rate(params["rate"], spikes, a, b))
     if name == "tfstp":
         return tfstp(spikes, at=at, engine=engine, **params)
     if engine != "reference" and _compiled_ok(spikes, name, params):
@@ -77,6 +83,14 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options here; "
                          f"use engine='auto'")
     return METHODS[name](spikes, at=at, **params)
+
+
+def _frames_read(name: str, at: int, t_len: int, params: dict) -> tuple[int, int]:
+    """Frames [a, b) the single-image method ``name`` reads for frame ``at`` (where rate="auto" is measured)."""
+    if name == "adaptive":
+        return adaptive_bounds(at, t_len, params.get("span", ADAPTIVE_DEFAULTS["span"]))
+    h = params.get("window", 41) // 2
+    return max(0, at - h), min(t_len, at + h + 1)
 
 
 def _compiled_ok(spikes: Spikes, name: str, params: dict) -> bool:
@@ -107,7 +121,7 @@ def _streaming_params(name: str, params: dict) -> dict | None:
         return None
     p = {k: v for k, v in params.items() if k != "convention"}
     allowed = {"tfp": {"window", "rate"}, "tfi": {"window", "rate"},
-               "adaptive": {"span", "intervals", "tol", "tol_rel", "rate", "center"}}[name]
+               "adaptive": {"span", "intervals", "tol", "tol_rel", "noise_z", "rate", "center"}}[name]
     return p if set(p) <= allowed else None
 
 
@@ -124,11 +138,13 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
             convention allow and the data is on the CPU, else the NumPy/CuPy reference),
             "numba" (require the kernels) or "reference".
         block: frames read per step when streaming.
-        **params: the method's options.
+        **params: the method's options; ``rate="auto"`` uses ONE scale, measured over ``[start, stop)``
+            (:func:`~spikevision.recon.auto_rate`), for every image (no flicker).
 
     Images are fresh arrays (safe to keep).
     """
     name, frames = _plan(spikes, method, start, stop, step, engine)
+    params = _one_scale(spikes, frames, params)
     yield from _images(spikes, name, frames, engine, block, params, fresh=True)
 
 
@@ -140,6 +156,13 @@ def _plan(spikes: Spikes, method: str, start: int | None, stop: int | None, step
     frames = frame_range(t_len, start, stop, step)
     check_engine(engine)
     return name, frames
+
+
+def _one_scale(spikes: Spikes, frames: range, params: dict) -> dict:
+    """rate="auto" for a sequence: ONE scale measured over the frames of the images (no flicker)."""
+    if isinstance(params.get("rate"), str):
+        return dict(params, rate=resolve_rate(params["rate"], spikes, frames.start, frames[-1] + 1))
+    return params
 
 
 def _images(spikes: Spikes, name: str, frames: range, engine: str, block: int, params: dict, fresh: bool):
@@ -203,6 +226,7 @@ def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1,
         (5, 4, 4)
     """
     name, frames = _plan(spikes, method, start, stop, step, engine)
+    params = _one_scale(spikes, frames, params)
     images = _images(spikes, name, frames, engine, 1024, params, fresh=False)   # each copied once, into the stack
     _, first = next(images)
     if backend_name(first) == "torch":

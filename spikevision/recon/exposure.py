@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..stream import SpikeStream
 from ._input import Spikes, shape_of
-from ..backend import to_numpy
 
 __all__ = ["auto_rate", "resolve_rate", "AUTO_PERCENTILE"]
 

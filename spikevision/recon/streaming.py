@@ -275,16 +275,19 @@ class StreamingTFI(StreamingReconstructor):
 class StreamingAdaptive(StreamingReconstructor):
     """Streaming spike-anchored adaptive windows: same images as :func:`spikevision.recon.adaptive`.
 
-    Latency: ``span`` frames. Heavier than TFP/TFI (per-pixel work at each image):
+    Latency: ``span`` frames (default 255). Heavier than TFP/TFI (per-pixel work at each image):
     meant for display rates (tens to hundreds of images per second), not every frame.
+    ``rate`` is a number (a scale cannot be measured before the frames arrive; measure one with
+    :func:`~spikevision.recon.auto_rate` on a first block).
     """
 
-    def __init__(self, height: int, width: int, span: int = 18, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.05, center: bool = True, emit_every: int = 40, start: int = 0, rate: float = 1.0,
-                 block: int = 256):
-        check_adaptive(span, intervals, tol, tol_rel)
+    def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
+                 tol_rel: float = 0.0, noise_z: float = 3.0, center: bool = True, emit_every: int = 40,
+                 start: int = 0, rate: float = 1.0, block: int = 256):
+        check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)
         self.span, self.intervals, self.tol, self.tol_rel = int(span), int(intervals), float(tol), float(tol_rel)
+        self.noise_z = float(noise_z)
         self.rate = check_rate(rate)
         self.lookback = self.lookahead = self.span
         self.keep = 2 * self.span
@@ -292,7 +295,8 @@ class StreamingAdaptive(StreamingReconstructor):
 
     def _compute_end(self, targets: list[int]) -> None:
         c, lo, hi = self._window_positions(targets)   # lookback = lookahead = span
-        K.adaptive_window(self._work, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.rate, self.center,
+        K.adaptive_window64(self._work64, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
+                            self.rate, self.center,
                           self._stack, self.npix, K.LOWBIT)
 
 

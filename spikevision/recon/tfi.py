@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
+from .exposure import resolve_rate
 from .tfp import _check_convention
 
 __all__ = ["tfi", "tfi_bounds", "last_spike", "first_spike", "isi_table"]
@@ -74,7 +75,7 @@ def isi_table(rate: float = 1.0, size: int = 256) -> np.ndarray:
     return tab.astype(np.float32)
 
 
-def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0) -> Any:
+def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float | str = 1.0) -> Any:
     """Reconstruct frame ``at`` from the inter-spike interval around it.
 
     Args:
@@ -83,7 +84,7 @@ def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevi
         window: search window, ``h = window // 2`` frames on each side (41 = the anchors' h = 20);
             up to 253 so that an ISI fits in one byte. Ignored by "spikecv" (unbounded).
         convention: "spikevision" (default), "spikezoo" or "spikecv" (see the module docstring).
-        rate: firing rate shown as intensity 1 (ignored by "spikecv").
+        rate: firing rate shown as intensity 1 (ignored by "spikecv"), or "auto" (measured over the frames read).
 
     Returns:
         (H, W) float32 image in [0, 1] on the caller's backend.
@@ -92,8 +93,8 @@ def tfi(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevi
     t_len, _, _ = shape_of(spikes)
     at = check_frame(at, t_len)
     window = check_window(window, high=253)
-    rate = check_rate(rate)
     h = window // 2
+    rate = check_rate(resolve_rate(rate, spikes, max(0, at - h), min(t_len, at + h + 1)))
     xp = xp_of(spikes)
     a, b = tfi_bounds(at, t_len, window, convention)
     frames = read_window(spikes, a, b)

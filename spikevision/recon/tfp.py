@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
+from .exposure import resolve_rate
 
 __all__ = ["tfp", "tfp_bounds", "CONVENTIONS"]
 
@@ -79,7 +80,7 @@ def tfp_scale(n: int, rate: float) -> np.float32:
     return s
 
 
-def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float = 1.0) -> Any:
+def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevision", rate: float | str = 1.0) -> Any:
     """Reconstruct frame ``at`` by texture from playback.
 
     Args:
@@ -87,7 +88,8 @@ def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevi
         at: frame index (negative counts from the end).
         window: frames averaged (41 = the anchors' h = 20), 1..255.
         convention: "spikevision" (default), "spikezoo" or "spikecv" (see the module docstring).
-        rate: firing rate shown as intensity 1 ("spikevision" and "spikezoo"; ignored by "spikecv").
+        rate: firing rate shown as intensity 1 ("spikevision" and "spikezoo"; ignored by "spikecv"), or "auto"
+            (:func:`~spikevision.recon.auto_rate` over the frames read).
 
     Returns:
         (H, W) float32 image in [0, 1] on the caller's backend.
@@ -96,8 +98,8 @@ def tfp(spikes: Spikes, at: int, window: int = 41, *, convention: str = "spikevi
     t_len, _, _ = shape_of(spikes)
     at = check_frame(at, t_len)
     window = check_window(window)
-    rate = check_rate(rate)
     a, b = tfp_bounds(at, t_len, window, convention)
+    rate = check_rate(resolve_rate(rate, spikes, a, b))
     xp = xp_of(spikes)
     frames = read_window(spikes, a, b)
     counts = frames.sum(axis=0, dtype=xp.int32)

@@ -53,6 +53,7 @@ from ._input import (
     shape_of,
     xp_of,
 )
+from .exposure import resolve_rate
 from .tfp import _check_convention
 
 __all__ = ["tfstp", "tfstp_series", "STP_DEFAULTS"]
@@ -99,7 +100,7 @@ def _decode(R, u, xp, convention: str, u0: float, D: float, F: float, f: float, 
 
 def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "spikevision", start: int = 0,
                  u0: float = 0.15, D: float = 1.0, F: float = 10.0, f: float = 0.15,
-                 rate: float = 1.0, engine: str = "auto") -> Iterator[tuple[int, object]]:
+                 rate: float | str = 1.0, engine: str = "auto") -> Iterator[tuple[int, object]]:
     """Run the synapses once from frame ``start`` and yield ``(t, image)`` at each sorted target frame.
 
     ``engine``: "auto" (a compiled kernel over packed bits for CPU data, identical results),
@@ -109,12 +110,12 @@ def tfstp_series(spikes: Spikes, targets: Iterable[int], *, convention: str = "s
     if convention == "spikezoo":
         raise ValueError("Spike-Zoo has no TFSTP; use convention='spikevision' or 'spikecv'")
     _check_params(u0, D, F, f)
-    rate = check_rate(rate)
     check_engine(engine)
     shape_of(spikes)
     targets = sorted(int(t) for t in targets)
     if not targets:
         return
+    rate = check_rate(resolve_rate(rate, spikes, start, targets[-1] + 1))
     compiled = on_cpu(spikes) and _table_len(D, F) <= _MAX_TABLE
     if engine == "numba" and not compiled:
         raise ValueError("the compiled TFSTP kernel needs CPU data and D, F below 1000 ticks; use engine='auto'")
@@ -174,7 +175,7 @@ def _series_compiled(spikes, targets, convention, start, u0, D, F, f, rate):
 
 
 def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float = 0.15, D: float = 1.0,
-          F: float = 10.0, f: float = 0.15, rate: float = 1.0, history: int | None = None,
+          F: float = 10.0, f: float = 0.15, rate: float | str = 1.0, history: int | None = None,
           engine: str = "auto") -> Any:
     """Reconstruct frame ``at`` with the short-term-plasticity model.
 
@@ -183,7 +184,7 @@ def tfstp(spikes: Spikes, at: int, *, convention: str = "spikevision", u0: float
         at: frame index (negative counts from the end).
         convention: "spikevision" (default) or "spikecv" (see the module docstring).
         u0, D, F, f: synapse parameters in ticks (SpikeCV's defaults).
-        rate: firing rate shown as intensity 1 ("spikevision" only).
+        rate: firing rate shown as intensity 1 ("spikevision" only), or "auto" (measured over the frames run).
         history: run the synapses over only this many frames before ``at`` (default: from frame 0).
         engine: "auto" (compiled kernel on CPU data), "numba" or "reference" (NumPy/CuPy); same results.
 

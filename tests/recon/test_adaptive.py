@@ -6,8 +6,8 @@ from spikevision.recon import adaptive, tfp
 from ._spikes import integrate_and_fire, random_spikes, train
 
 
-def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, rate=1.0):
-    """Per-pixel transcription of the method as documented (growth to the more central side)."""
+def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1.0):
+    """Per-pixel transcription of the rule documented in spikevision.recon.adaptive."""
     t_len, h, w = spikes.shape
     lo, hi = max(0, at - span), min(t_len - 1, at + span)
     out = np.zeros((h, w), np.float32)
@@ -15,29 +15,46 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, rate=1.0):
         for x in range(w):
             back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]][:intervals]
             fwd = [f for f in range(at + 1, hi + 1) if spikes[f, y, x]][:intervals]
-            if not back or not fwd:
-                last = back[0] if back else lo - 1
-                nxt = fwd[0] if fwd else hi + 1
-                out[y, x] = np.float32(min(1.0, 1.0 / ((nxt - last) * rate)))
-                continue
             times = back[::-1] + fwd
-            left, right = len(back) - 1, len(back)
+            if not ((back and fwd) or len(times) >= 2):
+                out[y, x] = np.float32(min(1.0, len(times) / ((hi - lo + 1) * rate)))
+                continue
+            isi = np.diff(times)
+            d = [max(0, max(isi[j:j + 3]) - min(isi[j:j + 3]) - 1) for j in range(len(isi) - 2)]
+            noise = noise_z * ((sum(d) - sum(sorted(d)[-2:])) / max(len(d) - 2, 1) if len(d) >= 3 else 0.0)
+            left = len(back) - 1 if (back and fwd) else (len(back) - 2 if back else 0)
+            right = left + 1
+
+            def bounds(lft, rgt, times=times, noise=noise):
+                m, s = rgt - lft, times[rgt] - times[lft]
+                hw = tol + noise * np.sqrt(m) + tol_rel * s
+                return (s - hw) / m, (s + hw) / m
+
+            lo_b, hi_b = times[right] - times[left] - (tol + noise + tol_rel * (times[right] - times[left])), \
+                times[right] - times[left] + (tol + noise + tol_rel * (times[right] - times[left]))
             while True:
-                m, span_t = right - left, times[right] - times[left]
-                limit = tol * m + tol_rel * span_t     # |ISI - mean| <= tol + tol_rel * mean, times m
-                good_l = left > 0 and abs((times[left] - times[left - 1]) * m - span_t) <= limit
-                good_r = right < len(times) - 1 and abs((times[right + 1] - times[right]) * m - span_t) <= limit
-                if good_l and good_r:
-                    cl = abs(times[left - 1] + times[right] - 2 * at)
-                    cr = abs(times[left] + times[right + 1] - 2 * at)
-                    good_l, good_r = cl <= cr, cl > cr
-                if good_l:
-                    left -= 1
-                elif good_r:
-                    right += 1
-                else:
+                cands = []
+                if left > 0:
+                    b1, b2 = bounds(left - 1, right)
+                    if max(lo_b, b1) <= min(hi_b, b2):
+                        cands.append((abs(times[left - 1] + times[right] - 2 * at), 0))
+                if right < len(times) - 1:
+                    b1, b2 = bounds(left, right + 1)
+                    if max(lo_b, b1) <= min(hi_b, b2):
+                        cands.append((abs(times[left] + times[right + 1] - 2 * at), 1))
+                if not cands:
                     break
-            out[y, x] = np.float32(min(1.0, (right - left) / ((times[right] - times[left]) * rate)))
+                side = min(cands)[1]
+                left, right = (left - 1, right) if side == 0 else (left, right + 1)
+                b1, b2 = bounds(left, right)
+                lo_b, hi_b = max(lo_b, b1), min(hi_b, b2)
+            m, s = right - left, times[right] - times[left]
+            est = m / (s * rate)
+            if not (back and fwd):
+                gap = hi + 1 - back[0] if back else fwd[0] - (lo - 1)
+                if gap * m - s > (tol + noise * np.sqrt(1 + 1 / m)) * m + tol_rel * s:
+                    est = 1 / (gap * rate)
+            out[y, x] = np.float32(min(1.0, est))
     return out
 
 
@@ -45,7 +62,8 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, rate=1.0):
 def test_matches_slow_reference(at):
     s = random_spikes(11, 80, 4, 5, p=0.25)
     kw = dict(span=24, intervals=5, tol=1.0, tol_rel=0.1)
-    np.testing.assert_array_equal(adaptive(s, at, **kw, rate=0.9), slow_adaptive(s, at, **kw, rate=0.9))
+    np.testing.assert_allclose(adaptive(s, at, **kw, rate=0.9), slow_adaptive(s, at, **kw, rate=0.9), rtol=1e-6)
+    np.testing.assert_allclose(adaptive(s, at, **kw, noise_z=0.5), slow_adaptive(s, at, **kw, noise_z=0.5), rtol=1e-6)
 
 
 def test_if_pixels_static_scene():
@@ -66,9 +84,14 @@ def test_step_change_keeps_edges_sharp():
     assert abs(float(tfp(s, 95, 41)[0, 0]) - 0.5) > 0.1   # TFP mixes both sides
 
 
-def test_dark_pixel_falls_back_to_bound():
-    s = train(100, [])
-    assert adaptive(s, at=50, span=20)[0, 0] == np.float32(1 / 42)
+def test_pixel_with_fewer_than_two_spikes_reads_its_count_over_the_reach():
+    assert adaptive(train(100, []), at=50, span=20)[0, 0] == 0
+    assert adaptive(train(100, [40]), at=50, span=20)[0, 0] == np.float32(1 / 41)
+
+
+def test_a_pixel_that_went_dark_reads_the_silent_bound():
+    s = train(400, range(0, 200, 2))      # rate 0.5 until tick 200, then silent
+    assert adaptive(s, at=300, span=255)[0, 0] == np.float32(1 / (400 - 198))
 
 
 def test_bad_parameters():

@@ -34,3 +34,35 @@ def test_range_and_dark_streams(rng):
         resolve_rate("bright", spikes)
     with pytest.raises(ValueError, match="no frames"):
         auto_rate(spikes, 80, 20)
+
+
+def test_rate_auto_in_every_function(rng):
+    from spikevision.recon import StreamingAdaptive, adaptive, reconstruct, tfi, tfp, tfstp
+
+    spikes = (rng.random((300, 12, 16)) < np.linspace(0.01, 0.05, 16)).astype(np.uint8)
+    a, b = 150 - 20, 150 + 21
+    r = auto_rate(spikes, a, b)
+    np.testing.assert_array_equal(tfp(spikes, 150, rate="auto"), tfp(spikes, 150, rate=r))
+    np.testing.assert_array_equal(tfi(spikes, 150, rate="auto"), tfi(spikes, 150, rate=r))
+    np.testing.assert_array_equal(reconstruct(spikes, "tfp", at=150, rate="auto"), tfp(spikes, 150, rate=r))
+    r_best = auto_rate(spikes, 0, 300)   # the best method reads +-255 frames
+    np.testing.assert_array_equal(adaptive(spikes, 150, rate="auto"), adaptive(spikes, 150, rate=r_best))
+    np.testing.assert_array_equal(reconstruct(spikes, "best", at=150, rate="auto"), adaptive(spikes, 150, rate=r_best))
+    np.testing.assert_array_equal(tfstp(spikes, 150, rate="auto"), tfstp(spikes, 150, rate=auto_rate(spikes, 0, 151)))
+    assert float(tfp(spikes, 150, rate="auto").mean()) > 5 * float(tfp(spikes, 150).mean())   # low light made visible
+    with pytest.raises(ValueError, match="auto_rate"):
+        StreamingAdaptive(12, 16, rate="auto")
+
+
+def test_rate_auto_sequence_uses_one_scale(rng):
+    from spikevision.recon import iter_reconstruct, reconstruct_sequence, tfp
+
+    spikes = (rng.random((400, 8, 8)) < 0.03).astype(np.uint8)
+    spikes[200:] |= (rng.random((200, 8, 8)) < 0.3).astype(np.uint8)    # the light comes on half-way
+    r = auto_rate(spikes, 40, 361)
+    seq = reconstruct_sequence(spikes, "tfp", start=40, stop=361, step=40, rate="auto")
+    for i, t in enumerate(range(40, 361, 40)):
+        np.testing.assert_array_equal(seq[i], tfp(spikes, t, rate=r))
+    got = dict(iter_reconstruct(spikes, "best", start=40, stop=361, step=40, rate="auto"))
+    ref = reconstruct_sequence(spikes, "best", start=40, stop=361, step=40, rate=r)
+    np.testing.assert_array_equal(np.stack([got[t] for t in range(40, 361, 40)]), ref)

@@ -13,7 +13,7 @@ def cases(draw):
     t = draw(st.integers(1, 90))
     h = draw(st.integers(1, 5))
     w = draw(st.integers(1, 70))
-    p = draw(st.floats(0.0, 1.0))
+    p = draw(st.one_of(st.floats(0.0, 1.0), st.floats(0.0, 0.05)))   # low light: windows reach far
     seed = draw(st.integers(0, 2**16))
     spikes = (np.random.default_rng(seed).random((t, h, w)) < p).astype(np.uint8)
     cuts = sorted(draw(st.lists(st.integers(0, t), max_size=5)))
@@ -21,7 +21,8 @@ def cases(draw):
     start = draw(st.integers(0, 10))
     method = draw(st.sampled_from(["tfp", "tfi", "adaptive"]))
     if method == "adaptive":
-        kw = dict(span=draw(st.integers(1, 30)), intervals=draw(st.integers(1, 6)))
+        kw = dict(span=draw(st.integers(1, 300)), intervals=draw(st.integers(1, 10)),
+                  noise_z=draw(st.sampled_from([0.0, 3.0, 10.0])))
     else:
         kw = dict(window=draw(st.integers(1, 60)))
     return spikes, cuts, every, start, method, kw
