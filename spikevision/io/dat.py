@@ -1,4 +1,4 @@
-"""Vidar ``.dat`` spike files (FORMATS.md section 1).
+"""Vidar ``.dat`` spike files (docs/formats.md, vidar .dat).
 
 No header; frames follow each other. A frame is H*W bits, pixel ``k = r*W + c``
 of *file* row r in bit ``k % 8`` of byte ``k // 8`` (LSB first). Files are stored
@@ -67,7 +67,7 @@ class KnownSize:
         return f"{self.height}x{self.width}" + (f" + {', '.join(extra)}" if extra else "") + f" ({self.name})"
 
 
-#: Layouts that size inference chooses among (FORMATS.md section 1).
+#: Layouts that size inference chooses among (docs/formats.md, known sizes).
 KNOWN_SIZES = (
     KnownSize("vidar", 250, 400),
     KnownSize("vidar-head", 250, 400, head_columns=16),
