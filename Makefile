@@ -34,7 +34,7 @@ bench-quick: $(STAMP)
 
 # the docs site (docs/*.md + the API reference rendered from the docstrings) into site/
 docs:
-	$(MAKE) venv EXTRAS="$(EXTRAS),docs"
+	$(MAKE) venv EXTRAS="$(if $(findstring docs,$(EXTRAS)),$(EXTRAS),$(EXTRAS),docs)"
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 clean:

@@ -10,7 +10,9 @@ not changed):
 - Sphinx roles (``:func:`~.photometry.expected_rate```, ``:class:`SpikeStream```,
   ``:data:``, ``:mod:``, ``:meth:``, ``:attr:``, ``:exc:``) become inline code showing
   the name the role would show (the last component after ``~``, the full target
-  otherwise, leading dots dropped).
+  otherwise, leading dots dropped);
+- a paragraph ending in ``::`` (an RST literal block follows) ends in ``:``; the
+  indented block after it is already a Markdown code block.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import griffe
 
 _ROLE = re.compile(r":(?:py:)?(?:func|class|data|mod|meth|attr|exc|obj|const):`(~?)\.*([^`]+)`")
 _EXAMPLE = re.compile(r"^(\s*)Example:\s*$", re.MULTILINE)
+_LITERAL = re.compile(r"(\S)::[ \t]*$", re.MULTILINE)
 
 
 def _role(m: re.Match) -> str:
@@ -31,7 +34,7 @@ def _role(m: re.Match) -> str:
 
 def rewrite(text: str) -> str:
     """The Markdown form of one docstring (see the module docstring)."""
-    return _ROLE.sub(_role, _EXAMPLE.sub(r"\1Examples:", text))
+    return _LITERAL.sub(r"\1:", _ROLE.sub(_role, _EXAMPLE.sub(r"\1Examples:", text)))
 
 
 class SpikevisionDocstrings(griffe.Extension):
