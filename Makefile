@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,gui,usb
 STAMP := $(VENV)/.installed-$(shell printf '%s' "$(EXTRAS)" | tr ',' '-')
 
-.PHONY: demo test test-all fuzz bench bench-quick clean venv
+.PHONY: demo test test-all fuzz bench bench-quick docs clean venv
 
 venv: $(STAMP)
 
@@ -39,5 +39,10 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) benchmarks/run.py --quick
 
+# the docs site (docs/*.md + the API reference rendered from the docstrings) into site/
+docs:
+	$(MAKE) venv EXTRAS="$(if $(findstring docs,$(EXTRAS)),$(EXTRAS),$(EXTRAS),docs)"
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) demo_out build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) demo_out build site *.egg-info .pytest_cache .hypothesis

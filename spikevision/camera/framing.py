@@ -1,14 +1,14 @@
 """Turning a camera's wire bytes into canonical packed frames, across transfer boundaries.
 
-Two wire layouts are in use (``../shared/FORMATS.md``):
+Two wire layouts are in use (docs/formats.md):
 
-- ``"m1"``: SPS100 / M1 64-byte line packets (section 2), framed by
+- ``"m1"``: SPS100 / M1 64-byte line packets (docs/formats.md), framed by
   :class:`spikevision.io.raw.LinePacketParser` (tags, double-marker lock,
   resync and loss counting live there; :class:`LinePacketFramer` adapts it and
   keeps the loss count exact when the host knows how many bytes it lost).
 - ``"vidar"``: whole 250 x 416-bit frames, rows bottom-up as in ``.dat``, 16
   head columns per row dropped after decoding, optionally a 16-byte time header
-  before every frame (section 1). There is no sync marker, so alignment follows
+  before every frame (vidar .dat layout). There is no sync marker, so alignment follows
   the byte count; a transfer the host knows it lost is reported with
   :meth:`RowFramer.gap` (exact re-alignment when the lost byte count is known).
   ``"packed"`` is the same framer with no head columns, header or flip (frames
@@ -180,7 +180,7 @@ class RowFramer:
 
 
 class LinePacketFramer:
-    """M1 line packets (FORMATS.md section 2) through :class:`spikevision.io.raw.LinePacketParser`."""
+    """M1 line packets (docs/formats.md) through :class:`spikevision.io.raw.LinePacketParser`."""
 
     def __init__(self):
         self._parser = raw.LinePacketParser()

@@ -1,4 +1,4 @@
-"""Compiled hot loops of the SPS100 / M1 line-packet codec (FORMATS.md section 2).
+"""Compiled hot loops of the SPS100 / M1 line-packet codec (docs/formats.md).
 
 All kernels take the unit order from :data:`~spikevision.io._raw_layout.UNIT_TABLE`
 (passed in as arrays), never from a hard-coded order, so pinning a different

@@ -1,4 +1,4 @@
-"""SPS100 / M1 line-packet wire layout: sizes, tag bits and the unit table (FORMATS.md section 2).
+"""SPS100 / M1 line-packet wire layout: sizes, tag bits and the unit table (docs/formats.md).
 
 A unit is 64 bytes = 512 bits, LSB first: bits 0..499 are pixels, bits
 500..511 the tag. Read the unit's last two bytes as a little-endian u16 ``v``:

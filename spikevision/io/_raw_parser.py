@@ -1,4 +1,4 @@
-"""Streaming framer for SPS100 / M1 line packets (FORMATS.md section 2).
+"""Streaming framer for SPS100 / M1 line packets (docs/formats.md).
 
 :class:`LinePacketParser` takes wire bytes in chunks of any size (USB
 transfers, file blocks) and returns the complete frames found, as canonical

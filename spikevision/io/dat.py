@@ -1,4 +1,4 @@
-"""Vidar ``.dat`` spike files (FORMATS.md section 1).
+"""Vidar ``.dat`` spike files (docs/formats.md, vidar .dat).
 
 No header; frames follow each other. A frame is H*W bits, pixel ``k = r*W + c``
 of *file* row r in bit ``k % 8`` of byte ``k // 8`` (LSB first). Files are stored

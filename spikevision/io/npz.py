@@ -1,6 +1,6 @@
 """UHSR ``.npz`` spike files (U-CALTECH, U-CIFAR): ``spk`` (T, H, W) 0/1, ``label``, ``label_name``.
 
-Layout (FORMATS.md section 3): a NumPy ``.npz`` (zip) archive with ``spk``
+Layout (docs/formats.md, UHSR .npz): a NumPy ``.npz`` (zip) archive with ``spk``
 uint8 (T=200, 250, 250), ``label`` int64 and ``label_name`` str; rows are top-down
 (not flipped). ``spk`` is streamed out of the archive block by block and packed
 to bits, so memory stays bounded however long the stream is; ``spk`` values must

@@ -1,4 +1,4 @@
-"""SPS100 / M1 raw line packets (FORMATS.md section 2): streaming codec and ``.raw``/``.bin`` files.
+"""SPS100 / M1 raw line packets (docs/formats.md): streaming codec and ``.raw``/``.bin`` files.
 
 Wire format: a sequence of 64-byte units, each 500 pixel bits (LSB first)
 plus a 12-bit tag in bits 500..511; the unit's last two bytes, read as a

@@ -4,7 +4,7 @@ The data range (the distance between the darkest and the brightest possible
 value: 1.0 for float images in [0, 1], 255 for uint8) is an argument with a
 documented default of 1.0 and is never inferred from the images: inferring it
 from a reconstruction (as skimage does when it is not given) can read PSNR
-several dB off (ALGORITHMS.md section 8).
+several dB off (docs/algorithms.md, Image quality metrics).
 
 SSIM follows Wang, Bovik, Sheikh and Simoncelli, "Image quality assessment:
 from error visibility to structural similarity", IEEE TIP 2004: an 11x11

@@ -4,7 +4,7 @@ Offline functions take a SpikeStream or a (T, H, W) array of any backend and
 return (H, W) float32 images in [0, 1] on the caller's backend; streaming
 reconstructors take packed blocks as they arrive (live cameras, viewers).
 Each function documents the paper and the conventions (``convention=``
-"spikevision", "spikezoo", "spikecv") it follows. Formulas: ALGORITHMS.md section 2.
+"spikevision", "spikezoo", "spikecv") it follows. Formulas: docs/algorithms.md.
 
 Example:
     >>> import numpy as np, spikevision.recon as rc

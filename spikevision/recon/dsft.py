@@ -3,7 +3,7 @@
 The input representation of BSF (Zhao et al., "Boosting spike camera image
 reconstruction from a perspective of dealing with spike fluctuations", CVPR 2024)
 and related learned methods: ``d(t) = N(t) - L(t)`` with L the last spike at or
-before t and N the first spike after t (ALGORITHMS.md section 2). Computed in
+before t and N the first spike after t (docs/algorithms.md, DSFT). Computed in
 O(T * H * W) by propagating the last spike forward and the next spike backward.
 
 Example:

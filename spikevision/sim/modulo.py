@@ -1,7 +1,7 @@
 """Modulo (HDR) output: B-bit per-pixel counters read every K ticks, with their true fold counts.
 
 The measurement model of the modulo-encoded spike-stream HDR camera
-(ALGORITHMS.md section 7): each pixel keeps a free-running B-bit value that is
+(docs/physics.md, Modulo sensors): each pixel keeps a free-running B-bit value that is
 read out every ``every`` ticks (``L = 2**bits``). Two counters are modelled:
 
 - ``mode="count"`` (default): the counter of spikes. At read ``s`` (after

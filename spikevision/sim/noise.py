@@ -1,7 +1,7 @@
 """The calibrated circuit noise model of a spike camera pixel.
 
 Parameter values are those released with the simulator of "Spike Stream
-Denoising via Spike Camera Simulation" (see ALGORITHMS.md section 1):
+Denoising via Spike Camera Simulation" (see docs/physics.md, Noise model):
 
 - fixed per pixel: dark current ``I_d ~ N(0.4442, 0.1731)`` pA (clipped at 0),
   capacitance ``C ~ N(4.348, 0.0128)`` fF, threshold-voltage offset

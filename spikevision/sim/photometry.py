@@ -6,8 +6,8 @@ image is converted with the inverse sRGB transfer function (IEC 61966-2-1)::
     v = code / 255;  L = v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
 
 then multiplied by an ``exposure`` factor. A pixel fed radiance ``L`` fires,
-on average, ``min(1, gain * L / theta)`` spikes per readout tick (ALGORITHMS.md
-section 1): :func:`expected_rate` is the "intensity" a reconstruction should
+on average, ``min(1, gain * L / theta)`` spikes per readout tick (docs/physics.md):
+:func:`expected_rate` is the "intensity" a reconstruction should
 recover.
 """
 

@@ -1,4 +1,4 @@
-"""``simulate``: linear radiance in, spike stream out (integrate-and-fire, ALGORITHMS.md section 1).
+"""``simulate``: linear radiance in, spike stream out (integrate-and-fire, docs/physics.md).
 
 Example:
     >>> import numpy as np
@@ -177,7 +177,7 @@ def simulate(radiance: Any, fps: float = 20000.0, theta: float = 2.0, reset: str
              n_frames: int | None = None, frames: int | None = None, **options: Any) -> SpikeStream:
     """Simulate a spike camera looking at ``radiance``; return the whole stream in memory.
 
-    Integrate-and-fire per pixel (ALGORITHMS.md section 1): ``A += gain * L``; a spike when
+    Integrate-and-fire per pixel (docs/physics.md): ``A += gain * L``; a spike when
     ``A >= theta``, then ``A -= theta`` (subtract) or ``A = 0`` (zero); at most one spike per tick,
     so the firing rate is ``min(1, gain * L / theta)`` (:func:`~.photometry.expected_rate`).
 

@@ -26,7 +26,7 @@ def bits_of(data) -> np.ndarray:
 
 
 def tag_from_bits(unit_bits: np.ndarray) -> tuple[int, int]:
-    """(line, channel) read from unit bits 500..509 and 510..511, LSB first, as FORMATS.md words it."""
+    """(line, channel) read from unit bits 500..509 and 510..511, LSB first, as docs/formats.md words it."""
     line = sum(int(unit_bits[500 + i]) << i for i in range(10))
     channel = int(unit_bits[510]) | (int(unit_bits[511]) << 1)
     return line, channel

@@ -6,7 +6,7 @@ The radiance is built in the log domain: a natural texture spans
 default ``peak = 1.9`` and ``theta = 2`` the brightest pixels fire on ~95% of
 ticks while the darkest fire a few times per second: the regime where a
 free-running B-bit counter read every K ticks (the modulo camera of
-ALGORITHMS.md section 7) beats spike counting. Ground truth: the linear
+docs/algorithms.md, HDR by modulo unwrapping) beats spike counting. Ground truth: the linear
 radiance at any t and, from :func:`spikevision.sim.modulo.simulate_modulo`,
 the exact fold counts.
 """

@@ -1,6 +1,6 @@
 """Rain: a background scene plus physically based rain streaks rendered at the readout rate.
 
-Drops arrive as a Poisson process in space-time (ALGORITHMS.md section 6): each
+Drops arrive as a Poisson process in space-time (docs/algorithms.md, Rain synthesis): each
 is a streak (a capsule of length ``l`` and width ``w`` along its direction of
 fall, at angle ``a`` from the vertical) moving at speed ``v`` px/tick. Its
 photometry follows Garg and Nayar (*Detection and removal of rain from videos*,
