@@ -71,7 +71,7 @@ class KnownSize:
 
 
 #: Layouts that inference chooses among, most common first: the first candidate is the
-#: default when the content cannot tell (FORMATS.md section 1).
+#: default when the content cannot tell (docs/formats.md, known sizes).
 KNOWN_SIZES = (
     KnownSize("vidar", 250, 400),
     KnownSize("vidar-head", 250, 400, head_columns=16),
