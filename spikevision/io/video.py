@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -246,68 +245,6 @@ class VideoWriter(ImageWriter):
         self._pending.discard()
 
 
-class _GuardedFile(io.RawIOBase):
-    """The file under an HDF5 stack: a failed write is recorded, not passed to HDF5.
-
-    HDF5 is left in an inconsistent state by a failed write (a full disk), and crashes when it closes the
-    file at exit. Here a failed write pretends to succeed and every later write is dropped, so HDF5 closes
-    cleanly; :meth:`check` raises the recorded error, with its errno, after each HDF5 call.
-    """
-
-    def __init__(self, path: Path):
-        super().__init__()
-        self._f = open(path, "r+b", buffering=0)
-        self.error: OSError | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        return self._f.readinto(b)
-
-    def write(self, b) -> int:
-        n = len(memoryview(b).cast("B"))
-        if self.error is None:
-            try:
-                view = memoryview(b).cast("B")
-                while view:  # a short write is not an error: finish it
-                    done = self._f.write(view)
-                    view = view[done:]
-            except OSError as exc:
-                self.error = exc
-        return n
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._f.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._f.tell()
-
-    def truncate(self, size: int | None = None) -> int:
-        if self.error is None:
-            try:
-                return self._f.truncate(size)
-            except OSError as exc:
-                self.error = exc
-        return self.tell() if size is None else size
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self._f.close()
-        super().close()
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
 
 class H5StackWriter(ImageWriter):
     """HDF5 image stack: ``images`` (N, H, W) float32, ``frame_index`` (N,) int64, attributes from ``attrs``."""
@@ -317,15 +254,37 @@ class H5StackWriter(ImageWriter):
         self._pending = PendingFile(self.path, overwrite)
         self.attrs = dict(attrs or {})
         self._f = None
-        self._raw: _GuardedFile | None = None
+        self._raw = None
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
         import h5py
 
         img = self._check(image).astype(np.float32, copy=False)
+        try:
+            self._write(h5py, img, frame_index)
+            if self._raw.failed is not None:  # a failed write (libhdf5 was not told)
+                raise self._raw.failed
+        except (OSError, RuntimeError) as e:  # disk full / EFBIG: drop the file without a SIGSEGV at exit
+            raise self._failed(e) from e
+
+    def _failed(self, e: BaseException) -> OutputError:
+        from ._h5file import free_bytes
+
+        raw = self._raw
+        reason = raw.failed.strerror if raw is not None and raw.failed is not None else str(e).split("\n")[0]
+        written = raw.written if raw is not None else 0
+        self.abort()
+        free = free_bytes(self.path)
+        return OutputError(f"writing {self.path} failed: {reason} after {written:,} bytes"
+                           f"{f', {free:,} bytes free there' if free is not None else ''}; check free disk space "
+                           f"and file size limits (nothing was written)")
+
+    def _write(self, h5py, img: np.ndarray, frame_index: int | None) -> None:
         if self._f is None:
+            from ._h5file import GuardedFile
+
             h, w = img.shape
-            self._raw = _GuardedFile(self._pending.tmp)
+            self._raw = GuardedFile(self._pending.tmp, "w+b")  # drops writes after a failed one (no SIGSEGV)
             self._f = h5py.File(self._raw, "w")
             self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
                                                chunks=(1, h, w), compression="gzip", compression_opts=1)
@@ -339,39 +298,32 @@ class H5StackWriter(ImageWriter):
         self._img[n] = img
         self._idx[n] = n if frame_index is None else int(frame_index)
         self.count += 1
-        self._raw.check()
 
     def close(self) -> Path:
         if self._closed:
             return self.path
+        self._closed = True
         if self._f is None:
-            self._closed = True
             self._pending.discard()
             raise OutputError(f"no images to write to {self.path}; check the frame range")
-        self._f.attrs["count"] = self.count
-        self._f.flush()
-        self._raw.check()
-        self._closed = True
-        self._close_file()
-        return self._pending.commit()
-
-    def _close_file(self) -> None:
-        f, raw = self._f, self._raw
-        self._f = self._raw = None
         try:
-            if f is not None:
-                f.close()
-        finally:
-            if raw is not None:
-                err = raw.error
-                raw.close()
-                if err is not None:
-                    raise err
+            self._f.attrs["count"] = self.count
+            self._f.close()
+            if self._raw.failed is not None:
+                raise self._raw.failed
+            self._raw.close()
+        except (OSError, RuntimeError) as e:
+            raise self._failed(e) from e
+        return self._pending.commit()
 
     def abort(self) -> None:
         self._closed = True
-        with contextlib.suppress(Exception):
-            self._close_file()
+        if self._f is not None:
+            with contextlib.suppress(Exception):
+                self._f.close()
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.close()
         self._pending.discard()
 
 

@@ -259,7 +259,7 @@ class BestMode(ViewMode):
     ``spikevision recon --method best`` writes. Otherwise the method's own defaults apply.
     """
 
-    name, label, window_range = "best", "Best method", (3, 253)
+    name, label, window_range = "best", "Best method", (3, 2047)
     exposure = True
     description = "the library's recommended reconstruction (spikevision.recon.reconstruct, method='best')"
 

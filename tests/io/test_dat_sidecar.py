@@ -279,16 +279,16 @@ def test_new_files_follow_the_umask(tmp_path, rng, mask, mode, atomic):
 def test_fifo_named_dat_is_refused_at_once(tmp_path):
     f = tmp_path / "pipe.dat"
     os.mkfifo(f)
-    with pytest.raises(FormatError, match="FIFO.*regular file"):
+    with pytest.raises(FormatError, match="FIFO"):
         sv.open(f)
     with pytest.raises(FormatError, match="FIFO"):
         dat.read(f, height=250, width=400)
 
 
 def test_device_directory_and_missing_file_are_spikevision_errors(tmp_path):
-    with pytest.raises(FormatError, match="character device"):
+    with pytest.raises(FormatError, match="device"):
         dat.read("/dev/null")
-    with pytest.raises(FormatError, match="character device"):
+    with pytest.raises(FormatError, match="device"):
         sv.open("/dev/zero", format="dat")
     with pytest.raises(FormatError, match="is a directory"):
         dat.read(tmp_path)

@@ -845,9 +845,9 @@ def test_full_disk_via_the_cli(tmp_path, rng, cmd):
     r = _limited(tmp_path, 40_000, "cli", *cmd)
     assert r.returncode == 1, (r.returncode, r.stderr[-2000:])  # not 139
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("spikevision: error: writing out.h5 failed: File too large"), \
+    assert len(lines) == 1 and lines[0].startswith("spikevision: error: cannot write out.h5: file too large"), \
         r.stderr[-2000:]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.dat", "limited.py"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.dat", "in.dat.json", "limited.py"]
 
 
 # --- spikevision verify / salvage ---------------------------------------------------
