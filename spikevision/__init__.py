@@ -14,11 +14,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._jit_cache import guard_cache_writes
 from ._show import render, show
 from .errors import FormatError, SpikevisionError
 from .io import open_stream as open
 from .io import save_stream as save
 from .stream import SpikeStream, StreamMeta, from_array, from_packed
+
+guard_cache_writes()  # kernels compile at their first call, after this
 
 __version__ = "0.1.0"
 

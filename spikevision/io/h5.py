@@ -94,13 +94,15 @@ from ._h5checks import (  # noqa: E402  (the reader-boundary checks)
     _open_file,
     _typed,
 )
-from ._h5writer import BIT_ORDER, CHUNK_MAX_BYTES, chunk_frames  # noqa: F401,E402  (re-exported)
-from ._h5writer import (  # noqa: E402  (re-exported: the writer and the names shared with it)
+from ._h5writer import (  # noqa: F401,E402  (re-exported)  # noqa: E402  (re-exported: the writer and the names shared with it)
+    BIT_ORDER,
+    CHUNK_MAX_BYTES,
     FORMAT_NAME,
     FORMAT_VERSION,
     HDF5_SIGNATURE,
     H5Writer,
     _Names,
+    chunk_frames,
 )
 
 
