@@ -36,7 +36,8 @@ def write_blocks(sim: Simulator, path: str | os.PathLike, format: str | None = N
     if fmt == "dat":
         from ..io.dat import DatWriter
 
-        writer = DatWriter(p, sim.height, sim.width, flip=True, overwrite=overwrite, atomic=True)
+        writer = DatWriter(p, sim.height, sim.width, flip=True, overwrite=overwrite, atomic=True, fps=sim.fps,
+                           sensor="sim", cfa=sim.engine.cfa)
     elif fmt == "h5":
         from ..io.h5 import H5Writer
 

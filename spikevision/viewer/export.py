@@ -147,7 +147,8 @@ def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Pro
     if export_kind(path) == "dat":
         from ..io.dat import DatWriter
 
-        writer = DatWriter(path, part.height, part.width, flip=True, overwrite=overwrite, atomic=True)
+        writer = DatWriter(path, part.height, part.width, flip=True, overwrite=overwrite, atomic=True,
+                           fps=part.fps, t0=part.t0, sensor=part.meta.sensor, cfa=part.meta.cfa)
     else:
         from ..io.h5 import H5Writer
 

@@ -123,3 +123,14 @@ def test_long_streams_run_in_constant_memory(tmp_path):
     assert (tmp_path / "long.dat").stat().st_size == total - 64 * 64 * 64 // 8
     assert peak < total / 8, peak
     assert len(digest) == 64
+
+
+def test_dat_output_keeps_fps_and_cfa_in_its_sidecar(tmp_path):
+    import spikevision as sv
+    from spikevision.sim import TextureMotion
+    from spikevision.sim.writer import write_blocks
+
+    sim = Simulator(TextureMotion(16, 24, frames=30, seed=1, color=True), seed=1, fps=40000, cfa="RGGB")
+    write_blocks(sim, tmp_path / "s.dat")
+    back = sv.open(tmp_path / "s.dat")
+    assert back.fps == 40000 and back.meta.cfa == "rggb" and back.shape == (30, 16, 24)

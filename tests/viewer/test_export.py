@@ -105,3 +105,9 @@ def test_sequential_modes_export_the_same_images(tmp_path, stream, spikes):
     for i in (40, 50, 60):
         ref = to_rgb(recon.reconstruct(spikes, "best", at=i, span=32))
         np.testing.assert_array_equal(_read_png(out / f"frame_{i:06d}.png"), ref)
+
+
+def test_dat_export_keeps_fps_in_its_sidecar(tmp_path, spikes):
+    s = sv.from_array(spikes, fps=37000)
+    back = sv.open(export_range(s, 0, 20, tmp_path / "m.dat"))  # the sidecar gives layout and fps
+    assert back.fps == 37000 and back.shape == (20, 16, 24)
