@@ -12,6 +12,10 @@ __all__ = [
     "UnknownFormatError",
     "TruncatedFileError",
     "OutputError",
+    "InputPathError",
+    "MissingFileError",
+    "FolderGivenError",
+    "UnreadableFileError",
     "BackendUnavailable",
     "DeviceDisconnected",
     "SpikevisionWarning",
@@ -32,6 +36,22 @@ class UnknownFormatError(FormatError):
 
 class TruncatedFileError(FormatError):
     """A file ends in the middle of a frame or a committed block."""
+
+
+class InputPathError(FormatError, OSError):
+    """An input path is not a readable regular file (a FIFO, a device or a socket, which would block or never end)."""
+
+
+class MissingFileError(InputPathError, FileNotFoundError):
+    """An input path does not exist."""
+
+
+class FolderGivenError(InputPathError, IsADirectoryError):
+    """A folder was given where a file is read."""
+
+
+class UnreadableFileError(InputPathError, PermissionError):
+    """An input file exists but cannot be read (permissions)."""
 
 
 class OutputError(SpikevisionError, OSError):

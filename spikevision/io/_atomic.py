@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OutputError
+from ._boundary import file_kind
+from ._boundary import regular_file as check_input_path  # inputs and outputs are checked from one place
 
 __all__ = ["atomic_path", "PendingFile", "PendingDir", "check_output_path", "check_input_path", "same_file",
            "file_kind", "discard_all", "discarded_bytes", "MANIFEST"]
@@ -35,23 +37,6 @@ MANIFEST = ".spikevision-manifest.json"
 _lock = threading.Lock()
 _live: dict[int, PendingFile | PendingDir] = {}  # uncommitted outputs of this process
 _discarded: dict[str, int] = {}  # target path -> bytes its temporary held when it was discarded
-
-
-def file_kind(mode: int) -> str:
-    """What a ``st_mode`` is, in words: "a regular file", "a directory", "a FIFO (named pipe)", ..."""
-    if stat.S_ISREG(mode):
-        return "a regular file"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -80,28 +65,6 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = True) -> Path:
         raise OutputError(f"cannot write {p}: it is {file_kind(st.st_mode)}; give the name of a regular file")
     if (st is not None or p.is_symlink()) and not overwrite:
         raise OutputError(f"{p} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    return p
-
-
-def check_input_path(path: str | os.PathLike) -> Path:
-    """Validate that ``path`` is a readable regular file, without opening it (a FIFO would block).
-
-    Raises FileNotFoundError, IsADirectoryError, PermissionError or OSError with a message naming the fix.
-    """
-    p = Path(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{p}: no such file; check the path") from None
-    except OSError as exc:
-        raise OSError(f"{p}: cannot read it ({exc.strerror or exc}); check the path") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(f"{p} is a directory; give a spike file inside it")
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(f"{p} is {file_kind(st.st_mode)}, not a regular file; spikevision reads files it can seek "
-                      f"in: copy the data to a file first")
-    if not os.access(p, os.R_OK):
-        raise PermissionError(f"{p}: permission denied; make it readable (chmod u+r) or copy it")
     return p
 
 

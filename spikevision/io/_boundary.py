@@ -19,9 +19,16 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import FormatError, SpikevisionError
+from ..errors import (
+    FolderGivenError,
+    FormatError,
+    InputPathError,
+    MissingFileError,
+    SpikevisionError,
+    UnreadableFileError,
+)
 
-__all__ = ["regular_file", "content_errors", "CONTENT_EXCEPTIONS"]
+__all__ = ["regular_file", "file_kind", "content_errors", "CONTENT_EXCEPTIONS"]
 
 #: exceptions that the parsing libraries raise on damaged content (never MemoryError: sizes are checked first)
 CONTENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
@@ -30,26 +37,53 @@ CONTENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )
 
 
-def regular_file(path: str | os.PathLike) -> Path:
-    """``path`` as a Path when it is a readable regular file.
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words: "a regular file", "a directory", "a FIFO (named pipe)", ..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def regular_file(path: str | os.PathLike, what: str = "spike file") -> Path:
+    """``path`` as a Path when it is a readable regular file; checked by ``stat``, never opened.
+
+    The one classifier of input paths: every reader and command calls it before opening anything.
+
+    Args:
+        path: the input.
+        what: what is read there, for the message (".dat file", "spike file" ...).
 
     Raises:
-        FileNotFoundError: no such file.
-        PermissionError: not readable.
-        FormatError: a directory, a FIFO, a device or a socket (reading a FIFO would block forever).
+        MissingFileError: no such file (also a ``FileNotFoundError``).
+        FolderGivenError: a directory (also an ``IsADirectoryError``).
+        InputPathError: a FIFO, device or socket (reading a FIFO would block forever), or ``stat`` failed.
+        UnreadableFileError: not readable (also a ``PermissionError``).
     """
     p = Path(path)
     try:
         mode = os.stat(p).st_mode
     except FileNotFoundError:
-        raise FileNotFoundError(f"{p}: no such file; check the path") from None
+        raise MissingFileError(f"{p}: no such file; check the path") from None
+    except OSError as exc:
+        raise InputPathError(f"{p}: cannot read it ({exc.strerror or exc}); check the path and its "
+                             f"permissions") from None
     if stat.S_ISDIR(mode):
-        raise FormatError(f"{p} is a directory, not a spike file; give a file inside it")
+        raise FolderGivenError(f"{p} is a directory, not a {what}; give a file inside it")
     if not stat.S_ISREG(mode):
-        raise FormatError(f"{p} is not a regular file (a FIFO, device or socket); spikevision reads files by "
-                          f"size and position: save the data to a file first")
+        raise InputPathError(f"{p} is {file_kind(mode)}, not a regular file: spikevision reads a {what} by size "
+                             f"and position; copy the bytes to a regular file first and open that")
     if not os.access(p, os.R_OK):
-        raise PermissionError(f"{p}: permission denied; make it readable (chmod u+r) or copy it")
+        raise UnreadableFileError(f"{p}: permission denied; make it readable (chmod u+r) or copy it")
     return p
 
 

@@ -31,7 +31,6 @@ import contextvars
 import logging
 import numbers
 import os
-import stat
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -44,6 +43,7 @@ from .._source import FileSource, StoredLayout
 from ..errors import FormatError, SpikevisionWarning, TruncatedFileError
 from ..stream import DEFAULT_FPS, SpikeStream, StreamMeta
 from ._atomic import PendingFile
+from ._boundary import regular_file
 from ._dat_layout import KNOWN_SIZES, Inference, KnownSize, candidates, choose
 from ._dat_sidecar import Sidecar, read_sidecar, sidecar_path, write_sidecar
 from ._exclusive import create_new, remove_output
@@ -99,25 +99,6 @@ def _warn(msg: str) -> None:
         level += 1
         f = f.f_back
     warnings.warn(msg, SpikevisionWarning, stacklevel=level)
-
-
-def _regular_size(p: Path) -> int:
-    """Size of ``p``, refusing what is not a regular file (a FIFO or device would block or never end)."""
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise FormatError(f"{p}: no such file; check the path") from None
-    except OSError as exc:
-        raise FormatError(f"{p}: cannot read it ({exc.strerror or exc}); check the path and its permissions") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise FormatError(f"{p} is a directory, not a .dat file; give a .dat file inside it")
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a character device" if stat.S_ISCHR(
-            st.st_mode) else "a block device" if stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(
-            st.st_mode) else "not a regular file")
-        raise FormatError(f"{p} is {kind}: .dat files are read by position and need a regular file; copy "
-                          f"the bytes to a regular file first and open that")
-    return st.st_size
 
 
 def _check_int(p: Path, name: str, v: Any, low: int) -> int | None:
@@ -251,7 +232,7 @@ def read(path: str | os.PathLike, *, height: int | None = None, width: int | Non
         TruncatedFileError: a trailing partial frame with ``strict=True``.
     """
     p = Path(path)
-    size = _regular_size(p)
+    size = regular_file(p, ".dat file").stat().st_size
     height = _check_int(p, "height", height, 1)
     width = _check_int(p, "width", width, 1)
     head_columns = _check_int(p, "head_columns", head_columns, 0)

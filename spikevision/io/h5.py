@@ -67,6 +67,7 @@ from .. import _bits
 from ..errors import FormatError, SpikevisionError, TruncatedFileError
 from ..stream import SpikeStream, StreamMeta
 from . import _h5file
+from ._boundary import regular_file
 from ._h5probe import contained
 
 __all__ = ["H5Writer", "H5Source", "read", "structure", "scan", "salvage_source", "write", "sniff", "OPTIONS",
@@ -94,7 +95,7 @@ from ._h5checks import (  # noqa: E402  (the reader-boundary checks)
     _open_file,
     _typed,
 )
-from ._h5writer import (  # noqa: F401,E402  (re-exported)  # noqa: E402  (re-exported: the writer and the names shared with it)
+from ._h5writer import (  # noqa: F401,E402  (re-exported: the writer and the names shared with it)
     BIT_ORDER,
     CHUNK_MAX_BYTES,
     FORMAT_NAME,
@@ -370,7 +371,7 @@ def structure(path: str | os.PathLike, *, strict: bool = False, trusted: bool = 
     with a timeout (:func:`spikevision.io._h5probe.contained`), so a libhdf5 hang or crash
     on damaged metadata becomes a :class:`FormatError`.
     """
-    p = Path(path)
+    p = regular_file(path, "spikevision HDF5 file")  # a FIFO would block libhdf5 forever
     try:
         sealed = _h5file.seal_ok(p)
     except OSError:
