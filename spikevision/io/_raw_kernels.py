@@ -15,7 +15,6 @@ import numba
 import numpy as np
 
 from ._raw_layout import (
-    END_TAG,
     EXPECTED_TAGS,
     FRAME_WIRE_BYTES,
     PACKED_FRAME_BYTES,
@@ -120,14 +119,10 @@ def _encode(packed, expected, row_byte, half, wire):
 
 
 @numba.njit(cache=True, nogil=True)
-def _find_start(buf, lo, hi, stream_start, s_lo, s_hi, e_lo, e_hi):
+def _find_start(buf, lo, hi, s_lo, s_hi):
     for s in range(lo, hi + 1):
         if buf[s + 63] == s_hi and (buf[s + 62] & 0xF0) == s_lo:
-            if s >= 2:
-                if buf[s - 1] == e_hi and (buf[s - 2] & 0xF0) == e_lo:
-                    return s
-            elif s == 0 and stream_start:
-                return s
+            return s
     return -1
 
 
@@ -174,15 +169,16 @@ def encode_packed(packed: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
     return wire
 
 
-def find_start(buf: np.ndarray, lo: int, hi: int, stream_start: bool) -> int:
-    """First frame start ``s`` in ``[lo, hi]`` confirmed by both markers, or -1.
+def find_start(buf: np.ndarray, lo: int, hi: int) -> int:
+    """First candidate frame start ``s`` in ``[lo, hi]``: a unit tagged (500, 0) at byte ``s``, or -1.
 
-    A start is a unit tagged (500, 0) at ``s`` right after a unit tagged
-    (500, 3) (the previous frame's last); ``stream_start`` lets a (500, 0) unit
-    at ``s == 0`` stand alone, as the first frame of a stream has no
-    predecessor. Needs ``hi + UNIT_BYTES <= buf.size``.
+    A candidate is only taken once all 2000 tags of the frame from ``s`` follow the table
+    (:func:`check_frames`): pixel bits that mimic one tag are 1 in 4096 byte offsets of noise, and
+    mimicking 2000 tags 64 bytes apart is out of reach, so the previous frame's end marker is not
+    needed (a frame after garbage or after a lost end-marker unit is kept). Needs
+    ``hi + UNIT_BYTES <= buf.size``.
     """
     if hi < lo:
         return -1
-    return int(_find_start(buf, lo, hi, stream_start, START_TAG & 0xF0, START_TAG >> 8, END_TAG & 0xF0, END_TAG >> 8))
+    return int(_find_start(buf, lo, hi, START_TAG & 0xF0, START_TAG >> 8))
 

@@ -2,14 +2,13 @@
 
 :class:`LinePacketParser` takes wire bytes in chunks of any size (USB
 transfers, file blocks) and returns the complete frames found, as canonical
-packed frames. It locks onto a frame start only when both markers agree (a
-unit tagged (500, 3) followed by one tagged (500, 0), or a (500, 0) unit at the
-very start of the stream) *and* all 2000 tags of the frame follow
+packed frames. It locks onto a frame start (a unit tagged (500, 0), at any byte
+offset) only when all 2000 tags of the frame from there follow
 :data:`~spikevision.io._raw_layout.UNIT_TABLE`; while locked, every frame is
 checked the same way. A frame with a wrong tag (a lost, extra or corrupted
 unit) is torn: it is dropped, counted, and the parser searches for the next
 start from the byte after the torn frame's start, so it relocks at the first
-frame whose markers are intact (within one frame of the damage).
+intact frame (within one frame of the damage).
 
 Limit of the format: tags give a unit's place in its frame, not the frame's
 number, so a loss of exactly k x 128,000 bytes keeps every tag in sequence and
@@ -207,15 +206,15 @@ class LinePacketParser:
                 continue
             lo = max(self._search_at - self._base, 0)
             hi = size - UNIT_BYTES
-            s = find_start(buf, lo, hi, self._base == 0)
+            s = find_start(buf, lo, hi)
             if s < 0:
-                # a marker pair may straddle the next chunk: keep the bytes a later start needs (s - 2 onwards)
+                # a start unit may straddle the next chunk: keep the bytes a later start needs
                 self._search_at = self._base + max(lo, hi + 1)
-                pos = max(pos, size - UNIT_BYTES - 1)
+                pos = max(pos, size - UNIT_BYTES + 1)
                 break
             if s + FRAME_WIRE_BYTES > size:
                 self._search_at = self._base + s
-                pos = max(pos, s - 2)
+                pos = max(pos, s)
                 break
             if check_frames(buf, np.array([s], dtype=np.int64))[0] >= 0:
                 self._search_at = self._base + s + 1  # pixel data or a torn frame mimicking a start

@@ -17,9 +17,8 @@ numbers counted from the horizontal midline outwards: row 0 is (500, 0) and
 (500, 1), row 499 is line 1 of channels 0/1, row 500 line 1 of channels 2/3,
 row 999 is (500, 2) and (500, 3).
 
-Parsing (:class:`LinePacketParser`) locks on a frame start only when both
-markers agree ((500, 3) then (500, 0); at byte 0 of a stream the stream start
-stands in for the missing predecessor) and all 2000 tags follow the table;
+Parsing (:class:`LinePacketParser`) locks on a frame start (a unit tagged
+(500, 0), at any byte offset) only when all 2000 tags of the frame follow the table;
 a lost, extra or corrupted unit tears the frame: it is dropped, counted, and
 the parser relocks at the next intact frame. Tags carry no frame number, so a
 loss of exactly k x 128,000 bytes cannot be seen in the data; transports that

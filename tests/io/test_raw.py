@@ -279,13 +279,13 @@ def test_garbage_before_first_frame_capture_started_mid_frame(clip):
     assert st.skipped_bytes == 37 + 10 * U and st.dropped_frames == 0 and st.resyncs == 0 and st.tag_errors == 0
 
 
-def test_garbage_without_end_marker_costs_the_first_frame(clip):
-    # the frame right after random bytes lacks the (500, 3) marker before it: no lock there (both markers needed)
+def test_garbage_before_the_first_frame_costs_no_frame(clip):
+    # the frame right after random bytes has no (500, 3) marker before it: its own 2000 tags are enough to lock
     x, wire = clip
     junk = np.random.default_rng(2).integers(0, 256, 1001, dtype=np.uint8)
     got, st = parse(np.concatenate([junk, wire[: 3 * F]]), chunk=30_001)
-    assert (got == packed(x[1:3])).all()
-    assert st.skipped_bytes == 1001 + F and st.dropped_frames == 0 and st.tag_errors == 0
+    assert (got == packed(x[:3])).all()
+    assert st.skipped_bytes == 1001 and st.dropped_frames == 0 and st.tag_errors == 0
 
 
 def test_dropped_unit_relocks_within_one_frame(clip):
@@ -330,13 +330,12 @@ def test_known_gap_filled_with_zeros_gives_exact_count(clip):
     assert (st.dropped_frames, st.torn_frames, st.tag_errors, st.resyncs) == (3, 1, 1, 1)
 
 
-def test_dropped_end_marker_unit(clip):
-    # losing a frame's (500, 3) unit also costs the next frame: its start has no end marker before it
+def test_dropped_end_marker_unit_costs_only_its_frame(clip):
     x, wire = clip
     k = 2 * F - U
     got, st = parse(np.concatenate([wire[:k], wire[k + U :]]))
-    assert (got == packed(x[[0, 3, 4]])).all()
-    assert (st.dropped_frames, st.tag_errors, st.resyncs) == (2, 1, 1)
+    assert (got == packed(x[[0, 2, 3, 4]])).all()
+    assert (st.dropped_frames, st.tag_errors, st.resyncs) == (1, 1, 1)
 
 
 def test_extra_unit_inside_a_frame(clip):
@@ -378,12 +377,12 @@ def test_pixels_mimicking_a_start_do_not_lock(clip):
     x, wire = clip
     m = _mimic_frame(3, at_byte=40 * U + 21)
     wm = raw.encode_frames(m)
-    assert find_start(wm, 0, wm.size - U, False) == 40 * U + 21  # the mimic is there...
+    assert find_start(wm, 40 * U + 21, wm.size - U) == 40 * U + 21  # the mimic is there...
     junk = np.random.default_rng(4).integers(0, 256, 500, dtype=np.uint8)
-    stream = np.concatenate([junk, wm, wire[: 2 * F]])
+    stream = np.concatenate([junk, wm[U:], wire[: 2 * F]])  # (the mimic's frame lost its first unit)
     got, st = parse(stream, chunk=64_000)
     assert (got == packed(x[:2])).all()  # ...and is not taken: lock at the real frame after it
-    assert st.skipped_bytes == 500 + F and st.tag_errors == 0 and st.dropped_frames == 0
+    assert st.skipped_bytes == 500 + F - U and st.tag_errors == 0 and st.dropped_frames == 0
     # while locked the mimic is plain pixel data
     got, st = parse(np.concatenate([wire[:F], wm, wire[F : 2 * F]]))
     assert (got == packed(np.concatenate([x[:1], m, x[1:2]]))).all() and st.skipped_bytes == 0
