@@ -102,20 +102,12 @@ def superblock(head: bytes) -> tuple[int, int, int, bool] | None:
     return None
 
 
-class GuardedFile(io.RawIOBase):
-    """A raw read/write file that stops writing after the first failed write (see the module notes)."""
+class _FileIO(io.RawIOBase):
+    """A raw, seekable file object over ``self._f`` (an unbuffered file) for h5py's file-like driver."""
 
-    def __init__(self, path: str | os.PathLike, mode: str = "w+b"):
-        super().__init__()
-        self.path = Path(path)
-        self._f = open(path, mode, buffering=0)  # noqa: SIM115 - closed by close()
-        self.failed: OSError | None = None
-        self.written = 0
+    _f: io.RawIOBase
 
     def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
@@ -126,6 +118,25 @@ class GuardedFile(io.RawIOBase):
 
     def tell(self) -> int:
         return self._f.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()
+
+
+class GuardedFile(_FileIO):
+    """A raw read/write file that stops writing after the first failed write (see the module notes)."""
+
+    def __init__(self, path: str | os.PathLike, mode: str = "w+b"):
+        super().__init__()
+        self.path = Path(path)
+        self._f = open(path, mode, buffering=0)  # noqa: SIM115 - closed by close()
+        self.failed: OSError | None = None
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
 
     def readinto(self, b) -> int:
         return self._f.readinto(b)
@@ -162,13 +173,8 @@ class GuardedFile(io.RawIOBase):
     def flush(self) -> None:
         pass
 
-    def close(self) -> None:
-        if not self.closed:
-            self._f.close()
-        super().close()
 
-
-class CrashView(io.RawIOBase):
+class CrashView(_FileIO):
     """Read-only view of a file with its v2/v3 superblock's consistency flags cleared (see the module notes)."""
 
     def __init__(self, path: str | os.PathLike):
@@ -186,18 +192,6 @@ class CrashView(io.RawIOBase):
             self._patch, self._at = bytes(block), off
         self._f.seek(0)
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        return self._f.seek(pos, whence)
-
-    def tell(self) -> int:
-        return self._f.tell()
-
     def readinto(self, b) -> int:
         pos = self._f.tell()
         n = self._f.readinto(b)
@@ -206,11 +200,6 @@ class CrashView(io.RawIOBase):
             lo, hi = max(pos, self._at), min(pos + n, self._at + 48)
             mv[lo - pos : hi - pos] = self._patch[lo - self._at : hi - self._at]
         return n
-
-    def close(self) -> None:
-        if not self.closed:
-            self._f.close()
-        super().close()
 
 
 def _merge(spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
