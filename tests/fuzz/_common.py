@@ -53,6 +53,26 @@ def damage_check(base: bytes, workdir: pathlib.Path, name: str, read: Callable[[
     return check
 
 
+def hostile_check(table: dict[str, tuple[bytes | str, np.ndarray]], workdir: pathlib.Path, suffix: str,
+                  read: Callable[[pathlib.Path], np.ndarray], gaps: bool = False
+                  ) -> tuple[list[str], Callable[[str], tuple[str, str]]]:
+    """Write each hand-made hostile file of ``table`` (name -> (bytes, or "dir" / "fifo"), expected frames) to
+    ``workdir/NAME.SUFFIX``; return the case names and a check that classifies ``read`` of one."""
+    for name, (content, _) in table.items():
+        path = workdir / f"{name}{suffix}"
+        if content == "dir":
+            path.mkdir()
+        elif content == "fifo":
+            os.mkfifo(path)
+        else:
+            path.write_bytes(content)
+
+    def check(name: str) -> tuple[str, str]:
+        return classify(lambda: read(workdir / f"{name}{suffix}"), table[name][1], gaps=gaps)
+
+    return sorted(table), check
+
+
 def run_target(fuzz: dict[str, MakeCases], target: str, n: int, workdir: pathlib.Path,
                seed: int = 0) -> tuple[list, list[tuple[str, str]]]:
     """Make ``n`` cases of ``target`` and run them in forked children."""

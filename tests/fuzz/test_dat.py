@@ -8,7 +8,6 @@ and damage to the sidecar must read exactly or raise.
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
@@ -16,8 +15,8 @@ import pytest
 
 import spikevision as sv
 
-from ._common import MUST_FAIL, assert_no_bad, damage_check, run_target, sample_size
-from ._harness import classify, mutation_specs
+from ._common import MUST_FAIL, assert_no_bad, damage_check, hostile_check, run_target, sample_size
+from ._harness import mutation_specs
 
 T, H, W = 6, 250, 400
 FRAME = H * W // 8
@@ -122,19 +121,7 @@ def _make_hostile(rng: np.random.Generator, n: int, workdir: pathlib.Path):
     x, path = _recording(rng, workdir)
     sv.save(workdir / "same.npz", sv.from_array(x))
     table = _hostile(x, path.read_bytes(), (workdir / "same.npz").read_bytes())
-    for name, (content, _) in table.items():
-        p = workdir / f"{name}.dat"
-        if content == "dir":
-            p.mkdir()
-        elif content == "fifo":
-            os.mkfifo(p)
-        else:
-            p.write_bytes(content)
-
-    def check(name: str) -> tuple[str, str]:
-        return classify(lambda: sv.open(workdir / f"{name}.dat").unpack(), table[name][1])
-
-    return sorted(table), check
+    return hostile_check(table, workdir, ".dat", lambda p: sv.open(p).unpack())
 
 
 FUZZ = {"dat-truncate": _truncations, "dat-pixels": _pixels, "dat-sidecar": _sidecar, "dat-hostile": _make_hostile}

@@ -6,15 +6,14 @@ damage is aimed at the structure (magic, width, height, length), where it must r
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
 
 from spikevision.io.flo import FLO_MAGIC, MAX_SIDE, read_flo, write_flo
 
-from ._common import assert_no_bad, damage_check, run_target, sample_size
-from ._harness import classify, mutation_specs
+from ._common import assert_no_bad, damage_check, hostile_check, run_target, sample_size
+from ._harness import mutation_specs
 
 FH, FW = 5, 7
 _MAGIC = np.array(FLO_MAGIC, "<f4").tobytes()
@@ -71,19 +70,8 @@ def _hostile(flow: np.ndarray) -> dict[str, tuple[bytes | str, np.ndarray]]:
 def _make_hostile(rng: np.random.Generator, n: int, workdir: pathlib.Path):
     """Every hand-made hostile file once (``n`` is ignored: the set is fixed)."""
     table = _hostile(_flow(rng))
-    for name, (content, _) in table.items():
-        path = workdir / f"{name}.flo"
-        if content == "dir":
-            path.mkdir()
-        elif content == "fifo":
-            os.mkfifo(path)
-        else:
-            path.write_bytes(content)
-
-    def check(name: str) -> tuple[str, str]:
-        return classify(lambda: _bits(workdir / f"{name}.flo"), table[name][1].view(np.uint32))
-
-    return sorted(table), check
+    table = {k: (c, want.view(np.uint32)) for k, (c, want) in table.items()}
+    return hostile_check(table, workdir, ".flo", _bits)
 
 
 FUZZ = {"flo-header": _damaged_header, "flo-hostile": _make_hostile}

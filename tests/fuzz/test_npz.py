@@ -7,7 +7,6 @@ frames or raise a spikevision error, wherever the damage is (metadata or spike b
 from __future__ import annotations
 
 import io
-import os
 import pathlib
 import pickle
 import struct
@@ -19,8 +18,8 @@ import pytest
 
 import spikevision as sv
 
-from ._common import MUST_FAIL, assert_no_bad, damage_check, run_target, sample_size
-from ._harness import classify, mutation_specs
+from ._common import MUST_FAIL, assert_no_bad, damage_check, hostile_check, run_target, sample_size
+from ._harness import mutation_specs
 
 H, W, T = 10, 12, 6
 
@@ -186,19 +185,7 @@ def _make_hostile(rng: np.random.Generator, n: int, workdir: pathlib.Path):
     """Every hand-made hostile archive once (``n`` is ignored: the set is fixed)."""
     x = _recording(rng)
     table = _hostile(x)
-    for name, (content, _) in table.items():
-        path = workdir / f"{name}.npz"
-        if content == "dir":
-            path.mkdir()
-        elif content == "fifo":
-            os.mkfifo(path)
-        else:
-            path.write_bytes(content)
-
-    def check(name: str) -> tuple[str, str]:
-        return classify(lambda: _read(workdir / f"{name}.npz"), table[name][1])
-
-    return sorted(table), check  # a fixed set: every hostile file once, whatever n
+    return hostile_check(table, workdir, ".npz", _read)
 
 
 FUZZ = {

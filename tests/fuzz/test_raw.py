@@ -11,7 +11,6 @@ bit must read back as exactly that flipped bit.
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
@@ -19,8 +18,7 @@ import numpy as np
 import spikevision as sv
 from spikevision.io.raw import FRAME_WIRE_BYTES, UNIT_BYTES, UNIT_TABLE, UNITS_PER_FRAME
 
-from ._common import MUST_FAIL, assert_no_bad, damage_check, run_target, sample_size
-from ._harness import classify
+from ._common import MUST_FAIL, assert_no_bad, damage_check, hostile_check, run_target, sample_size
 
 T = 4
 PIXEL_BITS = 500
@@ -186,19 +184,7 @@ def _make_hostile(rng: np.random.Generator, n: int, workdir: pathlib.Path):
     """Every hand-made hostile file once (``n`` is ignored: the set is fixed)."""
     x, wire = _recording(rng, workdir)
     table = _hostile(x, wire, rng)
-    for name, (content, _) in table.items():
-        path = workdir / f"{name}.raw"
-        if content == "dir":
-            path.mkdir()
-        elif content == "fifo":
-            os.mkfifo(path)
-        else:
-            path.write_bytes(content)
-
-    def check(name: str) -> tuple[str, str]:
-        return classify(lambda: _read(workdir / f"{name}.raw"), table[name][1], gaps=True)
-
-    return sorted(table), check
+    return hostile_check(table, workdir, ".raw", _read, gaps=True)
 
 
 FUZZ = {
