@@ -1,0 +1,79 @@
+"""The images the flow estimators match: log-domain TFP reconstructions straight from packed spikes.
+
+Every estimator of this package looks at log TFP images (Zhu et al., ICME 2019: the firing rate
+over ``window`` frames, here in the spikevision convention) computed with the compiled TFP kernel of
+:mod:`spikevision.recon._kernels` from a packed window of frames. The log makes brightness
+differences contrast (ratio) differences, which is what an optical-flow matcher sees under the spike
+camera's wide dynamic range; rates below half a spike per window are clipped to that floor.
+One source serves both the offline functions and :class:`~spikevision.flow.StreamingFlow`, so the
+two give identical fields on the same frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..recon import _kernels as RK
+from ..recon.tfp import tfp_scale
+
+__all__ = ["PackedImages", "pad_packed", "to_uint8", "stretch"]
+
+
+def pad_packed(packed: np.ndarray) -> np.ndarray:
+    """Packed frames (n, F) copied into rows padded to whole uint64 words: an (n, ceil(F / 8)) uint64 array."""
+    n, fb = packed.shape
+    work = np.zeros((n, (fb + 7) // 8 * 8), dtype=np.uint8)
+    if n:
+        RK.copy_rows(np.ascontiguousarray(packed), work, 0)
+    return work.view(np.uint64)
+
+
+class PackedImages:
+    """Log TFP images of frames ``0 .. n - 1`` of a padded packed window (``work64[p0 : p0 + n]``).
+
+    TFP windows are clipped to the ``n`` frames held: callers hold every frame a window needs
+    except at the real ends of the data, where the offline :func:`~spikevision.recon.tfp` clips too.
+    """
+
+    def __init__(self, work64: np.ndarray, p0: int, n: int, height: int, width: int, window: int = 41):
+        self.work64, self.p0, self.n = work64, int(p0), int(n)
+        self.height, self.width, self.window = int(height), int(width), int(window)
+        self.floor = np.float32(np.log(0.5 / self.window))
+        self._cache: dict[int, np.ndarray] = {}
+
+    def bounds(self, frame: int) -> tuple[int, int]:
+        """Frames [a, b) of the TFP window of ``frame`` (relative to the window held)."""
+        a = frame - self.window // 2
+        return max(0, a), min(self.n, a + self.window)
+
+    def tfp(self, frames: list[int]) -> np.ndarray:
+        """(len(frames), H, W) float32 TFP images (rate 1 = a spike every frame)."""
+        b = np.array([self.bounds(f) for f in frames], dtype=np.int64).reshape(-1, 2)
+        scales = np.array([tfp_scale(int(n), 1.0) for n in b[:, 1] - b[:, 0]], dtype=np.float32)
+        out = np.empty((len(frames), self.height * self.width), dtype=np.float32)
+        RK.tfp_window(self.work64, b[:, 0] + self.p0, b[:, 1] + self.p0, scales, out, self.height * self.width)
+        return out.reshape(len(frames), self.height, self.width)
+
+    def log(self, frames: list[int]) -> list[np.ndarray]:
+        """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames``, cached."""
+        todo = sorted({f for f in frames if f not in self._cache})
+        if todo:
+            for f, img in zip(todo, self.tfp(todo), strict=True):
+                self._cache[f] = np.log(np.maximum(img, np.exp(self.floor)))
+        return [self._cache[f] for f in frames]
+
+
+def to_uint8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map [lo, hi] to 0..255 (clipped, rounded): the 8-bit images OpenCV's matchers take."""
+    scale = np.float32(255.0 / max(hi - lo, 1e-6))
+    return np.clip((img - np.float32(lo)) * scale + np.float32(0.5), 0, 255).astype(np.uint8)
+
+
+def stretch(img: np.ndarray, floor: float) -> tuple[float, float]:
+    """Contrast range of a log image: its 1st and 99.9th percentile on a 1-in-16 pixel subsample (fast),
+    never below ``floor`` and at least 0.5 (a factor 1.65 in rate) wide."""
+    sub = img[::4, ::4].ravel()
+    lo, hi = np.percentile(sub, [1.0, 99.9]) if sub.size else (floor, 0.0)
+    lo = max(float(lo), float(floor))
+    return lo, max(float(hi), lo + 0.5)
+
