@@ -46,6 +46,12 @@ class PackedImages:
         a = frame - self.window // 2
         return max(0, a), min(self.n, a + self.window)
 
+    def time(self, frame: int) -> float:
+        """The instant a frame's image shows: the middle of its (possibly clipped) TFP window. Equal to
+        ``frame`` inside the data; off by up to ``window // 4`` where the window is clipped at an end."""
+        a, b = self.bounds(frame)
+        return (a + b - 1) / 2.0
+
     def tfp(self, frames: list[int]) -> np.ndarray:
         """(len(frames), H, W) float32 TFP images (rate 1 = a spike every frame)."""
         b = np.array([self.bounds(f) for f in frames], dtype=np.int64).reshape(-1, 2)

@@ -11,7 +11,8 @@ Expansion", SCIA 2003.
 Sub-interval chaining: when ``dt`` exceeds ``chain`` frames the interval is split into
 ``ceil(dt / chain)`` equal steps, each step's flow is estimated and the steps are composed
 (``F = F + warp(f_k, F)``), which keeps each match small where motion is fast: the spike camera's
-frame rate makes those in-between images free.
+frame rate makes those in-between images free. Where a TFP window is clipped at an end of the data
+its image shows the middle of the frames it averages; the field is rescaled to ``dt`` accordingly.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def _chained(src: PackedImages, t: int, dt: int, chain: int, pair) -> np.ndarray
     for i in range(1, k):
         step = pair(u8[i], u8[i + 1])
         total = total + warp(step, total)
+    span = src.time(ts[-1]) - src.time(ts[0])   # != dt only where a TFP window is clipped at an end of the data
+    if span > 0 and span != dt:
+        total = total * np.float32(dt / span)
     return total.astype(np.float32, copy=False)
 
 

@@ -9,7 +9,7 @@ middle image to each of them with DIS (Kroeger et al., ECCV 2016; each match ini
 velocity fitted so far, which OpenCV DIS takes as its initial field: a coarse-to-fine ladder in time) and fits, per pixel, the velocity ``v``
 that explains all matches in the least-squares sense::
 
-    v = sum_tau tau (f(+tau) - f(-tau)) / sum_tau 2 tau^2
+    v = sum_tau tau (f(+tau) - f(-tau)) / sum_tau 2 tau^2      (tau: the pair's time offsets)
 
 Why it works: a matching error of about the same size in pixels whatever the baseline becomes a
 velocity error ``tau`` times smaller on long baselines, so a field over a short ``dt`` is measured
@@ -21,7 +21,11 @@ spike stream rather than two frames in Spike2Flow (Zhao et al., NeurIPS 2022) an
 al., CVPR 2022), with a classical matcher instead of a learned one (no weights). The ladder stops
 when the displacement of the fastest pixels (95th percentile of ``|v| tau``) would exceed
 ``max_disp`` pixels, so fast scenes fall back to short baselines (occlusions and model error grow
-with the baseline); at the ends of the data the span shrinks to the frames that exist.
+with the baseline); at the ends of the data the span shrinks to the frames that exist, and an image
+whose TFP window is clipped there is taken at the middle of the frames it averages (its true time),
+so the fit stays unbiased. Per pixel, a pair is left out of the fit where a match leaves the image or
+lands more than ``tol`` pixels from the displacement the velocity so far predicts (occlusions,
+mismatches).
 
 The field returned is the displacement of the point at pixel ``x`` of frame ``t``: it sits at
 ``x + v (c - t)`` at the middle frame, so ``flow(x) = dt * v(x + v (c - t))`` (one backward warp).
@@ -39,7 +43,7 @@ from .warp import warp
 __all__ = ["spike_flow", "spike_support", "SPIKE_DEFAULTS", "baselines"]
 
 #: default options of the spike-native estimator
-SPIKE_DEFAULTS = {"span": 80, "window": 41, "max_disp": 16.0, "preset": "medium"}
+SPIKE_DEFAULTS = {"span": 80, "window": 41, "max_disp": 16.0, "preset": "medium", "tol": 1.5}
 
 
 def baselines(dt: int, half: int) -> list[int]:
@@ -54,7 +58,7 @@ def baselines(dt: int, half: int) -> list[int]:
 
 
 def spike_support(dt: int, span: int = 80, window: int = 41, max_disp: float = 16.0,
-                  preset: str = "medium") -> tuple[int, int]:
+                  preset: str = "medium", tol: float = 1.5) -> tuple[int, int]:
     """Frames before ``t`` and after ``t + dt`` that :func:`spike_flow` reads (validates the options)."""
     check_positive_int(span, "span")
     check_positive_int(window, "window")
@@ -62,6 +66,8 @@ def spike_support(dt: int, span: int = 80, window: int = 41, max_disp: float = 1
         raise FlowInputError(f"window must be at most 255 frames, got {window}")
     if not (float(max_disp) > 0):
         raise FlowInputError(f"max_disp must be a positive number of pixels, got {max_disp!r}")
+    if not (float(tol) > 0):
+        raise FlowInputError(f"tol must be a positive number of pixels, got {tol!r}")
     make_dis(preset)
     h = window // 2
     span = max(span, (dt + 1) // 2)
@@ -73,8 +79,20 @@ def _p95(v: np.ndarray) -> float:
     return float(np.percentile(np.hypot(sub[..., 0], sub[..., 1]), 95)) if sub.size else 0.0
 
 
+def _inside(f: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Pixels whose match lands inside the image (a match past the border is extrapolated, not measured)."""
+    x, y = xs + f[..., 0], ys + f[..., 1]
+    return (x >= 0) & (x <= xs.shape[1] - 1) & (y >= 0) & (y <= ys.shape[0] - 1)
+
+
+def _agrees(f: np.ndarray, pred: np.ndarray, tol: float) -> np.ndarray:
+    """Pixels whose match lies within ``tol`` pixels of the displacement predicted by the velocity so far."""
+    d = f - pred
+    return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] <= np.float32(tol * tol)
+
+
 def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int = 41, max_disp: float = 16.0,
-               preset: str = "medium") -> np.ndarray:
+               preset: str = "medium", tol: float = 1.5) -> np.ndarray:
     """Flow from frame ``t`` to ``t + dt`` by the multi-frame constant-velocity fit ((H, W, 2) float32)."""
     c = t + dt // 2
     half = min(max(span, (dt + 1) // 2), c, src.n - 1 - c)
@@ -84,11 +102,15 @@ def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int =
 
         return dis_flow(src, t, dt, window=window, preset=preset)
     ref = src.log([c])[0]
+    tc = src.time(c)
     lo, hi = stretch(ref, src.floor)
     r8 = to_uint8(ref, lo, hi)
     matcher = make_dis(preset)
-    num = np.zeros((src.height, src.width, 2), np.float32)
-    den = 0.0
+    h, w = src.height, src.width
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    num = np.zeros((h, w, 2), np.float32)
+    den = np.zeros((h, w), np.float32)
     v = None
     for tau in taus:
         if v is not None and tau * _p95(v) > max_disp:
@@ -96,11 +118,16 @@ def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int =
         ip, im = (to_uint8(x, lo, hi) for x in src.log([c + tau, c - tau]))
         if v is None:
             fp, fm = matcher.calc(r8, ip, None), matcher.calc(r8, im, None)
+            ok = np.ones((h, w), bool)
         else:
-            fp = matcher.calc(r8, ip, np.ascontiguousarray(v * np.float32(tau)))
-            fm = matcher.calc(r8, im, np.ascontiguousarray(v * np.float32(-tau)))
-        num += np.float32(tau) * (fp - fm)
-        den += 2.0 * tau * tau
-        v = num / np.float32(den)
-    shift = v * np.float32(c - t)
+            pred = v * np.float32(tau)
+            fp = matcher.calc(r8, ip, np.ascontiguousarray(pred))
+            fm = matcher.calc(r8, im, np.ascontiguousarray(-pred))
+            ok = _inside(fp, xs, ys) & _inside(fm, xs, ys) & _agrees(fp, pred, tol) & _agrees(fm, -pred, tol)
+        wt = ok.astype(np.float32)
+        dp, dm = src.time(c + tau) - tc, src.time(c - tau) - tc   # +-tau inside the data
+        num += wt[..., None] * (np.float32(dp) * fp + np.float32(dm) * fm)
+        den += wt * np.float32(dp * dp + dm * dm)
+        v = num / np.maximum(den, np.float32(1e-12))[..., None]
+    shift = v * np.float32(tc - t)
     return (warp(v, shift) * np.float32(dt)).astype(np.float32, copy=False)
