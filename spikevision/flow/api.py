@@ -122,6 +122,9 @@ def _frames(t_len: int, dt: int, step: int, start: int, stop: int | None) -> ran
         raise FlowInputError(f"start must be an integer frame index, got {start!r}")
     start = int(start) + (t_len if start < 0 else 0)
     last = t_len - 1 - dt   # the last t with t + dt inside the data
+    if last < 0:
+        raise FlowInputError(f"frame t + dt is past the last frame {t_len - 1} for every t: dt={dt} is not shorter "
+                             f"than the {t_len} frames of the input; choose dt <= {t_len - 1}")
     stop = last + 1 if stop is None else min(int(stop) if stop >= 0 else t_len + int(stop), last + 1)
     if not 0 <= start < stop:
         raise FlowInputError(f"no flow field fits: start={start}, stop={stop} with dt={dt} in {t_len} frames "
