@@ -13,30 +13,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recon import _kernels as RK
+from .. import _bits
 from ..recon.tfp import tfp_scale
+from ._kernels import window_counts
 
 __all__ = ["PackedImages", "pad_packed", "to_uint8", "stretch"]
 
 
 def pad_packed(packed: np.ndarray) -> np.ndarray:
-    """Packed frames (n, F) copied into rows padded to whole uint64 words: an (n, ceil(F / 8)) uint64 array."""
+    """Packed frames (n, F) copied into rows padded to whole uint64 words: an (n, 8 ceil(F / 8)) uint8 array."""
     n, fb = packed.shape
     work = np.zeros((n, (fb + 7) // 8 * 8), dtype=np.uint8)
-    if n:
-        RK.copy_rows(np.ascontiguousarray(packed), work, 0)
-    return work.view(np.uint64)
+    work[:, :fb] = packed
+    return work
 
 
 class PackedImages:
-    """Log TFP images of frames ``0 .. n - 1`` of a padded packed window (``work64[p0 : p0 + n]``).
+    """Log TFP images of frames ``0 .. n - 1`` of a padded packed window (``work8[p0 : p0 + n]``).
 
     TFP windows are clipped to the ``n`` frames held: callers hold every frame a window needs
     except at the real ends of the data, where the offline :func:`~spikevision.recon.tfp` clips too.
     """
 
-    def __init__(self, work64: np.ndarray, p0: int, n: int, height: int, width: int, window: int = 41):
-        self.work64, self.p0, self.n = work64, int(p0), int(n)
+    def __init__(self, work8: np.ndarray, p0: int, n: int, height: int, width: int, window: int = 41):
+        self.work8, self.p0, self.n = work8, int(p0), int(n)
         self.height, self.width, self.window = int(height), int(width), int(window)
         self.floor = np.float32(np.log(0.5 / self.window))
         self._cache: dict[int, np.ndarray] = {}
@@ -52,20 +52,30 @@ class PackedImages:
         a, b = self.bounds(frame)
         return (a + b - 1) / 2.0
 
+    def counts(self, frame: int) -> np.ndarray:
+        """(H, W) uint8 spike counts over the TFP window of ``frame`` (compiled kernel)."""
+        a, b = self.bounds(frame)
+        acc = np.empty(self.work8.shape[1], dtype=np.uint64)   # one word (8 byte lanes) per packed byte
+        window_counts(self.work8, a + self.p0, b + self.p0, _bits.LUT64, acc)
+        npix = self.height * self.width
+        return acc.view(np.uint8)[:npix].reshape(self.height, self.width)
+
     def tfp(self, frames: list[int]) -> np.ndarray:
-        """(len(frames), H, W) float32 TFP images (rate 1 = a spike every frame)."""
-        b = np.array([self.bounds(f) for f in frames], dtype=np.int64).reshape(-1, 2)
-        scales = np.array([tfp_scale(int(n), 1.0) for n in b[:, 1] - b[:, 0]], dtype=np.float32)
-        out = np.empty((len(frames), self.height * self.width), dtype=np.float32)
-        RK.tfp_window(self.work64, b[:, 0] + self.p0, b[:, 1] + self.p0, scales, out, self.height * self.width)
-        return out.reshape(len(frames), self.height, self.width)
+        """(len(frames), H, W) float32 TFP images (rate 1 = a spike every frame; spikevision convention)."""
+        out = np.empty((len(frames), self.height, self.width), np.float32)
+        for i, f in enumerate(frames):
+            a, b = self.bounds(f)
+            np.multiply(self.counts(f), tfp_scale(b - a, 1.0), out=out[i], dtype=np.float32)
+        return np.minimum(out, np.float32(1.0), out=out)
 
     def log(self, frames: list[int]) -> list[np.ndarray]:
-        """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames``, cached."""
-        todo = sorted({f for f in frames if f not in self._cache})
-        if todo:
-            for f, img in zip(todo, self.tfp(todo), strict=True):
-                self._cache[f] = np.log(np.maximum(img, np.exp(self.floor)))
+        """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames``, cached: a lookup table from
+        the count, ``log(max(count / frames averaged, 0.5 / window))``."""
+        for f in frames:
+            if f not in self._cache:
+                a, b = self.bounds(f)
+                lut = np.log(np.maximum(np.arange(256, dtype=np.float64) / (b - a), 0.5 / self.window))
+                self._cache[f] = lut.astype(np.float32)[self.counts(f)]
         return [self._cache[f] for f in frames]
 
 

@@ -1,6 +1,8 @@
-"""Compiled CPU kernels (numba) of the flow module: bilinear backward warping.
+"""Compiled CPU kernels (numba) of the flow module: spike counts over a window, bilinear backward warping.
 
-:func:`spikevision.flow.warp.warp_reference` (NumPy) is the reference this kernel is tested against.
+Serial (``nogil``) kernels: a flow field needs two to a dozen images of a few hundred thousand
+pixels, work too small for a thread pool's wake-up latency on a busy machine. References (NumPy):
+:func:`window_counts_reference` and :func:`spikevision.flow.warp.warp_reference`.
 """
 
 from __future__ import annotations
@@ -8,7 +10,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["warp_bilinear"]
+__all__ = ["warp_bilinear", "window_counts", "window_counts_reference"]
+
+
+@numba.njit(cache=True, nogil=True)
+def window_counts(work8, a, b, lut, acc64):
+    """Per-pixel spike counts of packed frames ``work8[a:b]`` (rows padded to 8 bytes) into ``acc64``.
+
+    ``lut[v]`` spreads the 8 bits of byte ``v`` over the 8 byte lanes of a uint64 (lane i = bit i), so
+    one 64-bit add counts 8 pixels; ``acc64.view(uint8)[k]`` is then the count of pixel k (windows of
+    at most 255 frames).
+    """
+    acc64[:] = 0
+    nb = acc64.shape[0]
+    for f in range(a, b):
+        row = work8[f]
+        for q in range(nb):
+            acc64[q] += lut[row[q]]
+
+
+def window_counts_reference(work8: np.ndarray, a: int, b: int, npix: int) -> np.ndarray:
+    """NumPy reference of :func:`window_counts`: (npix,) uint8 counts of frames [a, b)."""
+    bits = np.unpackbits(work8[a:b], axis=1, count=npix, bitorder="little")
+    return bits.sum(axis=0, dtype=np.int64).astype(np.uint8)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

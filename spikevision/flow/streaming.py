@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from .. import _bits
-from ..recon import _kernels as RK
 from ._checks import FlowInputError, check_dt, check_positive_int
 from ._images import PackedImages
 from .api import METHODS, resolve_method, support
@@ -61,7 +60,6 @@ class StreamingFlow:
         self._chunk = max(1, int(block))
         self._keep = self.lookback + self.dt + self.lookahead + 1
         self._work = np.zeros((self._keep + self._chunk, self._row_bytes), dtype=np.uint8)
-        self._work64 = self._work.view(np.uint64)
         self.reset()
 
     def reset(self) -> None:
@@ -83,7 +81,7 @@ class StreamingFlow:
 
     def _field(self, t: int, end: int) -> np.ndarray:
         lo = max(0, t - self.lookback)
-        src = PackedImages(self._work64, lo - self._base, end - lo, self.height, self.width,
+        src = PackedImages(self._work, lo - self._base, end - lo, self.height, self.width,
                            self.params.get("window", 41))
         return self._fn(src, t - lo, self.dt, **self.params)
 
@@ -109,7 +107,7 @@ class StreamingFlow:
         while i < n:
             self._compact()
             m = min(n - i, self._work.shape[0] - self._nvalid)
-            RK.copy_rows(packed[i : i + m], self._work, self._nvalid)
+            self._work[self._nvalid : self._nvalid + m, : self.frame_nbytes] = packed[i : i + m]
             self._nvalid += m
             self._seen += m
             i += m

@@ -65,3 +65,23 @@ def test_arrows_drawn_where_flow():
     assert drawn[8, 8:20].all() and not drawn[0].any()
     with pytest.raises(flow.FlowInputError):
         flow.to_arrows(np.zeros((10, 10)), f)
+
+
+def test_window_counts_kernel_equals_reference(rng):
+    from spikevision import _bits
+    from spikevision.flow._images import PackedImages, pad_packed
+    from spikevision.flow._kernels import window_counts, window_counts_reference
+    from spikevision.recon import tfp
+
+    s = (rng.random((60, 13, 21)) < 0.4).astype(np.uint8)    # 273 pixels: a partial last byte and word
+    work = pad_packed(_bits.pack_frames(s))
+    acc = np.empty(work.shape[1], np.uint64)
+    for a, b in [(0, 60), (5, 46), (59, 60), (10, 10)]:
+        window_counts(work, a, b, _bits.LUT64, acc)
+        np.testing.assert_array_equal(acc.view(np.uint8)[:273], window_counts_reference(work, a, b, 273))
+        np.testing.assert_array_equal(acc.view(np.uint8)[:273].reshape(13, 21), s[a:b].sum(axis=0))
+    src = PackedImages(work, 0, 60, 13, 21, 41)
+    for f in (0, 7, 30, 59):   # TFP images equal the recon module's (windows clipped at the ends alike)
+        np.testing.assert_array_equal(src.tfp([f])[0], tfp(s, at=f, window=41))
+        np.testing.assert_allclose(src.log([f])[0], np.log(np.maximum(tfp(s, at=f, window=41), 0.5 / 41)),
+                                   rtol=1e-6)
