@@ -38,45 +38,55 @@ class PackedImages:
     def __init__(self, work8: np.ndarray, p0: int, n: int, height: int, width: int, window: int = 41):
         self.work8, self.p0, self.n = work8, int(p0), int(n)
         self.height, self.width, self.window = int(height), int(width), int(window)
-        self.floor = np.float32(np.log(0.5 / self.window))
-        self._cache: dict[int, np.ndarray] = {}
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def bounds(self, frame: int) -> tuple[int, int]:
+    def floor_of(self, window: int | None = None) -> float:
+        """The log floor of images over ``window`` frames: ``log(0.5 / window)`` (half a spike)."""
+        return float(np.log(0.5 / (window or self.window)))
+
+    @property
+    def floor(self) -> float:
+        """The log floor of the default window."""
+        return self.floor_of()
+
+    def bounds(self, frame: int, window: int | None = None) -> tuple[int, int]:
         """Frames [a, b) of the TFP window of ``frame`` (relative to the window held)."""
-        a = frame - self.window // 2
-        return max(0, a), min(self.n, a + self.window)
+        w = window or self.window
+        a = frame - w // 2
+        return max(0, a), min(self.n, a + w)
 
-    def time(self, frame: int) -> float:
+    def time(self, frame: int, window: int | None = None) -> float:
         """The instant a frame's image shows: the middle of its (possibly clipped) TFP window. Equal to
         ``frame`` inside the data; off by up to ``window // 4`` where the window is clipped at an end."""
-        a, b = self.bounds(frame)
+        a, b = self.bounds(frame, window)
         return (a + b - 1) / 2.0
 
-    def counts(self, frame: int) -> np.ndarray:
+    def counts(self, frame: int, window: int | None = None) -> np.ndarray:
         """(H, W) uint8 spike counts over the TFP window of ``frame`` (compiled kernel)."""
-        a, b = self.bounds(frame)
+        a, b = self.bounds(frame, window)
         acc = np.empty(self.work8.shape[1], dtype=np.uint64)   # one word (8 byte lanes) per packed byte
         window_counts(self.work8, a + self.p0, b + self.p0, _bits.LUT64, acc)
         npix = self.height * self.width
         return acc.view(np.uint8)[:npix].reshape(self.height, self.width)
 
-    def tfp(self, frames: list[int]) -> np.ndarray:
+    def tfp(self, frames: list[int], window: int | None = None) -> np.ndarray:
         """(len(frames), H, W) float32 TFP images (rate 1 = a spike every frame; spikevision convention)."""
         out = np.empty((len(frames), self.height, self.width), np.float32)
         for i, f in enumerate(frames):
-            a, b = self.bounds(f)
-            np.multiply(self.counts(f), tfp_scale(b - a, 1.0), out=out[i], dtype=np.float32)
+            a, b = self.bounds(f, window)
+            np.multiply(self.counts(f, window), tfp_scale(b - a, 1.0), out=out[i], dtype=np.float32)
         return np.minimum(out, np.float32(1.0), out=out)
 
-    def log(self, frames: list[int]) -> list[np.ndarray]:
+    def log(self, frames: list[int], window: int | None = None) -> list[np.ndarray]:
         """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames``, cached: a lookup table from
         the count, ``log(max(count / frames averaged, 0.5 / window))``."""
+        w = window or self.window
         for f in frames:
-            if f not in self._cache:
-                a, b = self.bounds(f)
-                lut = np.log(np.maximum(np.arange(256, dtype=np.float64) / (b - a), 0.5 / self.window))
-                self._cache[f] = lut.astype(np.float32)[self.counts(f)]
-        return [self._cache[f] for f in frames]
+            if (f, w) not in self._cache:
+                a, b = self.bounds(f, w)
+                lut = np.log(np.maximum(np.arange(256, dtype=np.float64) / (b - a), 0.5 / w))
+                self._cache[(f, w)] = lut.astype(np.float32)[self.counts(f, w)]
+        return [self._cache[(f, w)] for f in frames]
 
 
 def to_uint8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -43,14 +43,18 @@ from .warp import warp
 __all__ = ["spike_flow", "spike_support", "SPIKE_DEFAULTS", "baselines"]
 
 #: default options of the spike-native estimator
-SPIKE_DEFAULTS = {"span": 80, "window": 41, "max_disp": 16.0, "preset": "medium", "tol": 1.5}
+SPIKE_DEFAULTS = {"span": 80, "window": 41, "max_disp": 16.0, "preset": "medium", "tol": 1.5, "blur": 6.0}
+#: shortest TFP window the estimator falls back to for fast motion
+MIN_WINDOW = 9
 
 
-def baselines(dt: int, half: int) -> list[int]:
-    """The ladder of half-baselines ``tau``: ``ceil(dt / 2)`` doubling up to ``half`` (``half`` always last)."""
+def baselines(dt: int, half: int, window: int = 1) -> list[int]:
+    """The ladder of half-baselines ``tau``: from ``max(ceil(dt / 2), window // 2)`` (images closer than
+    half a window share most of their spikes, which biases a match towards zero) doubling up to ``half``
+    (``half`` always last)."""
     if half < 1:
         return []
-    tau, out = max(1, (dt + 1) // 2), []
+    tau, out = min(half, max(1, (dt + 1) // 2, window // 2)), []
     while tau < half:
         out.append(tau)
         tau *= 2
@@ -58,7 +62,7 @@ def baselines(dt: int, half: int) -> list[int]:
 
 
 def spike_support(dt: int, span: int = 80, window: int = 41, max_disp: float = 16.0,
-                  preset: str = "medium", tol: float = 1.5) -> tuple[int, int]:
+                  preset: str = "medium", tol: float = 1.5, blur: float = 6.0) -> tuple[int, int]:
     """Frames before ``t`` and after ``t + dt`` that :func:`spike_flow` reads (validates the options)."""
     check_positive_int(span, "span")
     check_positive_int(window, "window")
@@ -66,6 +70,8 @@ def spike_support(dt: int, span: int = 80, window: int = 41, max_disp: float = 1
         raise FlowInputError(f"window must be at most 255 frames, got {window}")
     if not (float(max_disp) > 0):
         raise FlowInputError(f"max_disp must be a positive number of pixels, got {max_disp!r}")
+    if not (float(blur) > 0):
+        raise FlowInputError(f"blur must be a positive number of pixels, got {blur!r}")
     if not (float(tol) > 0):
         raise FlowInputError(f"tol must be a positive number of pixels, got {tol!r}")
     make_dis(preset)
@@ -86,36 +92,30 @@ def _inside(f: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 def _agrees(f: np.ndarray, pred: np.ndarray, tol: float) -> np.ndarray:
-    """Pixels whose match lies within ``tol`` pixels of the displacement predicted by the velocity so far."""
+    """Pixels whose match lies within ``tol`` pixels plus a quarter of the predicted displacement of the
+    displacement predicted by the velocity so far (the prediction's own error grows with its length)."""
     d = f - pred
-    return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] <= np.float32(tol * tol)
+    lim = np.float32(tol) + np.float32(0.25) * np.hypot(pred[..., 0], pred[..., 1])
+    return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] <= lim * lim
 
 
-def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int = 41, max_disp: float = 16.0,
-               preset: str = "medium", tol: float = 1.5) -> np.ndarray:
-    """Flow from frame ``t`` to ``t + dt`` by the multi-frame constant-velocity fit ((H, W, 2) float32)."""
-    c = t + dt // 2
-    half = min(max(span, (dt + 1) // 2), c, src.n - 1 - c)
-    taus = baselines(dt, half)
-    if not taus:   # no frame on one side of the middle (dt = 1 at the first frame): the plain pair
-        from .classical import dis_flow
-
-        return dis_flow(src, t, dt, window=window, preset=preset)
-    ref = src.log([c])[0]
-    tc = src.time(c)
-    lo, hi = stretch(ref, src.floor)
+def _fit(src: PackedImages, c: int, taus: list[int], window: int, matcher, max_disp: float, tol: float,
+         v: np.ndarray | None) -> tuple[np.ndarray, float]:
+    """Velocity (H, W, 2) in px/frame at the middle frame ``c`` and the middle image's time, from the pairs
+    ``c +- tau`` over TFP windows of ``window`` frames; ``v``: a velocity to start from (or None)."""
+    ref = src.log([c], window)[0]
+    tc = src.time(c, window)
+    lo, hi = stretch(ref, src.floor_of(window))
     r8 = to_uint8(ref, lo, hi)
-    matcher = make_dis(preset)
     h, w = src.height, src.width
     xs = np.arange(w, dtype=np.float32)[None, :]
     ys = np.arange(h, dtype=np.float32)[:, None]
     num = np.zeros((h, w, 2), np.float32)
     den = np.zeros((h, w), np.float32)
-    v = None
-    for tau in taus:
-        if v is not None and tau * _p95(v) > max_disp:
+    for k, tau in enumerate(taus):
+        if k and tau * _p95(v) > max_disp:
             break
-        ip, im = (to_uint8(x, lo, hi) for x in src.log([c + tau, c - tau]))
+        ip, im = (to_uint8(x, lo, hi) for x in src.log([c + tau, c - tau], window))
         if v is None:
             fp, fm = matcher.calc(r8, ip, None), matcher.calc(r8, im, None)
             ok = np.ones((h, w), bool)
@@ -124,10 +124,31 @@ def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int =
             fp = matcher.calc(r8, ip, np.ascontiguousarray(pred))
             fm = matcher.calc(r8, im, np.ascontiguousarray(-pred))
             ok = _inside(fp, xs, ys) & _inside(fm, xs, ys) & _agrees(fp, pred, tol) & _agrees(fm, -pred, tol)
+            if k == 0:   # the starting velocity came from elsewhere: keep every pixel's first measurement
+                ok[:] = True
         wt = ok.astype(np.float32)
-        dp, dm = src.time(c + tau) - tc, src.time(c - tau) - tc   # +-tau inside the data
+        dp, dm = src.time(c + tau, window) - tc, src.time(c - tau, window) - tc   # +-tau inside the data
         num += wt[..., None] * (np.float32(dp) * fp + np.float32(dm) * fm)
         den += wt * np.float32(dp * dp + dm * dm)
         v = num / np.maximum(den, np.float32(1e-12))[..., None]
+    return v, tc
+
+
+def spike_flow(src: PackedImages, t: int, dt: int, span: int = 80, window: int = 41, max_disp: float = 16.0,
+               preset: str = "medium", tol: float = 1.5, blur: float = 6.0) -> np.ndarray:
+    """Flow from frame ``t`` to ``t + dt`` by the multi-frame constant-velocity fit ((H, W, 2) float32)."""
+    c = t + dt // 2
+    half = min(max(span, (dt + 1) // 2), c, src.n - 1 - c)
+    if half < 1:   # no frame on one side of the middle (dt = 1 at the first frame): the plain pair
+        from .classical import dis_flow
+
+        return dis_flow(src, t, dt, window=window, preset=preset)
+    matcher = make_dis(preset)
+    v, tc = _fit(src, c, baselines(dt, half, window), window, matcher, max_disp, tol, None)
+    speed = _p95(v)
+    if speed * window > blur and window > MIN_WINDOW:   # fast motion: sharper images over fewer frames
+        short = max(MIN_WINDOW, int(blur / speed) | 1)
+        if short < window:
+            v, tc = _fit(src, c, baselines(dt, half, short), short, matcher, max_disp, tol, v)
     shift = v * np.float32(tc - t)
     return (warp(v, shift) * np.float32(dt)).astype(np.float32, copy=False)
