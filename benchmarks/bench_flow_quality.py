@@ -63,8 +63,8 @@ def evaluate(height: int = 250, width: int = 400, frames: int = 600, seed_offset
             spikes = simulate(scene, seed, kind == "noisy", frames)
             for dt in DTS:
                 gts = {t: scene.flow(float(t), float(dt)) for t in times}
-                runs = {"baseline": lambda t, dt=dt: baseline(spikes, t, dt)}
-                runs.update({m: (lambda t, dt=dt, m=m: estimate(spikes, t, dt, method=m)) for m in methods})
+                runs = {"baseline": lambda t, dt=dt, s=spikes: baseline(s, t, dt)}
+                runs.update({m: (lambda t, dt=dt, m=m, s=spikes: estimate(s, t, dt, method=m)) for m in methods})
                 for m, fn in runs.items():
                     ms = [flow_metrics(fn(t), gts[t]) for t in times]
                     out.append({"scene": name, "sensor": kind, "dt": dt, "method": m,

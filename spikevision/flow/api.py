@@ -52,7 +52,8 @@ def support(method: str, dt: int, **params: Any) -> tuple[int, int]:
     try:
         return fn(dt, **params)
     except TypeError as e:
-        raise FlowInputError(f"bad option for flow method {method!r}: {e}; see help(spikevision.flow.estimate)")
+        raise FlowInputError(f"bad option for flow method {method!r}: {e}; "
+                             f"see help(spikevision.flow.estimate)") from None
 
 
 def _shape(spikes: Spikes) -> tuple[int, int, int]:

@@ -3,11 +3,12 @@
 A frame camera sees two images; a spike camera sees every tick in between and around them. This
 estimator uses them all. Around the middle ``c = t + dt // 2`` of the interval it reconstructs log
 TFP images (:mod:`spikevision.flow._images`) at ``c - tau`` and ``c + tau`` for a ladder of
-baselines ``tau = ceil(dt / 2), 2 ceil(dt / 2), 4 ceil(dt / 2), ... <= span`` whose TFP windows
+baselines ``tau = tau0, 2 tau0, 4 tau0, ..., span`` with ``tau0 = max(ceil(dt / 2), window // 2)``
+(images closer than half a window share most of their spikes, which biases a match towards zero), whose TFP windows
 together cover every frame from ``c - span - window // 2`` to ``c + span + window // 2``, matches the
 middle image to each of them with DIS (Kroeger et al., ECCV 2016; each match initialised with the
-velocity fitted so far, which OpenCV DIS takes as its initial field: a coarse-to-fine ladder in time) and fits, per pixel, the velocity ``v``
-that explains all matches in the least-squares sense::
+velocity fitted so far, which OpenCV DIS takes as its initial field: a coarse-to-fine ladder in
+time) and fits, per pixel, the velocity ``v`` that explains all matches in the least-squares sense::
 
     v = sum_tau tau (f(+tau) - f(-tau)) / sum_tau 2 tau^2      (tau: the pair's time offsets)
 
@@ -24,8 +25,10 @@ when the displacement of the fastest pixels (95th percentile of ``|v| tau``) wou
 with the baseline); at the ends of the data the span shrinks to the frames that exist, and an image
 whose TFP window is clipped there is taken at the middle of the frames it averages (its true time),
 so the fit stays unbiased. Per pixel, a pair is left out of the fit where a match leaves the image or
-lands more than ``tol`` pixels from the displacement the velocity so far predicts (occlusions,
-mismatches).
+lands more than ``tol`` pixels plus a quarter of the predicted displacement away from the displacement
+the velocity so far predicts (occlusions, mismatches). Fast motion smears a TFP-41 image; where the
+95th-percentile speed times ``window`` exceeds ``blur`` pixels, the fit is repeated (starting from
+the first one) on windows of ``blur / speed`` frames (at least :data:`MIN_WINDOW`).
 
 The field returned is the displacement of the point at pixel ``x`` of frame ``t``: it sits at
 ``x + v (c - t)`` at the middle frame, so ``flow(x) = dt * v(x + v (c - t))`` (one backward warp).

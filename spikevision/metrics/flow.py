@@ -1,6 +1,6 @@
 """Optical-flow error metrics: EPE, AAE, Fl and n-pixel outlier rates, with validity masks.
 
-Definitions (Baker et al., IJCV 2011; Geiger et al., KITTI 2015; docs/algorithms.md):
+Definitions (Baker et al., IJCV 2011; Menze and Geiger, CVPR 2015 (KITTI); docs/flow.md):
 
 - EPE: mean end-point error ``|f - g|`` (pixels);
 - AAE: mean angle between the space-time vectors ``(u, v, 1)`` of estimate and truth (degrees);
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-
-import numpy as np
 
 from ..backend import backend_name, get_namespace, to_numpy
 

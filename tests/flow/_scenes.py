@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scene_spikes(kind: str = "translate", noisy: bool = False, h: int = 48, w: int = 64, frames: int = 260,
                  seed: int = 3):
     """(spikes (T, H, W) uint8, scene) of a small scene simulated at the benchmark's settings."""

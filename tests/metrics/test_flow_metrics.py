@@ -35,8 +35,10 @@ def test_values():
 
 
 def test_fl_relative_threshold():
-    g = np.zeros((1, 1, 2)); g[..., 0] = 100.0
-    f = g.copy(); f[..., 0] = 104.0   # 4 px but only 4 % of 100 px: not an Fl outlier
+    g = np.zeros((1, 1, 2))
+    g[..., 0] = 100.0
+    f = g.copy()
+    f[..., 0] = 104.0   # 4 px but only 4 % of 100 px: not an Fl outlier
     assert fl_all(f, g) == 0.0 and outliers(f, g, 3) == 1.0
 
 
