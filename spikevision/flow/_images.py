@@ -17,7 +17,7 @@ from .. import _bits
 from ..recon.tfp import tfp_scale
 from ._kernels import window_counts
 
-__all__ = ["PackedImages", "pad_packed", "to_uint8", "stretch"]
+__all__ = ["PackedImages", "pad_packed", "to_uint8", "stretch", "stretch_sample"]
 
 
 def pad_packed(packed: np.ndarray) -> np.ndarray:
@@ -77,16 +77,32 @@ class PackedImages:
             np.multiply(self.counts(f, window), tfp_scale(b - a, 1.0), out=out[i], dtype=np.float32)
         return np.minimum(out, np.float32(1.0), out=out)
 
+    def _lut(self, frame: int, window: int) -> np.ndarray:
+        """Count -> log TFP value of ``frame``: ``log(max(count / frames averaged, 0.5 / window))``, float32."""
+        a, b = self.bounds(frame, window)
+        return np.log(np.maximum(np.arange(256, dtype=np.float64) / (b - a), 0.5 / window)).astype(np.float32)
+
+    def _counts_cached(self, frame: int, window: int) -> np.ndarray:
+        if (frame, window) not in self._cache:
+            self._cache[(frame, window)] = self.counts(frame, window)
+        return self._cache[(frame, window)]
+
     def log(self, frames: list[int], window: int | None = None) -> list[np.ndarray]:
-        """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames``, cached: a lookup table from
-        the count, ``log(max(count / frames averaged, 0.5 / window))``."""
+        """Log TFP images (float32, floor ``log(0.5 / window)``) of ``frames`` (counts cached)."""
         w = window or self.window
-        for f in frames:
-            if (f, w) not in self._cache:
-                a, b = self.bounds(f, w)
-                lut = np.log(np.maximum(np.arange(256, dtype=np.float64) / (b - a), 0.5 / w))
-                self._cache[(f, w)] = lut.astype(np.float32)[self.counts(f, w)]
-        return [self._cache[(f, w)] for f in frames]
+        return [np.take(self._lut(f, w), self._counts_cached(f, w)) for f in frames]
+
+    def stretch(self, frame: int, window: int | None = None) -> tuple[float, float]:
+        """The 8-bit contrast range of the log image of ``frame`` (see :func:`stretch`)."""
+        w = window or self.window
+        sub = np.take(self._lut(frame, w), self._counts_cached(frame, w)[::4, ::4])
+        return stretch_sample(sub, self.floor_of(w))
+
+    def u8(self, frames: list[int], lo: float, hi: float, window: int | None = None) -> list[np.ndarray]:
+        """The log images of ``frames`` mapped to 8 bits by :func:`to_uint8` with ``[lo, hi]``: equal to
+        ``to_uint8(log image, lo, hi)``, computed as a 256-entry table indexed by the counts."""
+        w = window or self.window
+        return [np.take(to_uint8(self._lut(f, w), lo, hi), self._counts_cached(f, w)) for f in frames]
 
 
 def to_uint8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -98,7 +114,12 @@ def to_uint8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def stretch(img: np.ndarray, floor: float) -> tuple[float, float]:
     """Contrast range of a log image: its 1st and 99.9th percentile on a 1-in-16 pixel subsample (fast),
     never below ``floor`` and at least 0.5 (a factor 1.65 in rate) wide."""
-    sub = img[::4, ::4].ravel()
+    return stretch_sample(img[::4, ::4], floor)
+
+
+def stretch_sample(sub: np.ndarray, floor: float) -> tuple[float, float]:
+    """:func:`stretch` of an already subsampled log image."""
+    sub = sub.ravel()
     lo, hi = np.percentile(sub, [1.0, 99.9]) if sub.size else (floor, 0.0)
     lo = max(float(lo), float(floor))
     return lo, max(float(hi), lo + 0.5)

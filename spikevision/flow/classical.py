@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ._checks import FlowInputError, check_positive_int
-from ._images import PackedImages, stretch, to_uint8
+from ._images import PackedImages
 from .warp import warp
 
 __all__ = ["dis_flow", "farneback_flow", "dis_support", "farneback_support", "DIS_PRESETS", "make_dis"]
@@ -66,9 +66,8 @@ def farneback_support(dt: int, window: int = 41, chain: int = 40, levels: int = 
 def _chained(src: PackedImages, t: int, dt: int, chain: int, pair) -> np.ndarray:
     k = max(1, math.ceil(dt / chain))
     ts = [t + round(dt * i / k) for i in range(k + 1)]
-    imgs = src.log(ts)
-    lo, hi = stretch(imgs[0], src.floor)
-    u8 = [to_uint8(im, lo, hi) for im in imgs]
+    lo, hi = src.stretch(ts[0])
+    u8 = src.u8(ts, lo, hi)
     total = pair(u8[0], u8[1])
     for i in range(1, k):
         step = pair(u8[i], u8[i + 1])

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import FlowInputError, check_positive_int
-from ._images import PackedImages, stretch, to_uint8
+from ._images import PackedImages
 from .classical import make_dis
 from .warp import warp
 
@@ -106,10 +106,9 @@ def _fit(src: PackedImages, c: int, taus: list[int], window: int, matcher, max_d
          v: np.ndarray | None) -> tuple[np.ndarray, float]:
     """Velocity (H, W, 2) in px/frame at the middle frame ``c`` and the middle image's time, from the pairs
     ``c +- tau`` over TFP windows of ``window`` frames; ``v``: a velocity to start from (or None)."""
-    ref = src.log([c], window)[0]
     tc = src.time(c, window)
-    lo, hi = stretch(ref, src.floor_of(window))
-    r8 = to_uint8(ref, lo, hi)
+    lo, hi = src.stretch(c, window)
+    r8 = src.u8([c], lo, hi, window)[0]
     h, w = src.height, src.width
     xs = np.arange(w, dtype=np.float32)[None, :]
     ys = np.arange(h, dtype=np.float32)[:, None]
@@ -118,7 +117,7 @@ def _fit(src: PackedImages, c: int, taus: list[int], window: int, matcher, max_d
     for k, tau in enumerate(taus):
         if k and tau * _p95(v) > max_disp:
             break
-        ip, im = (to_uint8(x, lo, hi) for x in src.log([c + tau, c - tau], window))
+        ip, im = src.u8([c + tau, c - tau], lo, hi, window)
         if v is None:
             fp, fm = matcher.calc(r8, ip, None), matcher.calc(r8, im, None)
             ok = np.ones((h, w), bool)

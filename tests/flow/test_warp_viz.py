@@ -85,3 +85,10 @@ def test_window_counts_kernel_equals_reference(rng):
         np.testing.assert_array_equal(src.tfp([f])[0], tfp(s, at=f, window=41))
         np.testing.assert_allclose(src.log([f])[0], np.log(np.maximum(tfp(s, at=f, window=41), 0.5 / 41)),
                                    rtol=1e-6)
+    from spikevision.flow._images import stretch, to_uint8
+
+    for w in (41, 9):   # 8-bit images by table lookup equal the mapped log images
+        lo, hi = src.stretch(30, w)
+        assert (lo, hi) == stretch(src.log([30], w)[0], src.floor_of(w))
+        for f in (0, 30, 59):
+            np.testing.assert_array_equal(src.u8([f], lo, hi, w)[0], to_uint8(src.log([f], w)[0], lo, hi))
