@@ -1,7 +1,9 @@
 """Compiled CPU kernels (numba) of the flow module: spike counts over a window, bilinear backward warping.
 
 Serial (``nogil``) kernels: a flow field needs two to a dozen images of a few hundred thousand
-pixels, work too small for a thread pool's wake-up latency on a busy machine. References (NumPy):
+pixels, work too small for a thread pool's wake-up latency on a busy machine; parallelism comes from
+computing several fields at once (:class:`~spikevision.flow.StreamingFlow` ``workers``), which numba's
+own thread pool would not allow from several threads. References (NumPy):
 :func:`window_counts_reference` and :func:`spikevision.flow.warp.warp_reference`.
 """
 
@@ -35,12 +37,12 @@ def window_counts_reference(work8: np.ndarray, a: int, b: int, npix: int) -> np.
     return bits.sum(axis=0, dtype=np.int64).astype(np.uint8)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def warp_bilinear(img, flow, out):
     """out[y, x, c] = img sampled bilinearly at (x + flow[y, x, 0], y + flow[y, x, 1]), coordinates clamped
     to the image (border replicated). ``img`` (H, W, C) float32, ``flow`` (H, W, 2) float32."""
     h, w, nc = img.shape
-    for y in numba.prange(h):
+    for y in range(h):
         for x in range(w):
             sx = min(max(np.float32(x) + flow[y, x, 0], np.float32(0.0)), np.float32(w - 1))
             sy = min(max(np.float32(y) + flow[y, x, 1], np.float32(0.0)), np.float32(h - 1))

@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -40,12 +42,14 @@ class StreamingFlow:
         method: "best" (default), "spike", "dis" or "farneback"; ``**params`` as :func:`~spikevision.flow.estimate`.
         start: first frame of the first field.
         block: frames taken in per step (bounds memory; results do not depend on it).
+        workers: threads computing the fields that become ready together (the matcher and the
+            compiled kernels release the GIL); default: the CPU count, at most 4. Results do not depend on it.
 
     ``lookahead`` is the latency in frames after ``t + dt`` before field ``t`` can be emitted.
     """
 
     def __init__(self, height: int, width: int, dt: int, *, emit_every: int = 80, method: str = "best",
-                 start: int = 0, block: int = 256, **params: Any):
+                 start: int = 0, block: int = 1024, workers: int | None = None, **params: Any):
         self.height = check_positive_int(height, "height")
         self.width = check_positive_int(width, "width")
         self.dt = check_dt(dt)
@@ -58,6 +62,8 @@ class StreamingFlow:
         self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
         self._row_bytes = (self.frame_nbytes + 7) // 8 * 8
         self._chunk = max(1, int(block))
+        self.workers = check_positive_int(workers, "workers") if workers is not None else min(4, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
         self._keep = self.lookback + self.dt + self.lookahead + 1
         self._work = np.zeros((self._keep + self._chunk, self._row_bytes), dtype=np.uint8)
         self.reset()
@@ -85,6 +91,26 @@ class StreamingFlow:
                            self.params.get("window", 41))
         return self._fn(src, t - lo, self.dt, **self.params)
 
+    def _fields(self, ts: list[int]) -> list[np.ndarray]:
+        """Fields of frames ``ts`` (all ready), computed by ``workers`` threads over the shared buffer."""
+        ends = [t + self.dt + self.lookahead + 1 for t in ts]
+        if self.workers < 2 or len(ts) < 2:
+            return [self._field(t, e) for t, e in zip(ts, ends, strict=True)]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="spikevision-flow")
+        return list(self._pool.map(self._field, ts, ends))
+
+    def close(self) -> None:
+        """Stop the worker threads (they also end with the object)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __del__(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
+
     def _compact(self) -> None:
         first = max(self._base, self._next - self.lookback)
         drop = min(first - self._base, self._nvalid)
@@ -111,11 +137,12 @@ class StreamingFlow:
             self._nvalid += m
             self._seen += m
             i += m
+            ready = []
             while self._next + self.dt + self.lookahead < self._seen:
-                t = self._next
+                ready.append(self._next)
                 self._next += self.emit_every
-                yield t, self._field(t, t + self.dt + self.lookahead + 1)
-                self._compact()
+            yield from zip(ready, self._fields(ready), strict=True)
+            self._compact()
 
     def push_packed(self, packed: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Push packed frames; return ``[(t, flow), ...]`` of the fields that became ready."""

@@ -48,3 +48,17 @@ def test_streaming_bad_input():
         flow.StreamingFlow(8, 16, 0)
     with pytest.raises(flow.FlowInputError, match="emit_every"):
         flow.StreamingFlow(8, 16, 10, emit_every=0)
+
+
+def test_workers_do_not_change_the_fields():
+    s, _ = scene_spikes("rotate_zoom")
+    packed = _bits.pack_frames(s[:220])
+    outs = []
+    for workers in (1, 3):
+        sf = flow.StreamingFlow(48, 64, 10, emit_every=15, method="spike", span=40, workers=workers)
+        outs.append(sf.push_packed(packed) + sf.flush())
+        sf.close()
+    assert len(outs[0]) == len(outs[1]) > 8
+    for (t0, f0), (t1, f1) in zip(*outs, strict=True):
+        assert t0 == t1
+        np.testing.assert_array_equal(f0, f1)
