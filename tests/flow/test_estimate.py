@@ -104,3 +104,16 @@ def test_ends_of_the_data():
         assert np.isfinite(f).all()
         assert epe(interior(f), interior(scene.flow(float(t), 20.0))) < 0.3
     assert np.isfinite(flow.estimate(s, 0, 1)).all()
+
+
+def test_exact_rolled_frames():
+    """Frames of a static scene rolled by whole pixels (1 px right every 10 frames, 1 px up every 20):
+    the field over dt = 20 is exactly (2, -1) px."""
+    s, _ = scene_spikes("static", h=64, w=80, frames=300)
+    k = np.arange(len(s))
+    rolled = np.stack([np.roll(s[i], (-(i // 20), i // 10), axis=(0, 1)) for i in k])
+    for method, tol in (("best", 0.05), ("dis", 0.2)):
+        f = interior(flow.estimate(rolled, 120, 20, method=method), 10)
+        med = np.median(f.reshape(-1, 2), axis=0)
+        np.testing.assert_allclose(med, [2.0, -1.0], atol=tol)
+        assert np.mean(np.hypot(f[..., 0] - 2.0, f[..., 1] + 1.0)) < 3 * tol
