@@ -24,7 +24,8 @@ from ._images import PackedImages, pad_packed
 from .classical import dis_flow, dis_support, farneback_flow, farneback_support
 from .spike import spike_flow, spike_support
 
-__all__ = ["estimate", "estimate_sequence", "iter_estimate", "METHODS", "BEST", "resolve_method", "support"]
+__all__ = ["estimate", "estimate_sequence", "iter_estimate", "METHODS", "BEST", "resolve_method", "support",
+           "check_size"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,14 @@ def support(method: str, dt: int, **params: Any) -> tuple[int, int]:
     except TypeError as e:
         raise FlowInputError(f"bad option for flow method {method!r}: {e}; "
                              f"see help(spikevision.flow.estimate)") from None
+
+
+def check_size(method: str, height: int, width: int) -> None:
+    """OpenCV DIS (methods "dis", "spike", "best") needs frames of at least 8 pixels a side and 12 on one."""
+    if resolve_method(method) in ("dis", "spike") and (min(height, width) < 8 or max(height, width) < 12):
+        raise FlowInputError(f"frames of {height}x{width} pixels are too small for OpenCV DIS (method {method!r}): "
+                             f"it needs at least 8 pixels a side and 12 on one; use method='farneback' or a "
+                             f"larger region")
 
 
 def _shape(spikes: Spikes) -> tuple[int, int, int]:
@@ -114,6 +123,7 @@ def estimate(spikes: Spikes, t: int, dt: int, *, method: str = "best", **params:
     name = resolve_method(method)
     t, dt = check_pair(t, dt, shape[0])
     support(name, dt, **params)
+    check_size(name, shape[1], shape[2])
     return _on_caller(_field(spikes, shape, name, t, dt, params), spikes)
 
 
@@ -145,6 +155,7 @@ def iter_estimate(spikes: Spikes, dt: int, *, step: int = 1, start: int = 0, sto
     name = resolve_method(method)
     dt = check_dt(dt)
     support(name, dt, **params)
+    check_size(name, shape[1], shape[2])
     frames = _frames(shape[0], dt, step, start, stop)
     log.debug("flow %s: %d fields, dt=%d", name, len(frames), dt)
     for t in frames:

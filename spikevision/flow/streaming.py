@@ -27,7 +27,7 @@ import numpy as np
 from .. import _bits
 from ._checks import FlowInputError, check_dt, check_positive_int
 from ._images import PackedImages
-from .api import METHODS, resolve_method, support
+from .api import METHODS, check_size, resolve_method, support
 
 __all__ = ["StreamingFlow"]
 
@@ -58,6 +58,7 @@ class StreamingFlow:
         self.method = resolve_method(method)
         self.params = params
         self.lookback, self.lookahead = support(self.method, self.dt, **params)
+        check_size(self.method, self.height, self.width)
         self._fn = METHODS[self.method][0]
         self.frame_nbytes = _bits.frame_nbytes(self.height, self.width)
         self._row_bytes = (self.frame_nbytes + 7) // 8 * 8

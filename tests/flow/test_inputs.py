@@ -41,6 +41,16 @@ def test_bad_shapes_and_ranges(spikes):
         list(flow.iter_estimate(spikes, 10, step=0))
 
 
+def test_frames_too_small_for_dis(rng):
+    s = (rng.random((40, 6, 30)) < 0.3).astype(np.uint8)
+    for method in ("best", "dis"):
+        with pytest.raises(flow.FlowInputError, match="too small for OpenCV DIS.*farneback"):
+            flow.estimate(s, 0, 10, method=method)
+    with pytest.raises(flow.FlowInputError, match="too small"):
+        flow.StreamingFlow(6, 30, 10)
+    assert flow.estimate(s, 0, 10, method="farneback").shape == (6, 30, 2)
+
+
 def test_metrics_mismatched_shapes():
     from spikevision.metrics import epe
 
