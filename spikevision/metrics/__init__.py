@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+from .flow import aae, epe, fl_all, flow_metrics, outliers
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
 
-__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch"]
+__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch",
+           "epe", "aae", "fl_all", "outliers", "flow_metrics"]

@@ -1,7 +1,9 @@
 """View modes: how the viewer turns the spikes around frame ``t`` into an image.
 
 A view mode is a small object with a name, a default window and a
-``render(spikes, at, window) -> (H, W) float32`` method. The viewer knows modes
+``render(spikes, at, window) -> (H, W) float32`` method, or, for a mode with
+``rgb = True`` (optical flow's colour wheel ...), ``-> (H, W, 3) uint8`` RGB shown as
+it is (levels, gamma and colormap do not apply). The viewer knows modes
 only through this registry, so later modules (optical flow, stereo, deraining,
 HDR) add a mode with :func:`register_mode` (or the ``spikevision.view_modes``
 entry-point group) and appear in the mode menu without changes to the viewer.
@@ -52,6 +54,8 @@ class ViewMode:
             :mod:`spikevision.recon`): auto levels, on by default, show 0 .. the source's automatic
             exposure (:mod:`spikevision.viewer.exposure`) instead of each frame's percentiles.
         description: one line shown as a tooltip.
+        rgb: :meth:`render` returns an (H, W, 3) uint8 RGB image, shown as it is (the display
+            skips levels, gamma and colormap).
     """
 
     name: str = ""
@@ -62,6 +66,7 @@ class ViewMode:
     levels: tuple[float, float] | None = (0.0, 1.0)
     exposure: bool = False
     description: str = ""
+    rgb: bool = False
 
     @property
     def auto_default(self) -> bool:
@@ -78,7 +83,7 @@ class ViewMode:
         return None
 
     def render(self, spikes: SpikeStream, at: int, window: int) -> np.ndarray:
-        """The (H, W) float32 image of frame ``at`` (0 <= at < len(spikes))."""
+        """The (H, W) float32 image of frame ``at`` (0 <= at < len(spikes)); (H, W, 3) uint8 if :attr:`rgb`."""
         raise NotImplementedError
 
     def prefers_sequential(self, step: int, window: int) -> bool:
@@ -111,8 +116,10 @@ class FunctionMode(ViewMode):
     def __init__(self, name: str, label: str, fn: Callable[[SpikeStream, int, int], Any], *,
                  default_window: int = 41, window_range: tuple[int, int] = (1, 255), colormap: str = "gray",
                  levels: tuple[float, float] | None = (0.0, 1.0), description: str = "",
-                 span: Callable[[int], tuple[int, int]] | None = None, exposure: bool = False):
+                 span: Callable[[int], tuple[int, int]] | None = None, exposure: bool = False,
+                 rgb: bool = False):
         self.name, self.label, self._fn = name, label, fn
+        self.rgb = bool(rgb)
         self.default_window, self.window_range = int(default_window), tuple(window_range)
         self.colormap, self.levels, self.description = colormap, levels, description
         self.exposure = bool(exposure)
@@ -122,6 +129,8 @@ class FunctionMode(ViewMode):
         return self._span(window) if self._span else super().span(window)
 
     def render(self, spikes: SpikeStream, at: int, window: int) -> np.ndarray:
+        if self.rgb:
+            return np.ascontiguousarray(self._fn(spikes, at, window), dtype=np.uint8)
         return np.asarray(self._fn(spikes, at, window), dtype=np.float32)
 
 
@@ -397,3 +406,14 @@ for _m in (RawMode(),
            BestMode(), RateMode()):
     register_mode(_m)
 del _m
+
+
+def _register_module_modes(module: str) -> None:
+    """Register the view modes a processing module ships (its ``register_view_modes()``), if it imports here."""
+    try:
+        importlib.import_module(module).register_view_modes()
+    except (ImportError, AttributeError) as exc:   # AttributeError: that module is importing us (it registers itself)
+        log.debug("view modes of %s not available: %s", module, exc)
+
+
+_register_module_modes("spikevision.flow.view")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
+
 from .display import auto_levels, to_rgb
 from .modes import get_mode
 from .playback import RenderedFrame
@@ -194,7 +196,7 @@ class RenderLoop:
             self.pixel_label.setText("move the cursor over the image")
             return
         self._readout_time = time.monotonic()
-        value = float(self.shown.image[row, col])
+        px = np.asarray(self.shown.image[row, col])
         window = max(1, min(self.shown.key.window, 1024))
         try:
             if self.live is not None:
@@ -204,7 +206,8 @@ class RenderLoop:
         except Exception as exc:  # readout is a convenience: never let it break the view
             log.debug("pixel readout failed: %s", exc)
             r = None
-        lines = [f"x {col}  y {row}", f"value   {value:.4f}"]
+        shown = f"value   {float(px):.4f}" if px.ndim == 0 else "rgb     " + " ".join(str(int(v)) for v in px)
+        lines = [f"x {col}  y {row}", shown]
         if r is not None:
             lines.append(f"spikes  {r.count} in {r.window} frames")
             lines.append(f"last ISI {r.last_isi if r.last_isi is not None else '—'} frames"
