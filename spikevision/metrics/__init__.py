@@ -11,5 +11,7 @@ Example:
 from __future__ import annotations
 
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
+from .stereo import bad_pixel_rate, d1_kitti, depth_metrics, disparity_metrics, epe
 
 __all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch"]
+__all__ += ["epe", "bad_pixel_rate", "d1_kitti", "disparity_metrics", "depth_metrics"]
