@@ -37,7 +37,7 @@ def _mat(v: Any, shape: tuple, name: str) -> np.ndarray:
     return a.reshape(shape)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StereoCalibration:
     """OpenCV stereo model of a two-camera rig.
 
@@ -72,6 +72,14 @@ class StereoCalibration:
             raise StereoInputError("calibration R is not a rotation matrix (R R^T != I); check the file")
         if np.linalg.norm(self.T) <= 0:
             raise StereoInputError("calibration T is zero: the two cameras must be apart (baseline > 0)")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StereoCalibration):
+            return NotImplemented
+        return self.image_size == other.image_size and all(
+            np.array_equal(getattr(self, k), getattr(other, k)) for k in ("K1", "D1", "K2", "D2", "R", "T"))
+
+    __hash__ = None  # mutable arrays inside
 
     # --- constructors ------------------------------------------------------------
     @classmethod
@@ -175,8 +183,8 @@ class StereoCalibration:
         if "rect" not in self._cache:
             import cv2
 
-            r1, r2, p1, p2, q, _, _ = cv2.stereoRectify(self.K1, self.D1, self.K2, self.D2, self.image_size,
-                                                        self.R, self.T, flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
+            r1, r2, p1, p2, q, _, _ = cv2.stereoRectify(self.K1, self.D1[None], self.K2, self.D2[None],
+                                                        self.image_size, self.R, self.T.reshape(3, 1), flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
             self._cache["rect"] = {"R1": r1, "R2": r2, "P1": p1, "P2": p2, "Q": q, "focal": float(p1[0, 0]),
                                    "baseline": float(abs(p2[0, 3] / p2[0, 0]))}
         return self._cache["rect"]
@@ -201,7 +209,7 @@ class StereoCalibration:
             w, h = self.image_size
             out = []
             for k, d, rr, pp in ((self.K1, self.D1, r["R1"], r["P1"]), (self.K2, self.D2, r["R2"], r["P2"])):
-                mx, my = cv2.initUndistortRectifyMap(k, d, rr, pp, (w, h), cv2.CV_32FC1)
+                mx, my = cv2.initUndistortRectifyMap(k, d[None], rr, pp, (w, h), cv2.CV_32FC1)
                 xi, yi = np.rint(mx).astype(np.int64), np.rint(my).astype(np.int64)
                 inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
                 out.append(np.where(inside, yi * w + xi, -1))
