@@ -34,6 +34,8 @@ from .calibration import StereoCalibration
 __all__ = ["StereoPair", "open_pair", "save_pair", "PAIR_FORMAT", "is_pair_file"]
 
 PAIR_FORMAT = "stereo_pair"
+#: added to the seed of a simulated pair for the right camera's sensor (its own fixed pattern and draws)
+PAIR_SENSOR_SEED = 100_000
 PAIR_VERSION = 1
 _FORMAT_ATTR = "spikevision_format"
 
