@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 __all__ = ["ring_update", "interval_features", "census", "cost_volume", "sgm", "select", "popcount64",
            "log2_table", "QSCALE"]
@@ -99,125 +102,117 @@ def census(q, radius, out):  # pragma: no cover - compiled
     """Census words of the (H, W) int32 map ``q``: bit i set where neighbour i (row-major over the
     (2r+1)^2 window, centre skipped, borders clamped) is below the centre."""
     h, w = q.shape
+    wp = w + 2 * radius
     for y in numba.prange(h):
+        pad = np.empty((2 * radius + 1, wp), np.int32)   # the window's rows, edge-padded
+        for j in range(2 * radius + 1):
+            yy = min(max(y + j - radius, 0), h - 1)
+            for x in range(wp):
+                pad[j, x] = q[yy, min(max(x - radius, 0), w - 1)]
+        row = out[y]
+        centre = q[y]
         for x in range(w):
-            c = q[y, x]
-            word = np.uint64(0)
-            bit = 0
-            for dy in range(-radius, radius + 1):
-                yy = min(max(y + dy, 0), h - 1)
-                for dx in range(-radius, radius + 1):
-                    if dy == 0 and dx == 0:
-                        continue
-                    xx = min(max(x + dx, 0), w - 1)
-                    if q[yy, xx] < c:
-                        word |= np.uint64(1) << np.uint64(bit)
-                    bit += 1
-            out[y, x] = word
+            row[x] = 0
+        bit = 0
+        for j in range(2 * radius + 1):
+            pj = pad[j]
+            for i in range(2 * radius + 1):
+                if j == radius and i == radius:
+                    continue
+                b = np.uint64(bit)
+                for x in range(w):
+                    row[x] |= np.uint64(pj[x + i] < centre[x]) << b
+                bit += 1
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def popcount64(v):  # pragma: no cover - compiled
-    """Number of set bits of a uint64 (SWAR)."""
-    v = v - ((v >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    v = (v & np.uint64(0x3333333333333333)) + ((v >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    v = (v + (v >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return int((v * np.uint64(0x0101010101010101)) >> np.uint64(56))
+@intrinsic
+def popcount64(typingctx, v):  # pragma: no cover - compiled
+    """Number of set bits of a uint64 (LLVM ``ctpop``: one POPCNT instruction where the CPU has it)."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, args)
+
+    return sig, codegen
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def cost_volume(cl, cr, ql, qr, ad_div, ad_max, border, out):  # pragma: no cover - compiled
-    """``out[y, x, d]`` = popcount(cl[y, x] ^ cr[y, x - d]) + min(|ql[y, x] - qr[y, x - d]| // ad_div, ad_max);
-    ``border`` where x - d < 0."""
+def cost_volume(cl, cr, ql, qr, ad_shift, ad_max, border, out):  # pragma: no cover - compiled
+    """``out[y, x, d]`` = popcount(cl[y, x] ^ cr[y, x - d]) + min(|ql[y, x] - qr[y, x - d]| >> ad_shift, ad_max);
+    ``border`` where x - d < 0. ``out`` is int16 or int32."""
     h, w, nd = out.shape
     for y in numba.prange(h):
+        # the right row reversed, so that x - d for d = 0, 1, ... is read forwards: index w - 1 - x + d
+        rc = cr[y, ::-1].copy()
+        rq = qr[y, ::-1].copy()
         for x in range(w):
             a = cl[y, x]
             qa = ql[y, x]
-            for d in range(nd):
-                xr = x - d
-                if xr < 0:
-                    out[y, x, d] = border
-                else:
-                    diff = qa - qr[y, xr]
-                    if diff < 0:
-                        diff = -diff
-                    ad = diff // ad_div
-                    if ad > ad_max:
-                        ad = ad_max
-                    out[y, x, d] = popcount64(a ^ cr[y, xr]) + ad
+            cell = out[y, x]
+            top = min(nd, x + 1)
+            base = w - 1 - x
+            for d in range(top):
+                diff = abs(qa - rq[base + d]) >> ad_shift
+                cell[d] = popcount64(a ^ rc[base + d]) + min(diff, ad_max)
+            for d in range(top, nd):
+                cell[d] = border
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _step(cost, prev, cur, nd, p1, p2):  # pragma: no cover - compiled
-    """One SGM recurrence: cur[d] = C[d] + min(prev[d], prev[d+-1] + P1, min(prev) + P2) - min(prev).
-
-    ``prev``/``cur`` hold nd + 2 entries, the first and last a large sentinel."""
-    m = prev[1]
-    for d in range(2, nd + 1):
-        if prev[d] < m:
-            m = prev[d]
-    jump = m + p2
-    for d in range(1, nd + 1):
-        v = prev[d]
-        a = prev[d - 1] + p1
-        b = prev[d + 1] + p1
-        if a < v:
-            v = a
-        if b < v:
-            v = b
-        if jump < v:
-            v = jump
-        cur[d] = cost[d - 1] + v - m
+def _path(cost, out, lr, first, p1, p2, add):  # pragma: no cover - compiled
+    """One SGM path over the cells ``cost[i]`` (i in path order) into ``lr`` (n, nd + 2), adding to ``out[i]``:
+    L[i, d] = C[i, d] + min(L[i-1, d], L[i-1, d+-1] + P1, min L[i-1] + P2) - min L[i-1]."""
+    n, nd = cost.shape
+    for d in range(nd):
+        lr[first, d + 1] = cost[first, d]
+    step = 1 if first == 0 else -1
+    i = first
+    for _ in range(n - 1):
+        prev = lr[i]
+        i += step
+        cur = lr[i]
+        c = cost[i]
+        m = prev[1]
+        for d in range(2, nd + 1):
+            m = min(m, prev[d])
+        jump = m + p2
+        for d in range(1, nd + 1):
+            v = min(min(prev[d], prev[d - 1] + p1), min(prev[d + 1] + p1, jump))
+            cur[d] = c[d - 1] + v - m
+    if add:
+        for j in range(n):
+            for d in range(nd):
+                out[j, d] += lr[j, d + 1]
+    else:
+        for j in range(n):
+            for d in range(nd):
+                out[j, d] = lr[j, d + 1]
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def sgm(cost, p1, p2, out):  # pragma: no cover - compiled
-    """Aggregated cost ``out`` (H, W, D) int32: the sum of the path costs along +x, -x, +y and -y."""
+    """Aggregated cost ``out`` (H, W, D): the sum of the path costs along +x, -x, +y and -y."""
     h, w, nd = cost.shape
-    big = 1 << 28
+    big = 1 << 14
     for y in numba.prange(h):
-        prev = np.full(nd + 2, big, np.int32)
-        cur = np.full(nd + 2, big, np.int32)
-        for x in range(w):
-            if x == 0:
+        lr = np.full((w, nd + 2), big, np.int32)
+        _path(cost[y], out[y], lr, 0, p1, p2, False)
+        _path(cost[y], out[y], lr, w - 1, p1, p2, True)
+    n_strips = (w + 15) // 16
+    for s in numba.prange(n_strips):
+        lr = np.full((h, nd + 2), big, np.int32)
+        cc = np.empty((h, nd), cost.dtype)
+        acc = np.empty((h, nd), np.int32)
+        for x in range(s * 16, min(w, s * 16 + 16)):
+            for y in range(h):
                 for d in range(nd):
-                    cur[d + 1] = cost[y, x, d]
-            else:
-                _step(cost[y, x], prev, cur, nd, p1, p2)
-            for d in range(nd):
-                out[y, x, d] = cur[d + 1]
-            prev, cur = cur, prev
-        for x in range(w - 1, -1, -1):
-            if x == w - 1:
+                    cc[y, d] = cost[y, x, d]
+            _path(cc, acc, lr, 0, p1, p2, False)
+            _path(cc, acc, lr, h - 1, p1, p2, True)
+            for y in range(h):
                 for d in range(nd):
-                    cur[d + 1] = cost[y, x, d]
-            else:
-                _step(cost[y, x], prev, cur, nd, p1, p2)
-            for d in range(nd):
-                out[y, x, d] += cur[d + 1]
-            prev, cur = cur, prev
-    for x in numba.prange(w):
-        prev = np.full(nd + 2, big, np.int32)
-        cur = np.full(nd + 2, big, np.int32)
-        for y in range(h):
-            if y == 0:
-                for d in range(nd):
-                    cur[d + 1] = cost[y, x, d]
-            else:
-                _step(cost[y, x], prev, cur, nd, p1, p2)
-            for d in range(nd):
-                out[y, x, d] += cur[d + 1]
-            prev, cur = cur, prev
-        for y in range(h - 1, -1, -1):
-            if y == h - 1:
-                for d in range(nd):
-                    cur[d + 1] = cost[y, x, d]
-            else:
-                _step(cost[y, x], prev, cur, nd, p1, p2)
-            for d in range(nd):
-                out[y, x, d] += cur[d + 1]
-            prev, cur = cur, prev
+                    out[y, x, d] += acc[y, d]
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -227,36 +222,33 @@ def select(agg, lr_tol, disp, valid, conf):  # pragma: no cover - compiled
     ``(c2 - c1) / c2`` (c2: the best cost more than one disparity away from the winner c1)."""
     h, w, nd = agg.shape
     for y in numba.prange(h):
+        rbest = np.full(w, 1 << 30, np.int64)
         right = np.zeros(w, np.int32)
-        for xr in range(w):
-            best = agg[y, xr, 0]
-            bd = 0
-            for d in range(1, nd):
-                if xr + d >= w:
-                    break
-                v = agg[y, xr + d, d]
-                if v < best:
-                    best = v
-                    bd = d
-            right[xr] = bd
+        for x in range(w):   # right pixel xr = x - d sees d in increasing order: ties keep the smallest d
+            cell = agg[y, x]
+            for d in range(min(nd, x + 1)):
+                v = cell[d]
+                if v < rbest[x - d]:
+                    rbest[x - d] = v
+                    right[x - d] = d
         for x in range(w):
-            best = agg[y, x, 0]
+            cell = agg[y, x]
+            best = cell[0]
             bd = 0
             for d in range(1, nd):
-                v = agg[y, x, d]
-                if v < best:
-                    best = v
+                if cell[d] < best:
+                    best = cell[d]
                     bd = d
             second = -1
             for d in range(nd):
                 if d < bd - 1 or d > bd + 1:
-                    v = agg[y, x, d]
+                    v = cell[d]
                     if second < 0 or v < second:
                         second = v
             sub = np.float32(bd)
             if 0 < bd < nd - 1:
-                a = agg[y, x, bd - 1]
-                c = agg[y, x, bd + 1]
+                a = cell[bd - 1]
+                c = cell[bd + 1]
                 den = a - 2 * best + c
                 if den > 0:
                     sub = np.float32(bd) + np.float32(a - c) / np.float32(2 * den)

@@ -66,7 +66,7 @@ def _popcount(v):
     return ((v * xp.uint64(0x0101010101010101)) >> xp.uint64(56)).astype(xp.int32)
 
 
-def cost_volume_ref(cl, cr, ql, qr, n_disp: int, ad_div: int, ad_max: int, border: int):
+def cost_volume_ref(cl, cr, ql, qr, n_disp: int, ad_shift: int, ad_max: int, border: int):
     """(H, W, D) int32 matching cost: Hamming of census words + truncated L1 of interval features."""
     xp = get_namespace(cl)
     h, w = cl.shape
@@ -75,7 +75,7 @@ def cost_volume_ref(cl, cr, ql, qr, n_disp: int, ad_div: int, ad_max: int, borde
         if d >= w:
             break
         ham = _popcount(cl[:, d:] ^ cr[:, : w - d])
-        ad = xp.minimum(xp.abs(ql[:, d:].astype(xp.int32) - qr[:, : w - d]) // ad_div, ad_max)
+        ad = xp.minimum(xp.abs(ql[:, d:].astype(xp.int32) - qr[:, : w - d]) >> ad_shift, ad_max)
         out[:, d:, d] = ham + ad
     return out
 

@@ -11,7 +11,7 @@ causal (frames ``t - window + 1 .. t``), so a live matcher emits it the moment
 frame ``t`` arrives.
 
 Matching cost per pixel and disparity d: the Hamming distance of census words
-of the feature map (``(2r+1)^2 - 1`` bits) plus ``min(|q_L - q_R| // ad_div, ad_max)``
+of the feature map (``(2r+1)^2 - 1`` bits) plus ``min(|q_L - q_R| >> ad_shift, ad_max)``
 (the interval-L1 term, an AD-census cost: Mei et al., "On building an accurate
 stereo matching system on graphics hardware", ICCV workshops 2011), aggregated by
 semi-global matching along 4 paths (Hirschmuller, "Stereo processing by
@@ -40,7 +40,7 @@ from ._reference import census_ref, cost_volume_ref, interval_features_ref, sele
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, radius=3, ad_div=4, ad_max=12, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, radius=3, ad_shift=2, ad_max=12, p1=10, p2=60, lr_tol=1)
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,14 @@ class SpikeParams:
     window: int = SPIKE_DEFAULTS["window"]
     intervals: int = SPIKE_DEFAULTS["intervals"]
     radius: int = SPIKE_DEFAULTS["radius"]
-    ad_div: int = SPIKE_DEFAULTS["ad_div"]
+    ad_shift: int = SPIKE_DEFAULTS["ad_shift"]
     ad_max: int = SPIKE_DEFAULTS["ad_max"]
     p1: int = SPIKE_DEFAULTS["p1"]
     p2: int = SPIKE_DEFAULTS["p2"]
     lr_tol: int = SPIKE_DEFAULTS["lr_tol"]
 
     def __post_init__(self):
-        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "radius": (1, 3), "ad_div": (1, 1 << 16),
+        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "radius": (1, 3), "ad_shift": (0, 16),
                "ad_max": (0, 1024), "p1": (0, 4096), "p2": (0, 65536), "lr_tol": (0, 1 << 16)}
         for name, (lo, hi) in lim.items():
             v = getattr(self, name)
@@ -104,7 +104,7 @@ class SpikeMatcher:
 
     def __init__(self, height: int, width: int, max_disparity: int, params: SpikeParams):
         self.h, self.w, self.nd, self.p = height, width, max_disparity + 1, params
-        self._cost = np.empty((height, width, self.nd), np.int32)
+        self._cost = np.empty((height, width, self.nd), np.int16)
         self._agg = np.empty((height, width, self.nd), np.int32)
         self._cl = np.empty((height, width), np.uint64)
         self._cr = np.empty((height, width), np.uint64)
@@ -117,7 +117,7 @@ class SpikeMatcher:
         p = self.p
         K.census(ql, p.radius, self._cl)
         K.census(qr, p.radius, self._cr)
-        K.cost_volume(self._cl, self._cr, ql, qr, p.ad_div, p.ad_max, p.border, self._cost)
+        K.cost_volume(self._cl, self._cr, ql, qr, p.ad_shift, p.ad_max, p.border, self._cost)
         K.sgm(self._cost, p.p1, p.p2, self._agg)
         K.select(self._agg, p.lr_tol, self._disp, self._valid, self._conf)
         return self._disp, self._valid, self._conf
@@ -126,7 +126,7 @@ class SpikeMatcher:
 def match_reference(ql, qr, max_disparity: int, p: SpikeParams):
     """The NumPy/CuPy reference of :meth:`SpikeMatcher.match`."""
     cl, cr = census_ref(ql, p.radius), census_ref(qr, p.radius)
-    cost = cost_volume_ref(cl, cr, ql, qr, max_disparity + 1, p.ad_div, p.ad_max, p.border)
+    cost = cost_volume_ref(cl, cr, ql, qr, max_disparity + 1, p.ad_shift, p.ad_max, p.border)
     return select_ref(sgm_ref(cost, p.p1, p.p2), p.lr_tol)
 
 
