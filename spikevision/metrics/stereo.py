@@ -6,7 +6,8 @@ bad1); KITTI D1 the fraction with an error above 3 px AND above 5 % of the true
 disparity (Geiger, Lenz, Urtasun, CVPR 2012 / Menze & Geiger, CVPR 2015). A pixel is
 scored where ``mask`` (e.g. ``~occlusion`` for "non-occluded") is true and the
 ground truth is finite (and > 0 for depth). Depth: AbsRel = mean |z - z*| / z*,
-RMSE in metres, delta1 = fraction with max(z/z*, z*/z) < 1.25 (Eigen et al., NeurIPS 2014).
+RMSE in metres, delta1 = fraction with max(z/z*, z*/z) < 1.25 (Eigen et al., NeurIPS 2014), estimates capped
+at the largest true depth (or ``max_depth``).
 
 Example:
     >>> import numpy as np
@@ -68,14 +69,16 @@ def disparity_metrics(est: Any, gt: Any, mask: Any | None = None) -> dict[str, f
             "bad3": bad_pixel_rate(est, gt, 3.0, mask), "d1": d1_kitti(est, gt, mask)}
 
 
-def depth_metrics(est: Any, gt: Any, mask: Any | None = None) -> dict[str, float]:
+def depth_metrics(est: Any, gt: Any, mask: Any | None = None, max_depth: float | None = None) -> dict[str, float]:
     """{"absrel", "rmse", "delta1"} of a depth map (metres) where the true depth is finite and > 0.
 
-    Estimated depths that are not finite and positive (infinite: zero disparity) count as errors:
-    they are clipped to 1e6 m for AbsRel/RMSE and fail delta1.
+    As in the usual protocol (Eigen et al.), estimates are capped at ``max_depth`` (default: the largest
+    scored true depth); estimates that are not finite and positive (zero disparity: infinitely far) count
+    as ``max_depth``.
     """
     e, g = _scored(est, gt, mask, positive=True)
-    e = np.where(np.isfinite(e) & (e > 0), e, 1e6)
+    cap = float(g.max()) if max_depth is None else float(max_depth)
+    e = np.where(np.isfinite(e) & (e > 0), np.minimum(e, cap), cap)
     ratio = np.maximum(e / g, g / e)
     return {"absrel": float((np.abs(e - g) / g).mean()), "rmse": float(np.sqrt(((e - g) ** 2).mean())),
             "delta1": float((ratio < 1.25).mean())}

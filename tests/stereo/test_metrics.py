@@ -29,3 +29,6 @@ def test_depth_metrics():
     assert m["absrel"] == pytest.approx((0.1 + 0 + 0.5) / 3)
     assert m["rmse"] == pytest.approx(np.sqrt((0.01 + 4) / 3))
     assert m["delta1"] == pytest.approx(2 / 3)
+    capped = depth_metrics(np.array([[1.0, np.inf, 0.0]]), np.array([[1.0, 2.0, 2.0]]))
+    assert capped["absrel"] == 0.0 and capped["delta1"] == 1.0       # far (d = 0) estimates count as 2 m
+    assert depth_metrics(np.array([[9.0]]), np.array([[2.0]]), max_depth=4.0)["absrel"] == 1.0
