@@ -25,7 +25,7 @@ def test_disparity_metrics():
 def test_depth_metrics():
     gt = np.array([[1.0, 2.0, np.inf, 4.0]])
     est = np.array([[1.1, 2.0, 3.0, 6.0]])
-    m = depth_metrics(est, gt)
+    m = depth_metrics(est, gt, max_depth=10.0)
     assert m["absrel"] == pytest.approx((0.1 + 0 + 0.5) / 3)
     assert m["rmse"] == pytest.approx(np.sqrt((0.01 + 4) / 3))
     assert m["delta1"] == pytest.approx(2 / 3)
