@@ -5,6 +5,7 @@ the tests compare it against bit for bit (all arithmetic is integer).
 
 - :func:`ring_update`: per-pixel ring of the last K spike times, from canonical packed frames.
 - :func:`interval_features`: log2 mean inter-spike interval of the recent spikes (64 steps per octave).
+- :func:`box_mean`: a small box mean of the interval map (fixed-pattern noise differs between the cameras).
 - :func:`census`: census words of the interval map.
 - :func:`cost_volume`: Hamming distance of census words + truncated L1 of the interval features.
 - :func:`sgm`: semi-global matching along 4 paths (Hirschmuller 2008).
@@ -19,7 +20,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["ring_update", "interval_features", "census", "cost_volume", "sgm", "select", "popcount64",
+__all__ = ["ring_update", "interval_features", "box_mean", "census", "cost_volume", "sgm", "select", "popcount64",
            "log2_table", "QSCALE"]
 
 #: interval features are round(QSCALE * log2(interval in ticks))
@@ -95,6 +96,22 @@ def interval_features(ring, head, count, t, window, lut, out):  # pragma: no cov
             out[p] = q if q >= opened else opened
         else:
             out[p] = lut[window]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def box_mean(q, radius, out):  # pragma: no cover - compiled
+    """``out`` = floor mean of ``q`` (H, W) int32 over (2r+1)^2 windows, borders clamped (edge-replicated)."""
+    h, w = q.shape
+    n = (2 * radius + 1) * (2 * radius + 1)
+    for y in numba.prange(h):
+        acc = np.zeros(w, np.int64)
+        for j in range(-radius, radius + 1):
+            yy = min(max(y + j, 0), h - 1)
+            for i in range(-radius, radius + 1):
+                for x in range(w):
+                    acc[x] += q[yy, min(max(x + i, 0), w - 1)]
+        for x in range(w):
+            out[y, x] = acc[x] // n
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

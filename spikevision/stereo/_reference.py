@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import get_namespace
 
-__all__ = ["interval_features_ref", "census_ref", "cost_volume_ref", "sgm_ref", "select_ref", "BIG"]
+__all__ = ["interval_features_ref", "box_mean_ref", "census_ref", "cost_volume_ref", "sgm_ref", "select_ref", "BIG"]
 
 #: sentinel of the SGM recurrence (outside the disparity range)
 BIG = 1 << 28
@@ -38,6 +38,20 @@ def interval_features_ref(frames, window: int, intervals: int, lut):
     q = lut[span] - lut[xp.where(ok, n - 1, 0)]
     opened = lut[xp.where(ok, t - s1, 0)]
     return xp.where(ok, xp.maximum(q, opened), lut[window]).astype(xp.int32)
+
+
+def box_mean_ref(q, radius: int):
+    """Floor mean of ``q`` over (2r+1)^2 windows with edge-replicated borders (int32)."""
+    xp = get_namespace(q)
+    h, w = q.shape
+    if radius == 0:
+        return q.astype(xp.int32)
+    pad = xp.pad(q.astype(xp.int64), radius, mode="edge")
+    acc = xp.zeros((h, w), dtype=xp.int64)
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            acc += pad[dy: dy + h, dx: dx + w]
+    return (acc // ((2 * radius + 1) ** 2)).astype(xp.int32)
 
 
 def census_ref(q, radius: int):

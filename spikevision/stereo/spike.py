@@ -10,7 +10,9 @@ bright ones, where a fixed 41-frame window counts only 0-2 spikes. The map is
 causal (frames ``t - window + 1 .. t``), so a live matcher emits it the moment
 frame ``t`` arrives.
 
-Matching cost per pixel and disparity d: the Hamming distance of census words
+The feature maps are averaged over (2 s + 1)^2 pixels (``smooth``; the two
+sensors' fixed-pattern noise differs, and a census of it is noise). Matching
+cost per pixel and disparity d: the Hamming distance of census words
 of the feature map (``(2r+1)^2 - 1`` bits) plus ``min(|q_L - q_R| >> ad_shift, ad_max)``
 (the interval-L1 term, an AD-census cost: Mei et al., "On building an accurate
 stereo matching system on graphics hardware", ICCV workshops 2011), aggregated by
@@ -35,12 +37,12 @@ from ..recon._input import check_engine, on_cpu, read_packed, read_window
 from . import _kernels as K
 from ._input import StereoInputError
 from ._post import fill_holes
-from ._reference import census_ref, cost_volume_ref, interval_features_ref, select_ref, sgm_ref
+from ._reference import box_mean_ref, census_ref, cost_volume_ref, interval_features_ref, select_ref, sgm_ref
 
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, radius=3, ad_shift=2, ad_max=12, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class SpikeParams:
 
     window: int = SPIKE_DEFAULTS["window"]
     intervals: int = SPIKE_DEFAULTS["intervals"]
+    smooth: int = SPIKE_DEFAULTS["smooth"]
     radius: int = SPIKE_DEFAULTS["radius"]
     ad_shift: int = SPIKE_DEFAULTS["ad_shift"]
     ad_max: int = SPIKE_DEFAULTS["ad_max"]
@@ -57,7 +60,7 @@ class SpikeParams:
     lr_tol: int = SPIKE_DEFAULTS["lr_tol"]
 
     def __post_init__(self):
-        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "radius": (1, 3), "ad_shift": (0, 16),
+        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "smooth": (0, 3), "radius": (1, 3), "ad_shift": (0, 16),
                "ad_max": (0, 1024), "p1": (0, 4096), "p2": (0, 65536), "lr_tol": (0, 1 << 16)}
         for name, (lo, hi) in lim.items():
             v = getattr(self, name)
@@ -108,6 +111,8 @@ class SpikeMatcher:
         self._agg = np.empty((height, width, self.nd), np.int32)
         self._cl = np.empty((height, width), np.uint64)
         self._cr = np.empty((height, width), np.uint64)
+        self._ql = np.empty((height, width), np.int32)
+        self._qr = np.empty((height, width), np.int32)
         self._disp = np.empty((height, width), np.float32)
         self._valid = np.empty((height, width), np.bool_)
         self._conf = np.empty((height, width), np.float32)
@@ -115,6 +120,10 @@ class SpikeMatcher:
     def match(self, ql: np.ndarray, qr: np.ndarray):
         """(raw disparity, left-right valid mask, confidence) of two (H, W) int32 feature maps."""
         p = self.p
+        if p.smooth:
+            K.box_mean(ql, p.smooth, self._ql)
+            K.box_mean(qr, p.smooth, self._qr)
+            ql, qr = self._ql, self._qr
         K.census(ql, p.radius, self._cl)
         K.census(qr, p.radius, self._cr)
         K.cost_volume(self._cl, self._cr, ql, qr, p.ad_shift, p.ad_max, p.border, self._cost)
@@ -125,6 +134,7 @@ class SpikeMatcher:
 
 def match_reference(ql, qr, max_disparity: int, p: SpikeParams):
     """The NumPy/CuPy reference of :meth:`SpikeMatcher.match`."""
+    ql, qr = box_mean_ref(ql, p.smooth), box_mean_ref(qr, p.smooth)
     cl, cr = census_ref(ql, p.radius), census_ref(qr, p.radius)
     cost = cost_volume_ref(cl, cr, ql, qr, max_disparity + 1, p.ad_shift, p.ad_max, p.border)
     return select_ref(sgm_ref(cost, p.p1, p.p2), p.lr_tol)

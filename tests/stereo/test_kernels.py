@@ -6,7 +6,7 @@ import pytest
 import spikevision.stereo as st
 from spikevision import _bits
 from spikevision.stereo import _kernels as K
-from spikevision.stereo._reference import census_ref, cost_volume_ref, interval_features_ref, select_ref, sgm_ref
+from spikevision.stereo._reference import box_mean_ref, census_ref, cost_volume_ref, interval_features_ref, select_ref, sgm_ref
 from spikevision.stereo.spike import SpikeMatcher, SpikeParams, match_reference
 
 from ._pairs import random_pair
@@ -42,6 +42,15 @@ def test_features_of_a_regular_pixel():
     frames = np.zeros((80, 1, 8), np.uint8)
     frames[3::4] = 1
     assert (_ring_features(frames, 64, 8) == 128).all()
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_box_mean(radius, rng):
+    q = rng.integers(0, 500, (9, 14)).astype(np.int32)
+    out = np.empty_like(q)
+    K.box_mean(q, radius, out)
+    np.testing.assert_array_equal(out, box_mean_ref(q, radius))
+    assert out[4, 7] == q[4 - radius:5 + radius, 7 - radius:8 + radius].sum() // (2 * radius + 1) ** 2
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3])
@@ -82,7 +91,8 @@ def test_popcount(rng):
     np.testing.assert_array_equal(_popcount(v), want)
 
 
-@pytest.mark.parametrize("params", [{}, dict(radius=1, p1=3, p2=20, intervals=3, window=30)])
+@pytest.mark.parametrize("params", [{}, dict(radius=1, p1=3, p2=20, intervals=3, window=30, smooth=0),
+                                    dict(radius=3, smooth=2, ad_shift=0, ad_max=40)])
 def test_matcher_end_to_end(params):
     left, right = random_pair(t=70, h=14, w=28)
     p = SpikeParams.of(params)
