@@ -15,7 +15,7 @@ def _nearest_valid(disp, valid, reverse: bool):
     if reverse:
         disp, valid, idx = disp[:, ::-1], valid[:, ::-1], idx[:, ::-1]
     pos = xp.where(valid, xp.arange(w)[None, :], -1)
-    last = xp.maximum.accumulate(pos, axis=1) if hasattr(xp.maximum, "accumulate") else _cummax(pos)
+    last = xp.maximum.accumulate(pos, axis=1) if xp.__name__ == "numpy" else _cummax(pos)
     rows = xp.arange(h)[:, None]
     val = xp.where(last >= 0, disp[rows, xp.clip(last, 0, w - 1)], xp.nan)
     return val[:, ::-1] if reverse else val
