@@ -1,4 +1,4 @@
-"""Post-processing shared by every method: hole filling (and a 3x3 median) of a disparity map."""
+"""Post-processing shared by every method: hole filling (and a 5x5 median) of a disparity map."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _cummax(a):
 def fill_holes(disp, valid, median: bool = True):
     """Fill invalid pixels with the smaller of the nearest valid disparities left and right on the row
     (occluded pixels belong to the farther surface), rows without any from the nearest filled row; then a
-    3x3 median (OpenCV) on the whole map. Returns float32 on the input's backend."""
+    5x5 median (OpenCV) on the whole map. Returns float32 on the input's backend."""
     xp = get_namespace(disp)
     disp = disp.astype(xp.float32)
     if not bool(valid.all()):
@@ -54,6 +54,6 @@ def fill_holes(disp, valid, median: bool = True):
     if median:
         import cv2
 
-        med = cv2.medianBlur(to_numpy(disp), 3)
+        med = cv2.medianBlur(to_numpy(disp), 5)
         disp = xp.asarray(med) if xp.__name__ != "numpy" else med
     return disp
