@@ -31,7 +31,7 @@ from ..stream import SpikeStream, StreamMeta
 from ._input import StereoInputError, check_pair
 from .calibration import StereoCalibration
 
-__all__ = ["StereoPair", "open_pair", "save_pair", "PAIR_FORMAT", "is_pair_file"]
+__all__ = ["StereoPair", "PairedStream", "open_pair", "open_viewable", "save_pair", "PAIR_FORMAT", "is_pair_file"]
 
 PAIR_FORMAT = "stereo_pair"
 #: added to the seed of a simulated pair for the right camera's sensor (its own fixed pattern and draws)
@@ -68,6 +68,11 @@ class StereoPair:
         left, right = self.calibration.rectify((self.left, self.right))
         return StereoPair(left, right, self.calibration, self.calibration.focal, self.calibration.baseline, True)
 
+    def as_stream(self) -> PairedStream:
+        """The left view as a :class:`PairedStream` that carries this pair (for single-stream tools such
+        as the viewer: every stream operation sees the left camera, stereo views find ``.stereo_pair``)."""
+        return PairedStream(self)
+
     def close(self) -> None:
         self.left.close()
         self.right.close()
@@ -80,6 +85,18 @@ class StereoPair:
 
     def __iter__(self):   # left, right = pair
         return iter((self.left, self.right))
+
+
+class PairedStream(SpikeStream):
+    """The left view of a :class:`StereoPair` (a plain SpikeStream of it) with the pair as ``stereo_pair``."""
+
+    def __init__(self, pair: StereoPair):
+        left = pair.left
+        super().__init__(left.source, left.meta, left._start, left._stop, left._step)
+        self.stereo_pair = pair
+
+    def close(self) -> None:
+        self.stereo_pair.close()
 
 
 class _GroupSource:
@@ -178,6 +195,20 @@ def save_pair(path: str | os.PathLike, left: SpikeStream, right: SpikeStream, *,
                     if progress:
                         progress(b - a)
     return p
+
+
+def open_viewable(path: str | os.PathLike, right: str | os.PathLike | None = None, **read_options: Any) -> SpikeStream:
+    """What a single-stream tool opens: ``sv.open(path)``, or for a pair file / a ``right`` file the left view
+    as a :class:`PairedStream` carrying the pair (its focal length and baseline when recorded)."""
+    import spikevision as sv
+
+    if right is not None:
+        left_s, right_s = sv.open(path, **read_options), sv.open(right, **read_options)
+        check_pair(left_s, right_s)
+        return StereoPair(left_s, right_s).as_stream()
+    if str(path).lower().endswith((".h5", ".hdf5")) and is_pair_file(path):
+        return open_pair(path).rectify().as_stream()
+    return sv.open(path, **read_options)
 
 
 def open_pair(path: str | os.PathLike) -> StereoPair:

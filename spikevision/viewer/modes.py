@@ -397,3 +397,7 @@ for _m in (RawMode(),
            BestMode(), RateMode()):
     register_mode(_m)
 del _m
+
+from ..stereo.viewer_mode import DisparityMode  # noqa: E402  (a stereo pair's disparity: a mode can receive the pair)
+
+register_mode(DisparityMode())
