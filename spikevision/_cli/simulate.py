@@ -136,9 +136,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_pair(args: argparse.Namespace, scene) -> int:
     """``--scene stereo`` without ``--view``: both cameras into one stereo pair file with the rig."""
+    from ..sim import simulate
     from ..stereo import StereoCalibration, save_pair
     from ..stereo.pair import PAIR_SENSOR_SEED
-    from ..sim import simulate
 
     if not args.output.lower().endswith((".h5", ".hdf5")) or args.format == "dat" or args.modulo:
         raise FormatError(f"{args.output}: --scene stereo writes a stereo pair file (.h5) holding both cameras; "

@@ -6,8 +6,6 @@ CuPy kernels (:mod:`spikevision.stereo._cuda`) must equal it bit for bit.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..backend import get_namespace
 
 __all__ = ["interval_features_ref", "box_mean_ref", "census_ref", "cost_volume_ref", "sgm_ref", "select_ref", "BIG"]

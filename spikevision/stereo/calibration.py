@@ -183,8 +183,9 @@ class StereoCalibration:
         if "rect" not in self._cache:
             import cv2
 
-            r1, r2, p1, p2, q, _, _ = cv2.stereoRectify(self.K1, self.D1[None], self.K2, self.D2[None],
-                                                        self.image_size, self.R, self.T.reshape(3, 1), flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
+            r1, r2, p1, p2, q, _, _ = cv2.stereoRectify(
+                self.K1, self.D1[None], self.K2, self.D2[None], self.image_size, self.R, self.T.reshape(3, 1),
+                flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
             self._cache["rect"] = {"R1": r1, "R2": r2, "P1": p1, "P2": p2, "Q": q, "focal": float(p1[0, 0]),
                                    "baseline": float(abs(p2[0, 3] / p2[0, 0]))}
         return self._cache["rect"]

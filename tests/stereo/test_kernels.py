@@ -6,7 +6,14 @@ import pytest
 import spikevision.stereo as st
 from spikevision import _bits
 from spikevision.stereo import _kernels as K
-from spikevision.stereo._reference import box_mean_ref, census_ref, cost_volume_ref, interval_features_ref, select_ref, sgm_ref
+from spikevision.stereo._reference import (
+    box_mean_ref,
+    census_ref,
+    cost_volume_ref,
+    interval_features_ref,
+    select_ref,
+    sgm_ref,
+)
 from spikevision.stereo.spike import SpikeMatcher, SpikeParams, match_reference
 
 from ._pairs import random_pair
