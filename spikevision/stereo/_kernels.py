@@ -216,20 +216,34 @@ def sgm(cost, p1, p2, out):  # pragma: no cover - compiled
         lr = np.full((w, nd + 2), big, np.int32)
         _path(cost[y], out[y], lr, 0, p1, p2, False)
         _path(cost[y], out[y], lr, w - 1, p1, p2, True)
-    n_strips = (w + 15) // 16
-    for s in numba.prange(n_strips):
-        lr = np.full((h, nd + 2), big, np.int32)
-        cc = np.empty((h, nd), cost.dtype)
-        acc = np.empty((h, nd), np.int32)
-        for x in range(s * 16, min(w, s * 16 + 16)):
-            for y in range(h):
-                for d in range(nd):
-                    cc[y, d] = cost[y, x, d]
-            _path(cc, acc, lr, 0, p1, p2, False)
-            _path(cc, acc, lr, h - 1, p1, p2, True)
-            for y in range(h):
-                for d in range(nd):
-                    out[y, x, d] += acc[y, d]
+    n_strips = (w + 31) // 32
+    for s in numba.prange(n_strips):   # vertical paths: row by row over a strip of columns (contiguous reads)
+        x0 = s * 32
+        x1 = min(w, x0 + 32)
+        for rev in range(2):
+            prev = np.full((32, nd + 2), big, np.int32)
+            cur = np.full((32, nd + 2), big, np.int32)
+            for k in range(h):
+                y = h - 1 - k if rev else k
+                for x in range(x0, x1):
+                    c = cost[y, x]
+                    pv = prev[x - x0]
+                    cu = cur[x - x0]
+                    o = out[y, x]
+                    if k == 0:
+                        for d in range(nd):
+                            cu[d + 1] = c[d]
+                    else:
+                        m = pv[1]
+                        for d in range(2, nd + 1):
+                            m = min(m, pv[d])
+                        jump = m + p2
+                        for d in range(1, nd + 1):
+                            v = min(min(pv[d], pv[d - 1] + p1), min(pv[d + 1] + p1, jump))
+                            cu[d] = c[d - 1] + v - m
+                    for d in range(nd):
+                        o[d] += cu[d + 1]
+                prev, cur = cur, prev
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
