@@ -6,6 +6,7 @@ Stages (each prints what it did and leaves its outputs in --out):
   3. preview: export a firing-rate preview PNG
   4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs (auto exposure) and PSNR/SSIM
   5. camera: record 0.25 s from a simulated 40 kHz camera at real time, read the recording back
+  6. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_recon(out, stream)
     stage_camera(out)
     __import__("_demo_flow").stage_flow(out)
+    __import__("_demo_stereo").stage_stereo(out, args.frames)   # apps/_demo_stereo.py
     print(f"\nAll outputs are in {out}/")
     return 0
 

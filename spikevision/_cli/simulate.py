@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sim.writer import write_blocks
 
     src = _source(args)
+    if args.scene == "stereo" and not args.view:
+        return _run_pair(args, src)
     # check every output before simulating, so a long run cannot end in a refusal to write
     fmt = args.format or detect_format(args.output, for_writing=True)
     if fmt not in ("dat", "h5"):
@@ -132,12 +134,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_pair(args: argparse.Namespace, scene) -> int:
+    """``--scene stereo`` without ``--view``: both cameras into one stereo pair file with the rig."""
+    from ..sim import simulate
+    from ..stereo import StereoCalibration, save_pair
+    from ..stereo.pair import PAIR_SENSOR_SEED
+
+    if not args.output.lower().endswith((".h5", ".hdf5")) or args.format == "dat" or args.modulo:
+        raise FormatError(f"{args.output}: --scene stereo writes a stereo pair file (.h5) holding both cameras; "
+                          f"use an .h5 name, or --view left/right for one camera's .dat")
+    out = guard_output(args.output, overwrite=args.overwrite)
+    opts = dict(fps=args.fps, theta=args.theta, gain=args.gain, reset=args.reset, noise=noise_from_arg(args.noise))
+    t0 = time.perf_counter()
+    with progress(2 * scene.n_frames, f"simulate {out.name}") as bar:
+        left = simulate(scene.view("left"), seed=args.seed, **opts)
+        bar.update(scene.n_frames)
+        right = simulate(scene.view("right"), seed=args.seed + PAIR_SENSOR_SEED, **opts)
+        bar.update(scene.n_frames)
+    cal = StereoCalibration.ideal(scene.width, scene.height, scene.focal, scene.baseline)
+    save_pair(out, left, right, calibration=cal, overwrite=True)
+    elapsed = time.perf_counter() - t0
+    n, h, w = left.shape
+    report(args, f"wrote a stereo pair of {n:,} frames ({h}x{w}, focal {scene.focal:g} px, baseline "
+                 f"{scene.baseline:g} m) to {out} in {elapsed:.1f} s",
+           {"output": str(out), "format": "stereo_pair", "frames": n, "height": h, "width": w, "fps": args.fps,
+            "focal": scene.focal, "baseline": scene.baseline, "elapsed_s": elapsed})
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="simulate a spike camera (image, video or scene) to .dat/.h5",
                        description="Simulate an integrate-and-fire spike camera looking at an image, a video "
                        "(8-bit sRGB, linearised) or a named benchmark scene, with the calibrated noise model and "
                        "an optional Bayer filter. Written block by block; the file appears only when complete.")
-    p.add_argument("output", help="output file (.dat or .h5; .h5 keeps fps, cfa and provenance)")
+    p.add_argument("output", help="output file (.dat or .h5; .h5 keeps fps, cfa and provenance; --scene stereo "
+                   "without --view: a stereo pair .h5 with both cameras and the rig)")
     src = p.add_argument_group("input (one of)")
     src.add_argument("--scene", help="texture_motion, stereo, rain, hdr or moving_objects")
     src.add_argument("--image", help="an image file (PNG/JPEG/TIFF; 8-bit is sRGB)")

@@ -151,6 +151,10 @@ def _check_dataset(obj, name: str, path, trusted: bool) -> h5py.Dataset:
 def _check_container(f: h5py.File, path, trusted: bool = False) -> h5py.Dataset:
     fmt = f.attrs.get(_Names.format)
     fmt = fmt.decode(errors="replace") if isinstance(fmt, bytes) else fmt
+    if fmt == "stereo_pair":
+        raise FormatError(f"{path}: this is a stereo pair (left and right streams in one file), not a single "
+                          f"stream; open it with spikevision.stereo.open_pair(path) (CLI: spikevision stereo "
+                          f"{path} OUT, spikevision view {path})")
     has_ds = _check_link(f, _Names.dataset, path, trusted)
     if fmt != FORMAT_NAME or not has_ds:
         found = ", ".join(sorted(f.keys())[:20]) or "nothing"

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from .flow import aae, epe, fl_all, flow_metrics, outliers
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
+from .stereo import bad_pixel_rate, d1_kitti, depth_metrics, disparity_metrics
+from .stereo import epe as disparity_epe
 
 __all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch",
-           "epe", "aae", "fl_all", "outliers", "flow_metrics"]
+           "epe", "aae", "fl_all", "outliers", "flow_metrics",
+           "disparity_epe", "bad_pixel_rate", "d1_kitti", "disparity_metrics", "depth_metrics"]

@@ -77,7 +77,8 @@ def apply_state(win, args: argparse.Namespace) -> None:
                 win.live.start_recording(args.record)
                 win.camera_panel.path.setText(args.record)
                 win.camera_panel.set_recording(True)
-        elif not win.open_file(src, **_read_options(args)):
+        elif not win.open_file(src, **({"right": args.right} if getattr(args, "right", None) else {}),
+                               **_read_options(args)):
             raise SpikevisionError(win.last_error or f"cannot open {src}")
     if args.speed:
         fps = win.stream.fps if win.stream is not None else 20000.0

@@ -417,3 +417,7 @@ def _register_module_modes(module: str) -> None:
 
 
 _register_module_modes("spikevision.flow.view")
+
+from ..stereo.viewer_mode import DisparityMode  # noqa: E402  (a stereo pair's disparity: a mode can receive the pair)
+
+register_mode(DisparityMode())

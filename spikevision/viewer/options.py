@@ -32,10 +32,12 @@ def add_view_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("source", nargs="?", help="spike file (.dat, .h5, .npz, .raw) or camera URL (sim://, "
                    "replay://file.dat, usb://, sdk://); none: start empty")
+    p.add_argument("--right", metavar="RIGHT", help="the right camera's file: view SOURCE and RIGHT as a stereo pair "
+                   "(the disparity mode); a stereo pair file needs no --right")
     g = p.add_argument_group("initial state")
     g.add_argument("--frame", type=int, help="frame to show first")
     g.add_argument("--time", type=float, help="time in seconds to show first (instead of --frame)")
-    g.add_argument("--mode", help="view mode: raw, tfp, tfi, tfstp, best, rate (or a plug-in mode)")
+    g.add_argument("--mode", help="view mode: raw, tfp, tfi, tfstp, best, rate, disparity (or a plug-in mode)")
     g.add_argument("--window", type=int, help="reconstruction window in frames")
     g.add_argument("--colormap", help="gray, inferno, viridis, magma, plasma, turbo, hot, jet, green")
     g.add_argument("--levels", type=float, nargs=2, metavar=("LOW", "HIGH"), help="display levels")

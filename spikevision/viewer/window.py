@@ -104,14 +104,15 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self._update_title()
 
     # --- sources ----------------------------------------------------------------------
-    def open_file(self, path: str | os.PathLike, **read_options: Any) -> bool:
-        """Open a spike file lazily; on failure show the message and keep the current state."""
-        import spikevision as sv
+    def open_file(self, path: str | os.PathLike, right: str | os.PathLike | None = None, **read_options: Any) -> bool:
+        """Open a spike file lazily (a stereo pair file, or ``path`` with the ``right`` camera's file: the left
+        view carrying the pair); on failure show the message and keep the current state."""
+        from ..stereo.pair import open_viewable
 
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                stream = sv.open(path, **read_options)
+                stream = open_viewable(path, right, **read_options)
             if len(stream) == 0:
                 raise SpikevisionError(f"{path} holds no complete frame; check the size options (--height/--width)")
         except (SpikevisionError, OSError, ValueError) as exc:

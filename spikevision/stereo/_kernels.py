@@ -1,0 +1,293 @@
+"""Compiled CPU kernels (numba) of the spike-timing stereo matcher.
+
+Every kernel here has a NumPy twin in :mod:`spikevision.stereo._reference` that
+the tests compare it against bit for bit (all arithmetic is integer).
+
+- :func:`ring_update`: per-pixel ring of the last K spike times, from canonical packed frames.
+- :func:`interval_features`: log2 mean inter-spike interval of the recent spikes (64 steps per octave).
+- :func:`box_mean`: a small box mean of the interval map (fixed-pattern noise differs between the cameras).
+- :func:`census`: census words of the interval map.
+- :func:`cost_volume`: Hamming distance of census words + truncated L1 of the interval features.
+- :func:`sgm`: semi-global matching along 4 paths (Hirschmuller 2008).
+- :func:`select`: winner-take-all, sub-pixel parabola, left-right check and confidence.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+__all__ = ["ring_update", "interval_features", "box_mean", "census", "cost_volume", "sgm", "select", "popcount64",
+           "log2_table", "QSCALE"]
+
+#: interval features are round(QSCALE * log2(interval in ticks))
+QSCALE = 64
+
+
+def log2_table(n: int) -> np.ndarray:
+    """``table[x] = round(QSCALE * log2(x))`` for x in [1, n] (``table[0] = 0``), int32."""
+    x = np.arange(n + 1, dtype=np.float64)
+    x[0] = 1.0
+    return np.rint(QSCALE * np.log2(x)).astype(np.int32)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def ring_update(packed, t0, npix, ring, head, count):  # pragma: no cover - compiled
+    """Record the spikes of packed frames ``packed`` (n, F) at times ``t0, t0 + 1, ...``.
+
+    ``ring`` (npix, K) int64 holds the last K spike times of each pixel, ``head`` (npix,) the slot
+    the next one goes to, ``count`` (npix,) how many slots are filled (at most K)."""
+    n, fb = packed.shape
+    k = ring.shape[1]
+    n_chunks = (fb + 511) // 512
+    for c in numba.prange(n_chunks):
+        b0 = c * 512
+        b1 = min(fb, b0 + 512)
+        for i in range(n):
+            t = t0 + i
+            for b in range(b0, b1):
+                v = packed[i, b]
+                if v == 0:
+                    continue
+                for j in range(8):
+                    if (v >> j) & 1:
+                        p = b * 8 + j
+                        if p < npix:
+                            hd = head[p]
+                            ring[p, hd] = t
+                            head[p] = hd + 1 if hd + 1 < k else 0
+                            if count[p] < k:
+                                count[p] += 1
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def interval_features(ring, head, count, t, window, lut, out):  # pragma: no cover - compiled
+    """``out[p]`` = QSCALE log2 of pixel p's mean inter-spike interval at frame ``t``.
+
+    Uses the spikes of the ring within the last ``window`` frames ``(t - window, t]``: with n >= 2 of them,
+    ``lut[s_1 - s_n] - lut[n - 1]`` (newest s_1, oldest s_n), raised to ``lut[t - s_1]`` when the interval
+    still open at ``t`` is longer (the pixel went darker); with fewer, ``lut[window]``."""
+    npix, k = ring.shape
+    oldest = t - window + 1
+    for p in numba.prange(npix):
+        n = 0
+        s1 = 0
+        sn = 0
+        hd = head[p]
+        for j in range(count[p]):
+            slot = hd - 1 - j
+            if slot < 0:
+                slot += k
+            s = ring[p, slot]
+            if s < oldest or s > t:
+                if s > t:
+                    continue
+                break
+            if n == 0:
+                s1 = s
+            sn = s
+            n += 1
+        if n >= 2:
+            q = lut[s1 - sn] - lut[n - 1]
+            opened = lut[t - s1]
+            out[p] = q if q >= opened else opened
+        else:
+            out[p] = lut[window]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def box_mean(q, radius, out):  # pragma: no cover - compiled
+    """``out`` = floor mean of ``q`` (H, W) int32 over (2r+1)^2 windows, borders clamped (edge-replicated)."""
+    h, w = q.shape
+    n = (2 * radius + 1) * (2 * radius + 1)
+    for y in numba.prange(h):
+        acc = np.zeros(w, np.int64)
+        for j in range(-radius, radius + 1):
+            yy = min(max(y + j, 0), h - 1)
+            for i in range(-radius, radius + 1):
+                for x in range(w):
+                    acc[x] += q[yy, min(max(x + i, 0), w - 1)]
+        for x in range(w):
+            out[y, x] = acc[x] // n
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def census(q, radius, out):  # pragma: no cover - compiled
+    """Census words of the (H, W) int32 map ``q``: bit i set where neighbour i (row-major over the
+    (2r+1)^2 window, centre skipped, borders clamped) is below the centre."""
+    h, w = q.shape
+    wp = w + 2 * radius
+    for y in numba.prange(h):
+        pad = np.empty((2 * radius + 1, wp), np.int32)   # the window's rows, edge-padded
+        for j in range(2 * radius + 1):
+            yy = min(max(y + j - radius, 0), h - 1)
+            for x in range(wp):
+                pad[j, x] = q[yy, min(max(x - radius, 0), w - 1)]
+        row = out[y]
+        centre = q[y]
+        for x in range(w):
+            row[x] = 0
+        bit = 0
+        for j in range(2 * radius + 1):
+            pj = pad[j]
+            for i in range(2 * radius + 1):
+                if j == radius and i == radius:
+                    continue
+                b = np.uint64(bit)
+                for x in range(w):
+                    row[x] |= np.uint64(pj[x + i] < centre[x]) << b
+                bit += 1
+
+
+@intrinsic
+def popcount64(typingctx, v):  # pragma: no cover - compiled
+    """Number of set bits of a uint64 (LLVM ``ctpop``: one POPCNT instruction where the CPU has it)."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def cost_volume(cl, cr, ql, qr, ad_shift, ad_max, border, out):  # pragma: no cover - compiled
+    """``out[y, x, d]`` = popcount(cl[y, x] ^ cr[y, x - d]) + min(|ql[y, x] - qr[y, x - d]| >> ad_shift, ad_max);
+    ``border`` where x - d < 0. ``out`` is int16 or int32."""
+    h, w, nd = out.shape
+    for y in numba.prange(h):
+        # the right row reversed, so that x - d for d = 0, 1, ... is read forwards: index w - 1 - x + d
+        rc = cr[y, ::-1].copy()
+        rq = qr[y, ::-1].copy()
+        for x in range(w):
+            a = cl[y, x]
+            qa = ql[y, x]
+            cell = out[y, x]
+            top = min(nd, x + 1)
+            base = w - 1 - x
+            for d in range(top):
+                diff = abs(qa - rq[base + d]) >> ad_shift
+                cell[d] = popcount64(a ^ rc[base + d]) + min(diff, ad_max)
+            for d in range(top, nd):
+                cell[d] = border
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _path(cost, out, lr, first, p1, p2, add):  # pragma: no cover - compiled
+    """One SGM path over the cells ``cost[i]`` (i in path order) into ``lr`` (n, nd + 2), adding to ``out[i]``:
+    L[i, d] = C[i, d] + min(L[i-1, d], L[i-1, d+-1] + P1, min L[i-1] + P2) - min L[i-1]."""
+    n, nd = cost.shape
+    for d in range(nd):
+        lr[first, d + 1] = cost[first, d]
+    step = 1 if first == 0 else -1
+    i = first
+    for _ in range(n - 1):
+        prev = lr[i]
+        i += step
+        cur = lr[i]
+        c = cost[i]
+        m = prev[1]
+        for d in range(2, nd + 1):
+            m = min(m, prev[d])
+        jump = m + p2
+        for d in range(1, nd + 1):
+            v = min(min(prev[d], prev[d - 1] + p1), min(prev[d + 1] + p1, jump))
+            cur[d] = c[d - 1] + v - m
+    if add:
+        for j in range(n):
+            for d in range(nd):
+                out[j, d] += lr[j, d + 1]
+    else:
+        for j in range(n):
+            for d in range(nd):
+                out[j, d] = lr[j, d + 1]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def sgm(cost, p1, p2, out):  # pragma: no cover - compiled
+    """Aggregated cost ``out`` (H, W, D): the sum of the path costs along +x, -x, +y and -y."""
+    h, w, nd = cost.shape
+    big = 1 << 14
+    for y in numba.prange(h):
+        lr = np.full((w, nd + 2), big, np.int32)
+        _path(cost[y], out[y], lr, 0, p1, p2, False)
+        _path(cost[y], out[y], lr, w - 1, p1, p2, True)
+    n_strips = (w + 31) // 32
+    for s in numba.prange(n_strips):   # vertical paths: row by row over a strip of columns (contiguous reads)
+        x0 = s * 32
+        x1 = min(w, x0 + 32)
+        for rev in range(2):
+            prev = np.full((32, nd + 2), big, np.int32)
+            cur = np.full((32, nd + 2), big, np.int32)
+            for k in range(h):
+                y = h - 1 - k if rev else k
+                for x in range(x0, x1):
+                    c = cost[y, x]
+                    pv = prev[x - x0]
+                    cu = cur[x - x0]
+                    o = out[y, x]
+                    if k == 0:
+                        for d in range(nd):
+                            cu[d + 1] = c[d]
+                    else:
+                        m = pv[1]
+                        for d in range(2, nd + 1):
+                            m = min(m, pv[d])
+                        jump = m + p2
+                        for d in range(1, nd + 1):
+                            v = min(min(pv[d], pv[d - 1] + p1), min(pv[d + 1] + p1, jump))
+                            cu[d] = c[d - 1] + v - m
+                    for d in range(nd):
+                        o[d] += cu[d + 1]
+                prev, cur = cur, prev
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def select(agg, lr_tol, disp, valid, conf):  # pragma: no cover - compiled
+    """Winner-take-all on ``agg`` (H, W, D) with a parabola through the neighbours of the minimum,
+    a left-right check (the right view's winner at x - d within ``lr_tol`` of d) and a confidence
+    ``(c2 - c1) / c2`` (c2: the best cost more than one disparity away from the winner c1)."""
+    h, w, nd = agg.shape
+    for y in numba.prange(h):
+        rbest = np.full(w, 1 << 30, np.int64)
+        right = np.zeros(w, np.int32)
+        for x in range(w):   # right pixel xr = x - d sees d in increasing order: ties keep the smallest d
+            cell = agg[y, x]
+            for d in range(min(nd, x + 1)):
+                v = cell[d]
+                if v < rbest[x - d]:
+                    rbest[x - d] = v
+                    right[x - d] = d
+        for x in range(w):
+            cell = agg[y, x]
+            best = cell[0]
+            bd = 0
+            for d in range(1, nd):
+                if cell[d] < best:
+                    best = cell[d]
+                    bd = d
+            second = -1
+            for d in range(nd):
+                if d < bd - 1 or d > bd + 1:
+                    v = cell[d]
+                    if second < 0 or v < second:
+                        second = v
+            sub = np.float32(bd)
+            if 0 < bd < nd - 1:
+                a = cell[bd - 1]
+                c = cell[bd + 1]
+                den = a - 2 * best + c
+                if den > 0:
+                    sub = np.float32(bd) + np.float32(a - c) / np.float32(2 * den)
+            disp[y, x] = sub
+            xr = x - bd
+            ok = xr >= 0 and abs(right[xr] - bd) <= lr_tol
+            valid[y, x] = ok
+            if ok and second > 0:
+                conf[y, x] = np.float32(second - best) / np.float32(second)
+            else:
+                conf[y, x] = np.float32(0.0)

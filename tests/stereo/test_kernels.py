@@ -1,0 +1,113 @@
+"""The numba kernels equal the NumPy reference bit for bit."""
+
+import numpy as np
+import pytest
+
+import spikevision.stereo as st
+from spikevision import _bits
+from spikevision.stereo import _kernels as K
+from spikevision.stereo._reference import (
+    box_mean_ref,
+    census_ref,
+    cost_volume_ref,
+    interval_features_ref,
+    select_ref,
+    sgm_ref,
+)
+from spikevision.stereo.spike import SpikeMatcher, SpikeParams, match_reference
+
+from ._pairs import random_pair
+
+
+def _ring_features(frames, window, intervals):
+    n, h, w = frames.shape
+    t = n - 1
+    a = max(0, t - window + 1)
+    ring = np.zeros((h * w, intervals + 1), np.int64)
+    head = np.zeros(h * w, np.int32)
+    count = np.zeros(h * w, np.int32)
+    K.ring_update(_bits.pack_frames(frames[a:]), a, h * w, ring, head, count)
+    out = np.empty(h * w, np.int32)
+    K.interval_features(ring, head, count, t, window, K.log2_table(window), out)
+    return out.reshape(h, w)
+
+
+@pytest.mark.parametrize("window,intervals", [(16, 1), (40, 4), (300, 8), (7, 12)])
+def test_interval_features(window, intervals, rng):
+    frames = (rng.random((90, 9, 13)) < rng.random((1, 9, 13)) * 0.7).astype(np.uint8)
+    frames[:, 0, 0] = 0                       # a pixel that never fires
+    frames[:, 0, 1] = 0
+    frames[5, 0, 1] = 1                       # one spike only
+    got = _ring_features(frames, window, intervals)
+    ref = interval_features_ref(frames, window, intervals, K.log2_table(window))
+    np.testing.assert_array_equal(got, ref)
+    assert got[0, 0] == K.log2_table(window)[window]
+
+
+def test_features_of_a_regular_pixel():
+    """A pixel firing every 4 ticks reads log2(4) = 2 octaves (128 at 64 steps per octave)."""
+    frames = np.zeros((80, 1, 8), np.uint8)
+    frames[3::4] = 1
+    assert (_ring_features(frames, 64, 8) == 128).all()
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_box_mean(radius, rng):
+    q = rng.integers(0, 500, (9, 14)).astype(np.int32)
+    out = np.empty_like(q)
+    K.box_mean(q, radius, out)
+    np.testing.assert_array_equal(out, box_mean_ref(q, radius))
+    assert out[4, 7] == q[4 - radius:5 + radius, 7 - radius:8 + radius].sum() // (2 * radius + 1) ** 2
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_census(radius, rng):
+    q = rng.integers(0, 50, (11, 17)).astype(np.int32)
+    out = np.empty(q.shape, np.uint64)
+    K.census(q, radius, out)
+    np.testing.assert_array_equal(out, census_ref(q, radius))
+
+
+def test_cost_sgm_select(rng):
+    h, w, nd = 10, 30, 9
+    ql = rng.integers(0, 300, (h, w)).astype(np.int32)
+    qr = np.roll(ql, -3, axis=1) + rng.integers(-5, 6, (h, w)).astype(np.int32)
+    cl, cr = np.empty((h, w), np.uint64), np.empty((h, w), np.uint64)
+    K.census(ql, 2, cl)
+    K.census(qr, 2, cr)
+    cost = np.empty((h, w, nd), np.int32)
+    K.cost_volume(cl, cr, ql, qr, 2, 12, 36, cost)
+    ref_cost = cost_volume_ref(cl, cr, ql, qr, nd, 2, 12, 36)
+    np.testing.assert_array_equal(cost, ref_cost)
+    agg = np.empty_like(cost)
+    K.sgm(cost, 7, 40, agg)
+    np.testing.assert_array_equal(agg, sgm_ref(ref_cost, 7, 40))
+    disp, valid, conf = np.empty((h, w), np.float32), np.empty((h, w), bool), np.empty((h, w), np.float32)
+    K.select(agg, 1, disp, valid, conf)
+    rd, rv, rc = select_ref(agg, 1)
+    np.testing.assert_array_equal(disp, rd)
+    np.testing.assert_array_equal(valid, rv)
+    np.testing.assert_array_equal(conf, rc)
+
+
+def test_popcount(rng):
+    v = rng.integers(0, 2**63, 200, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    from spikevision.stereo._reference import _popcount
+
+    want = np.array([bin(int(x)).count("1") for x in v])
+    np.testing.assert_array_equal(_popcount(v), want)
+
+
+@pytest.mark.parametrize("params", [{}, dict(radius=1, p1=3, p2=20, intervals=3, window=30, smooth=0),
+                                    dict(radius=3, smooth=2, ad_shift=0, ad_max=40)])
+def test_matcher_end_to_end(params):
+    left, right = random_pair(t=70, h=14, w=28)
+    p = SpikeParams.of(params)
+    a = st.disparity(left, right, 69, max_disparity=10, return_confidence=True, **params)
+    b = st.disparity(left, right, 69, max_disparity=10, return_confidence=True, engine="reference", **params)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    ql = interval_features_ref(left, p.window, p.intervals, K.log2_table(p.window))
+    qr = interval_features_ref(right, p.window, p.intervals, K.log2_table(p.window))
+    for x, y in zip(SpikeMatcher(14, 28, 10, p).match(ql, qr), match_reference(ql, qr, 10, p)):
+        np.testing.assert_array_equal(x, y)
