@@ -38,7 +38,7 @@ def test_charge_mode_is_the_quantised_residual():
 
 
 def test_container_round_trip_and_errors(tmp_path):
-    _, rec = simulate_modulo(HDRScene(16, 24, frames=200), bits=10, every=20, keep_spikes=False)
+    _, rec = simulate_modulo(HDRScene(16, 24, frames=200), bits=10, every=20, mode="count", keep_spikes=False)
     assert rec.y.dtype == np.uint16
     p = save_modulo(tmp_path / "m.npz", rec)
     back = load_modulo(p)
