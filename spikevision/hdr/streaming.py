@@ -1,0 +1,87 @@
+"""``StreamingUnwrapper``: unwrap counter readings as they arrive, equal to :func:`~.api.unwrap` offline.
+
+Keeps the reads of the last prediction window (and the last two) as state; each pushed block is
+unwrapped with the same kernels as the offline function, so the counts and flags match exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from . import _reference
+from .api import HDRInputError, _check, _run_hier, _run_temporal
+
+__all__ = ["StreamingUnwrapper"]
+
+
+class StreamingUnwrapper:
+    """Unwrap a live sequence of modulo reads (temporal, hierarchical or best; NumPy/numba).
+
+    Args:
+        bits: counter width B.
+        window: the long prediction window in ticks (as :func:`~.api.unwrap`; give the schedule's period).
+        method: "temporal", "hierarchical" or "best".
+        engine: "numba" (default) or "numpy".
+
+    Example:
+        >>> import numpy as np
+        >>> n = np.cumsum(np.full((8, 2, 2), 300), axis=0)
+        >>> su = StreamingUnwrapper(8, window=40)
+        >>> c = [su.push((n[i:i + 4] % 256).astype(np.uint8), np.arange(i, i + 4) * 10)[0] for i in (0, 4)]
+        >>> int(c[1][-1, 0, 0])
+        2100
+    """
+
+    def __init__(self, bits: int, window: int, method: str = "best", engine: str = "numba"):
+        if method not in ("temporal", "hierarchical", "best"):
+            raise HDRInputError(f"streaming unwrapping supports temporal, hierarchical and best, not {method!r} "
+                                f"(spatial needs whole frames: call unwrap)")
+        if int(window) < 1:
+            raise HDRInputError(f"window must be >= 1 tick, got {window}")
+        self.bits, self.window, self.method, self.engine = int(bits), int(window), method, engine
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every read (the next one is read 0)."""
+        self._y = self._t = self._c = None
+
+    def push(self, y: np.ndarray, ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unwrap a block of reads (n, H, W) at ``ticks`` (n,); return (counts, flags) of these reads."""
+        y, t, _ = _check(np.asarray(y), np.asarray(ticks), self.bits)
+        if self._t is not None:
+            if y.shape[1:] != self._y.shape[1:]:
+                raise HDRInputError(f"reads are {y.shape[1:]}, earlier ones {self._y.shape[1:]}; one sensor per "
+                                    f"stream (reset() to start another)")
+            if len(t) and t[0] <= self._t[-1]:
+                raise HDRInputError(f"tick {t[0]} does not follow the previous read at {self._t[-1]}; ticks must "
+                                    f"keep increasing")
+            ya, ta, s0 = np.concatenate([self._y, y]), np.concatenate([self._t, t]), len(self._t)
+        else:
+            ya, ta, s0 = y, t, 1
+        S, H, W = ya.shape
+        L = 1 << self.bits
+        counts = np.zeros((S, H * W), np.int64)
+        flags = np.zeros((S, H * W), bool)
+        if self._c is not None:
+            counts[:s0] = self._c
+        flat = ya.reshape(S, H * W)
+        if S > s0:
+            if self.method == "temporal":
+                _run_temporal(flat[s0 - 1 :], L, counts[s0 - 1 :], np, self.engine)
+                counts[s0:] += counts[s0 - 1]
+            else:
+                rlong, rshort = _reference.history_index(ta, self.window)
+                _run_hier(flat, ta, L, counts, flags, rlong, rshort, self.method == "best", np, self.engine, s0)
+        first = 0 if self._t is None else s0
+        out_c = counts[first:].reshape(-1, H, W).copy()
+        out_f = flags[first:].reshape(-1, H, W).copy()
+        keep = max(0, min(S - 2, int(np.searchsorted(ta, ta[-1] - self.window, side="left"))))
+        self._y, self._t, self._c = ya[keep:].copy(), ta[keep:].copy(), counts[keep:].copy()
+        return out_c, out_f
+
+    def iter_reads(self, y: np.ndarray, ticks: np.ndarray, block: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Push ``y``/``ticks`` in blocks of ``block`` reads, yielding (counts, flags) per block."""
+        for a in range(0, len(ticks), block):
+            yield self.push(y[a : a + block], ticks[a : a + block])
