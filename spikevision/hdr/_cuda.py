@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..backend import cupy_available
 from ..errors import BackendUnavailable
 
-__all__ = ["temporal", "hierarchical"]
+__all__ = ["temporal", "hierarchical", "lookahead"]
 
 _SRC = r"""
 extern "C" __device__ long long fold(double pred, long long d, long long L) {
@@ -85,3 +85,50 @@ def hierarchical(y, ticks, L: int, counts, flags, s0: int, rlong, rshort, use_sh
         ((N + 255) // 256,), (256,),
         (cp.ascontiguousarray(y), cp.asarray(ticks, cp.int64), cp.int64(S), cp.int64(N), cp.int64(L), counts, flags,
          cp.int64(s0), cp.asarray(rlong, cp.int64), cp.asarray(rshort, cp.int64), cp.bool_(use_short)))
+
+
+_LOOK = r"""
+extern "C" __device__ long long fold2(double pred, long long d, long long L) {
+    double k = floor((pred - (double)d) / (double)L + 0.5);
+    return k > 0 ? (long long)k : 0;
+}
+extern "C" __global__ void lookahead(const long long* y, const long long* t, long long S, long long N,
+        long long L, long long* counts, bool* flags) {
+    long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (p >= N || S < 4) return;
+    long long orig_prev = counts[N + p], c = counts[N + p], prev_inc = counts[N + p] - counts[p];
+    for (long long i = 1; i < S - 2; ++i) {
+        long long o1 = counts[(i + 1) * N + p], o2 = counts[(i + 2) * N + p];
+        long long inc = o1 - orig_prev;
+        double gi = (double)(t[i + 1] - t[i]);
+        long long d = ((y[(i + 1) * N + p] - y[i * N + p]) % L + L) % L;
+        double rb = (double)prev_inc / (double)(t[i] - t[i - 1]);
+        double ra = (double)(o2 - o1) / (double)(t[i + 2] - t[i + 1]);
+        long long k = (inc - d) >= 0 ? (inc - d) / L : -((d - inc + L - 1) / L);
+        if (fold2(ra * gi, d, L) != k) {
+            inc = d + fold2((ra + rb) / 2 * gi, d, L) * L;
+            flags[(i + 1) * N + p] = true;
+        }
+        c += inc;
+        counts[(i + 1) * N + p] = c;
+        prev_inc = inc;
+        orig_prev = o1;
+    }
+    counts[(S - 1) * N + p] = c + (counts[(S - 1) * N + p] - orig_prev);
+}
+"""
+_LMOD = None
+
+
+def lookahead(y, ticks, L: int, counts, flags) -> None:
+    """CuPy twin of :func:`._kernels.lookahead`."""
+    global _LMOD
+    import cupy as cp
+
+    _module()
+    if _LMOD is None:
+        _LMOD = cp.RawModule(code=_LOOK)
+    S, N = y.shape
+    _LMOD.get_function("lookahead")(((N + 255) // 256,), (256,),
+                                    (cp.ascontiguousarray(y), cp.asarray(ticks, cp.int64), cp.int64(S), cp.int64(N),
+                                     cp.int64(L), counts, flags))

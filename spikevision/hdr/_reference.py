@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lar", "wrapped_increments", "temporal_ref", "hierarchical_ref", "history_index"]
+__all__ = ["lar", "wrapped_increments", "temporal_ref", "hierarchical_ref", "history_index", "lookahead_ref"]
 
 
 def lar(v: np.ndarray, L: int) -> np.ndarray:
@@ -82,3 +82,28 @@ def hierarchical_ref(y: np.ndarray, ticks: np.ndarray, L: int, counts: np.ndarra
             f = np.zeros(d.shape, bool)
         counts[s] = counts[s - 1] + d + k * L
         flags[s] = f
+
+
+def lookahead_ref(y: np.ndarray, ticks: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray) -> None:
+    """Second, non-causal pass of "best" (in place): re-check each interval against the rate of the next one.
+
+    Where the next interval's rate picks another fold than the chosen one (the rate changed inside the
+    interval), the fold is re-chosen from the mean of the previous and next rates and the read is flagged.
+    """
+    S = len(ticks)
+    if S < 4:
+        return
+    t = ticks.astype(np.int64)
+    g = np.diff(t).astype(np.float64)
+    inc = np.diff(counts, axis=0)  # inc[s - 1] is interval s
+    d = np.mod(np.diff(y.astype(np.int64), axis=0), L)
+    for i in range(1, S - 2):
+        rb = inc[i - 1].astype(np.float64) / g[i - 1]
+        ra = inc[i + 1].astype(np.float64) / g[i + 1]
+        k = (inc[i] - d[i]) // L
+        ka = _fold(ra * g[i], d[i], L)
+        bad = ka != k
+        km = _fold((ra + rb) / 2 * g[i], d[i], L)
+        inc[i] = np.where(bad, d[i] + km * L, inc[i])
+        flags[i + 1] |= bad
+    counts[1:] = np.cumsum(inc, axis=0)
