@@ -9,8 +9,9 @@ and "best"), turned into linear radiance, tone mapped (:func:`tonemap`) and expo
 Example:
     >>> import numpy as np
     >>> from spikevision.hdr import unwrap, tonemap
-    >>> n = np.cumsum(np.full((6, 4, 4), 300), axis=0)
-    >>> res = unwrap((n % 256).astype(np.uint8), np.arange(6) * 10, 8)
+    >>> ticks = np.array([0, 1, 5, 15, 25, 35])
+    >>> n = 30 * ticks[:, None, None] + np.zeros((1, 4, 4), int)   # 30 fires per tick, 300 between reads
+    >>> res = unwrap((n % 256).astype(np.uint8), ticks, 8)
     >>> float(res.rate(0, -1)[0, 0])
     30.0
 """

@@ -177,10 +177,11 @@ def unwrap(y: Any, ticks: Any = None, bits: int | None = None, *, method: str = 
     Example:
         >>> import numpy as np
         >>> from spikevision.hdr import unwrap
-        >>> n = np.cumsum(np.full((6, 2, 2), 300), axis=0)       # 300 fires between reads
-        >>> res = unwrap((n % 256).astype(np.uint8), np.arange(6) * 10, 8, method="hierarchical")
-        >>> int(res.counts[-1, 0, 0])    # 5 * 300 (temporal alone would give 5 * 44)
-        1500
+        >>> ticks = np.array([0, 1, 5, 15, 25, 35])                 # nested: a 1-tick read first
+        >>> n = 30 * ticks[:, None, None] + np.zeros((1, 2, 2), int)  # 30 fires per tick
+        >>> res = unwrap((n % 256).astype(np.uint8), ticks, 8, method="hierarchical")
+        >>> int(res.counts[-1, 0, 0])    # temporal unwrapping alone loses the folds of the 10-tick gaps
+        1050
     """
     schedule = None
     if hasattr(y, "y") and hasattr(y, "ticks") and hasattr(y, "bits"):

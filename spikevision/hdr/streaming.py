@@ -17,27 +17,29 @@ __all__ = ["StreamingUnwrapper"]
 
 
 class StreamingUnwrapper:
-    """Unwrap a live sequence of modulo reads (temporal, hierarchical or best; NumPy/numba).
+    """Unwrap a live sequence of modulo reads (temporal or hierarchical; NumPy/numba).
 
     Args:
         bits: counter width B.
         window: the long prediction window in ticks (as :func:`~.api.unwrap`; give the schedule's period).
-        method: "temporal", "hierarchical" or "best".
+        method: "temporal" or "hierarchical" (default). "best" adds a non-causal pass that needs the next
+            read, so it is offline only (:func:`~.api.unwrap`).
         engine: "numba" (default) or "numpy".
 
     Example:
         >>> import numpy as np
-        >>> n = np.cumsum(np.full((8, 2, 2), 300), axis=0)
+        >>> ticks = np.array([0, 1, 5, 15, 25, 35, 45, 55])
+        >>> n = 30 * ticks[:, None, None] + np.zeros((1, 2, 2), int)
         >>> su = StreamingUnwrapper(8, window=40)
-        >>> c = [su.push((n[i:i + 4] % 256).astype(np.uint8), np.arange(i, i + 4) * 10)[0] for i in (0, 4)]
+        >>> c = [su.push((n[i:i + 4] % 256).astype(np.uint8), ticks[i:i + 4])[0] for i in (0, 4)]
         >>> int(c[1][-1, 0, 0])
-        2100
+        1650
     """
 
-    def __init__(self, bits: int, window: int, method: str = "best", engine: str = "numba"):
-        if method not in ("temporal", "hierarchical", "best"):
-            raise HDRInputError(f"streaming unwrapping supports temporal, hierarchical and best, not {method!r} "
-                                f"(spatial needs whole frames: call unwrap)")
+    def __init__(self, bits: int, window: int, method: str = "hierarchical", engine: str = "numba"):
+        if method not in ("temporal", "hierarchical"):
+            raise HDRInputError(f"streaming unwrapping supports temporal and hierarchical, not {method!r} "
+                                f"(spatial needs whole frames and best the next read: call unwrap)")
         if int(window) < 1:
             raise HDRInputError(f"window must be >= 1 tick, got {window}")
         self.bits, self.window, self.method, self.engine = int(bits), int(window), method, engine
@@ -69,11 +71,13 @@ class StreamingUnwrapper:
         flat = ya.reshape(S, H * W)
         if S > s0:
             if self.method == "temporal":
-                _run_temporal(flat[s0 - 1 :], L, counts[s0 - 1 :], np, self.engine)
-                counts[s0:] += counts[s0 - 1]
+                base = counts[s0 - 1].copy()
+                part = np.zeros((S - s0 + 1, H * W), np.int64)
+                _run_temporal(np.ascontiguousarray(flat[s0 - 1 :]), L, part, np, self.engine)
+                counts[s0:] = part[1:] + base
             else:
                 rlong, rshort = _reference.history_index(ta, self.window)
-                _run_hier(flat, ta, L, counts, flags, rlong, rshort, self.method == "best", np, self.engine, s0)
+                _run_hier(flat, ta, L, counts, flags, rlong, rshort, False, np, self.engine, s0)
         first = 0 if self._t is None else s0
         out_c = counts[first:].reshape(-1, H, W).copy()
         out_f = flags[first:].reshape(-1, H, W).copy()

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+from .hdr import fold_error_rate, modulo_bandwidth, psnr_linear, psnr_mu, ssim_mu
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
 
-__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch"]
+__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch",
+           "fold_error_rate", "psnr_linear", "psnr_mu", "ssim_mu", "modulo_bandwidth"]
