@@ -210,10 +210,14 @@ def unwrap(y: Any, ticks: Any = None, bits: int | None = None, *, method: str = 
         elif method == "spatial":
             counts = _spatial(y, L, cfa).reshape(S, H * W)
         else:
-            rlong, rshort = _reference.history_index(t, win)
-            _run_hier(flat, t, L, counts, flags, rlong, rshort, method == "best", xp, engine)
-            if method == "best":
-                _run_lookahead(flat, t, L, counts, flags, xp, engine)
+            plan = _reference.history_index(t, win)
+            if method == "best" and xp is np and engine != "numpy":  # both passes fused, block by block
+                _kernels.best(np.ascontiguousarray(flat), np.int64(L), counts, flags, *plan,
+                              *_reference.lookahead_factors(t))
+            else:
+                _run_hier(flat, L, counts, flags, plan, method == "best", xp, engine)
+                if method == "best":
+                    _run_lookahead(flat, L, counts, flags, _reference.lookahead_factors(t), xp, engine)
     resp, dark = _calibration(calibration) if calibration is not None else (1.0, 0.0)
     return HDRResult(counts.reshape(S, H, W), t, bits, flags.reshape(S, H, W), method, resp, dark, cfa,
                      {"window": win})
@@ -223,34 +227,34 @@ def _run_temporal(flat, L, counts, xp, engine) -> None:
     if xp is not np:  # pragma: no cover - GPU
         from . import _cuda
 
-        _cuda.temporal(flat.astype(xp.int64), L, counts)
+        _cuda.temporal(flat, L, counts)
     elif engine == "numpy":
         counts[...] = _reference.temporal_ref(flat, L)
     else:
         _kernels.temporal(np.ascontiguousarray(flat), np.int64(L), counts)
 
 
-def _run_hier(flat, t, L, counts, flags, rlong, rshort, use_short, xp, engine, s0: int = 1) -> None:
+def _run_hier(flat, L, counts, flags, plan, use_short, xp, engine, s0: int = 1) -> None:
     if xp is not np:  # pragma: no cover - GPU
         from . import _cuda
 
-        _cuda.hierarchical(flat.astype(xp.int64), t, L, counts, flags, s0, rlong, rshort, use_short)
+        _cuda.hierarchical(flat, L, counts, flags, s0, plan, use_short)
     elif engine == "numpy":
-        _reference.hierarchical_ref(flat, t, L, counts, flags, s0, rlong, rshort, use_short)
+        _reference.hierarchical_ref(flat, L, counts, flags, s0, *plan, use_short)
     else:
-        _kernels.hierarchical(np.ascontiguousarray(flat), t, np.int64(L), counts, flags, np.int64(s0), rlong,
-                              rshort, bool(use_short))
+        _kernels.hierarchical(np.ascontiguousarray(flat), np.int64(L), counts, flags, np.int64(s0), *plan,
+                              bool(use_short))
 
 
-def _run_lookahead(flat, t, L, counts, flags, xp, engine) -> None:
+def _run_lookahead(flat, L, counts, flags, factors, xp, engine) -> None:
     if xp is not np:  # pragma: no cover - GPU
         from . import _cuda
 
-        _cuda.lookahead(flat.astype(xp.int64), t, L, counts, flags)
+        _cuda.lookahead(flat, L, counts, flags, factors)
     elif engine == "numpy":
-        _reference.lookahead_ref(flat, t, L, counts, flags)
+        _reference.lookahead_ref(flat, L, counts, flags, *factors)
     else:
-        _kernels.lookahead(np.ascontiguousarray(flat), t, np.int64(L), counts, flags)
+        _kernels.lookahead(np.ascontiguousarray(flat), np.int64(L), counts, flags, *factors)
 
 
 def _spatial(y, L: int, cfa: str | None):

@@ -76,8 +76,8 @@ class StreamingUnwrapper:
                 _run_temporal(np.ascontiguousarray(flat[s0 - 1 :]), L, part, np, self.engine)
                 counts[s0:] = part[1:] + base
             else:
-                rlong, rshort = _reference.history_index(ta, self.window)
-                _run_hier(flat, ta, L, counts, flags, rlong, rshort, False, np, self.engine, s0)
+                plan = _reference.history_index(ta, self.window)
+                _run_hier(flat, L, counts, flags, plan, False, np, self.engine, s0)
         first = 0 if self._t is None else s0
         out_c = counts[first:].reshape(-1, H, W).copy()
         out_f = flags[first:].reshape(-1, H, W).copy()
