@@ -121,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
                               "--modulo-every")
         stream, rec = simulate_modulo(src, bits=args.modulo_bits, every=args.modulo_every, mode=args.modulo_mode,
                                       **mopts)
+        same_dir = mpath.resolve().parent == out.resolve().parent
+        stream.meta.provenance["modulo_file"] = mpath.name if same_dir else str(mpath.resolve())  # the hdr view
         with progress(len(stream), f"write {out.name}") as bar:
             save_stream(out, stream, fmt)
             bar.update(len(stream))

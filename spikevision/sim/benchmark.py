@@ -189,6 +189,7 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
                     files[f"modulo_{kind}"] = f"{e.id}/modulo_{kind}.npz"
                     from ..io import save_stream
 
+                    stream.meta.provenance["modulo_file"] = f"modulo_{kind}.npz"  # the viewer's hdr mode
                     save_stream(path, stream)
                     digests[name] = _sha256_packed(stream.packed())
                     if progress:

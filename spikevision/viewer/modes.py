@@ -397,3 +397,7 @@ for _m in (RawMode(),
            BestMode(), RateMode()):
     register_mode(_m)
 del _m
+
+from ..hdr.viewmode import HDRMode  # noqa: E402  (modulo records beside the stream; see spikevision.hdr)
+
+register_mode(HDRMode())

@@ -45,3 +45,28 @@ def test_simulate_schedule_then_hdr(tmp_path):
     r = run("simulate", "t.h5", "--scene", "hdr", "--frames", "10", "--modulo", "n.npz", "--schedule", "0,60/50",
             cwd=tmp_path)
     assert r.returncode != 0 and "offsets" in r.stderr and not (tmp_path / "n.npz").exists()
+
+
+def test_hdr_view_mode_renders_the_record_beside_the_stream(tmp_path):
+    import spikevision as sv
+    from spikevision.hdr import tonemap, unwrap
+    from spikevision.viewer.modes import get_mode
+
+    r = run("simulate", "s.h5", "--scene", "hdr", "--height", "24", "--width", "32", "--frames", "200", "--modulo",
+            "m.npz", "--schedule", "0,1,5,25/50", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = sv.open(tmp_path / "s.h5")
+    mode = get_mode("hdr")
+    img = mode.render(s, at=100, window=50)
+    assert img.shape == (24, 32) and img.dtype == np.float32 and 0 <= img.min() and img.max() <= 1
+    rec = load_modulo(tmp_path / "m.npz")
+    res = unwrap(rec)
+    j, k = int(np.searchsorted(rec.ticks, 75)), int(np.searchsorted(rec.ticks, 125))
+    peak = float(res.radiance(0, -1).max())
+    np.testing.assert_allclose(img, tonemap(res.radiance(j, k), peak=peak), atol=1e-6)
+    assert mode.last_source == "record"
+    # a stream without a record: its own firing rate, tone mapped
+    alone = sv.from_array(s.unpack(), fps=20000)
+    img = mode.render(alone, at=100, window=50)
+    assert mode.last_source == "spikes"
+    np.testing.assert_allclose(img, tonemap(alone[75:125].spike_counts() / 50.0, peak=1.0), atol=1e-6)
