@@ -6,6 +6,7 @@ Stages (each prints what it did and leaves its outputs in --out):
   3. preview: export a firing-rate preview PNG
   4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs (auto exposure) and PSNR/SSIM
   5. camera: record 0.25 s from a simulated 40 kHz camera at real time, read the recording back
+  6. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import spikevision as sv
+from _demo_hdr import stage_hdr
 
 
 def _stage(name: str):
@@ -117,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_preview(out, stream)
     stage_recon(out, stream)
     stage_camera(out)
+    stage_hdr(out)
     print(f"\nAll outputs are in {out}/")
     return 0
 
