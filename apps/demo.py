@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _demo_hdr import stage_hdr
 
 import spikevision as sv
-from _demo_hdr import stage_hdr
 
 
 def _stage(name: str):

@@ -1,8 +1,9 @@
 """NumPy references of the unwrapping kernels (slow, obvious; the compiled kernels must match them bit for bit).
 
-Conventions (docs/algorithms.md, HDR by modulo unwrapping): readings ``y`` (S, N) of a free-running counter
-modulo ``L`` (a power of two); the wrapped increment of interval ``s`` is ``d = (y[s] - y[s-1]) mod L`` and the unwrapped one
-``n = d + k L`` with fold count ``k >= 0``. Rounding is ``floor(x + 0.5)`` everywhere.
+Conventions (docs/algorithms.md, HDR by modulo unwrapping): readings ``y`` (S, N) of a free-running
+counter modulo ``L`` (a power of two); the wrapped increment of interval ``s`` is
+``d = (y[s] - y[s-1]) mod L`` and the unwrapped one ``n = d + k L`` with fold count ``k >= 0``.
+Rounding is ``floor(x + 0.5)`` everywhere.
 """
 
 from __future__ import annotations

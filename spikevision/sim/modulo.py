@@ -50,9 +50,9 @@ from .. import _bits
 from ..errors import FormatError
 from ..io._atomic import atomic_path, check_input_path
 from ..stream import SpikeStream
-from .inputs import SceneInputError
 from ._counter import counter_step, interval_charges, parse_schedule, schedule_ticks
 from .engine import Engine
+from .inputs import SceneInputError
 from .photometry import to_luminance
 from .simulator import Simulator
 
