@@ -97,3 +97,18 @@ def test_colour_record_unwraps_and_demosaics():
     rgb = res.radiance(0, -1)
     assert rgb.shape == (16, 24, 3) and rgb.dtype == np.float32
     assert res.radiance(0, -1, demosaic=False).shape == (16, 24)
+
+
+def test_exr_is_written_where_opencv_has_openexr_else_refused_cleanly(tmp_path):
+    import cv2
+
+    from spikevision.errors import OutputError
+
+    img = np.geomspace(1e-3, 50, 6 * 8, dtype=np.float32).reshape(6, 8)
+    try:
+        p = save_hdr(tmp_path / "a.exr", img)
+    except OutputError as exc:
+        assert "write .tif or .h5 instead" in str(exc)
+        assert list(tmp_path.iterdir()) == []  # nothing half-written
+    else:
+        np.testing.assert_allclose(cv2.imread(str(p), cv2.IMREAD_UNCHANGED), img, rtol=1e-3)
