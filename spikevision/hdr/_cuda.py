@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..backend import cupy_available
 from ..errors import BackendUnavailable
 
-__all__ = ["temporal", "hierarchical", "lookahead"]
+__all__ = ["temporal", "hierarchical", "best"]
 
 _SRC = r"""
 __device__ long long fold(double pred, long long d, double inv) {
@@ -49,27 +49,46 @@ extern "C" __global__ void hierarchical(const long long* y, long long S, long lo
         flags[s * N + p] = f;
     }
 }
-extern "C" __global__ void lookahead(const long long* y, long long S, long long N, long long L, long long shift,
-        long long* counts, bool* flags, const double* fnext, const double* fprev) {
+extern "C" __global__ void best(const long long* y, long long S, long long N, long long L, long long shift,
+        long long* counts, bool* flags, const long long* rlong, const long long* rshort, const double* flong,
+        const double* fshort, const double* fnext, const double* fprev) {
     long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (p >= N || S < 4) return;
+    if (p >= N) return;
     double inv = 1.0 / (double)L;
-    long long prev = counts[N + p] - counts[p], orig = counts[N + p], run = counts[N + p];
-    for (long long i = 2; i < S - 1; ++i) {
-        long long o1 = counts[i * N + p];
-        long long inc = o1 - orig;
-        double nxt = (double)(counts[(i + 1) * N + p] - o1);
-        long long d = (y[i * N + p] - y[(i - 1) * N + p]) & (L - 1);
-        if (fold(nxt * fnext[i], d, inv) != ((inc - d) >> shift)) {
-            inc = d + fold(0.5 * (nxt * fnext[i] + (double)prev * fprev[i]), d, inv) * L;
-            flags[i * N + p] = true;
+    long long prev = 0, cur = 0;
+    for (long long s = 1; s < S; ++s) {
+        long long d = (y[s * N + p] - y[(s - 1) * N + p]) & (L - 1);
+        long long c1 = counts[(s - 1) * N + p];
+        long long k = 0;
+        bool f = false;
+        long long r = rlong[s];
+        if (r >= 0) {
+            k = fold((double)(c1 - counts[r * N + p]) * flong[s], d, inv);
+            long long ks = fold((double)(c1 - counts[rshort[s] * N + p]) * fshort[s], d, inv);
+            f = k != ks;
+            if (f) k = ks;
         }
-        run += inc;
-        counts[i * N + p] = run;
-        prev = inc;
-        orig = o1;
+        long long nxt = d + k * L;
+        long long cs = c1 + nxt;
+        flags[s * N + p] = f;
+        long long c = cur;
+        long long i = s - 1;
+        if (i >= 2) {
+            long long di = (y[i * N + p] - y[(i - 1) * N + p]) & (L - 1);
+            double pn = (double)nxt * fnext[i];
+            if (fold(pn, di, inv) != ((c - di) >> shift)) {
+                long long nw = di + fold(0.5 * (pn + (double)prev * fprev[i]), di, inv) * L;
+                long long delta = nw - c;
+                counts[i * N + p] = c1 + delta;
+                cs += delta;
+                flags[i * N + p] = true;
+                c = nw;
+            }
+        }
+        counts[s * N + p] = cs;
+        prev = c;
+        cur = nxt;
     }
-    counts[(S - 1) * N + p] = run + (counts[(S - 1) * N + p] - orig);
 }
 """
 
@@ -112,12 +131,13 @@ def hierarchical(y, L: int, counts, flags, s0: int, plan, use_short: bool) -> No
                     cp.int64(s0), rlong, rshort, flong, fshort, cp.bool_(use_short)))
 
 
-def lookahead(y, L: int, counts, flags, factors) -> None:
-    """CuPy twin of :func:`._kernels.lookahead`."""
+def best(y, L: int, counts, flags, plan, factors) -> None:
+    """CuPy twin of :func:`._kernels.best`."""
     import cupy as cp
 
     S, N = y.shape
+    rlong, rshort, flong, fshort = (cp.asarray(a) for a in plan)
     fnext, fprev = (cp.asarray(a) for a in factors)
-    _module().get_function("lookahead")(
+    _module().get_function("best")(
         *_grid(N), (cp.ascontiguousarray(y, cp.int64), cp.int64(S), cp.int64(N), cp.int64(L),
-                    cp.int64(int(L).bit_length() - 1), counts, flags, fnext, fprev))
+                    cp.int64(int(L).bit_length() - 1), counts, flags, rlong, rshort, flong, fshort, fnext, fprev))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lar", "wrapped_increments", "temporal_ref", "hierarchical_ref", "history_index", "lookahead_ref",
+__all__ = ["lar", "wrapped_increments", "temporal_ref", "hierarchical_ref", "history_index", "best_ref",
            "lookahead_factors"]
 
 
@@ -99,27 +99,44 @@ def hierarchical_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarra
         flags[s] = f
 
 
-def lookahead_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray, fnext: np.ndarray,
-                  fprev: np.ndarray) -> None:
-    """Second, non-causal pass of "best" (in place): re-check each interval against the next one.
+def best_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray, rlong: np.ndarray, rshort: np.ndarray,
+             flong: np.ndarray, fshort: np.ndarray, fnext: np.ndarray, fprev: np.ndarray) -> None:
+    """"best" in one pass over the reads (in place; ``counts[0]`` is the start).
 
-    Interval i (reads i-1 -> i) is predicted from the next interval's count scaled by ``fnext[i]``; where
-    that picks another fold than the one chosen (the rate changed inside the interval), the fold is re-chosen
-    from the mean of the previous (``fprev``) and next predictions and the read is flagged.
+    Read s: the hierarchical fold choice (the previous interval's prediction where the long and short
+    windows disagree, flagged), then the look-ahead check of the interval before it: interval i = s - 1 is
+    predicted from the new interval's count scaled by ``fnext[i]``; where that picks another fold than the
+    one chosen (the rate changed inside interval i) its fold is re-chosen from the mean of the previous
+    (``fprev``) and next predictions, the read is flagged, and both counts shift by the change.
     """
-    S = len(counts)
-    if S < 4:
-        return
+    S = len(rlong)
     inv = 1.0 / L
+    shift = L.bit_length() - 1
     yy = y.astype(np.int64)
-    inc = np.diff(counts, axis=0)  # inc[i - 1] is interval i
-    for i in range(2, S - 1):
-        d = (yy[i] - yy[i - 1]) & (L - 1)
-        prev = inc[i - 2].astype(np.float64)
-        nxt = inc[i].astype(np.float64)
-        k = (inc[i - 1] - d) >> (L.bit_length() - 1)
-        bad = _fold(nxt * fnext[i], d, inv) != k
-        km = _fold(0.5 * (nxt * fnext[i] + prev * fprev[i]), d, inv)
-        inc[i - 1] = np.where(bad, d + km * L, inc[i - 1])
-        flags[i] |= bad
-    counts[1:] = counts[0] + np.cumsum(inc, axis=0)
+    prev = np.zeros(yy.shape[1], np.int64)  # final increment of interval s - 2
+    cur = np.zeros(yy.shape[1], np.int64)  # increment of interval s - 1 (before its check)
+    for s in range(1, S):
+        d = (yy[s] - yy[s - 1]) & (L - 1)
+        if rlong[s] >= 0:
+            k = _fold((counts[s - 1] - counts[rlong[s]]).astype(np.float64) * flong[s], d, inv)
+            ks = _fold((counts[s - 1] - counts[rshort[s]]).astype(np.float64) * fshort[s], d, inv)
+            f = k != ks
+            k = np.where(f, ks, k)
+        else:
+            k = np.zeros(d.shape, np.int64)
+            f = np.zeros(d.shape, bool)
+        nxt = d + k * L
+        counts[s] = counts[s - 1] + nxt
+        flags[s] = f
+        i = s - 1
+        if i >= 2:
+            di = (yy[i] - yy[i - 1]) & (L - 1)
+            pn = nxt.astype(np.float64) * fnext[i]
+            bad = _fold(pn, di, inv) != ((cur - di) >> shift)
+            new = di + _fold(0.5 * (pn + prev.astype(np.float64) * fprev[i]), di, inv) * L
+            delta = np.where(bad, new - cur, 0)
+            counts[i] += delta
+            counts[s] += delta
+            flags[i] |= bad
+            cur = cur + delta
+        prev, cur = cur, nxt

@@ -14,8 +14,9 @@ first read. Methods:
 - ``"spatial"``: least squares on LAR-wrapped spatial gradients of each interval's increment,
   solved by a 2-D DCT, then the congruence step (:mod:`.spatial`); per CFA plane for colour.
 - ``"best"`` (default): hierarchical where flagged pixels take the previous-interval prediction
-  (the current rate), then a non-causal pass: an interval whose fold the next interval's rate
-  contradicts is re-chosen from the mean of the previous and next rates and flagged. Chosen on
+  (the current rate), with a look-ahead check in the same pass: once read s is unwrapped, an
+  interval s - 1 whose fold the new interval's rate contradicts is re-chosen from the mean of the
+  previous and next rates and flagged (offline: it needs the next read). Chosen on
   the HDR benchmark scenes (benchmarks/bench_hdr_quality.py); spatial unwrapping of the flagged
   pixels did worse there (steep lamp edges break Itoh's condition), so "best" does not use it.
 """
@@ -211,13 +212,10 @@ def unwrap(y: Any, ticks: Any = None, bits: int | None = None, *, method: str = 
             counts = _spatial(y, L, cfa).reshape(S, H * W)
         else:
             plan = _reference.history_index(t, win)
-            if method == "best" and xp is np and engine != "numpy":  # both passes fused, block by block
-                _kernels.best(np.ascontiguousarray(flat), np.int64(L), counts, flags, *plan,
-                              *_reference.lookahead_factors(t))
+            if method == "best":
+                _run_best(flat, L, counts, flags, plan, _reference.lookahead_factors(t), xp, engine)
             else:
-                _run_hier(flat, L, counts, flags, plan, method == "best", xp, engine)
-                if method == "best":
-                    _run_lookahead(flat, L, counts, flags, _reference.lookahead_factors(t), xp, engine)
+                _run_hier(flat, L, counts, flags, plan, False, xp, engine)
     resp, dark = _calibration(calibration) if calibration is not None else (1.0, 0.0)
     return HDRResult(counts.reshape(S, H, W), t, bits, flags.reshape(S, H, W), method, resp, dark, cfa,
                      {"window": win})
@@ -246,15 +244,15 @@ def _run_hier(flat, L, counts, flags, plan, use_short, xp, engine, s0: int = 1) 
                               bool(use_short))
 
 
-def _run_lookahead(flat, L, counts, flags, factors, xp, engine) -> None:
+def _run_best(flat, L, counts, flags, plan, factors, xp, engine) -> None:
     if xp is not np:  # pragma: no cover - GPU
         from . import _cuda
 
-        _cuda.lookahead(flat, L, counts, flags, factors)
+        _cuda.best(flat, L, counts, flags, plan, factors)
     elif engine == "numpy":
-        _reference.lookahead_ref(flat, L, counts, flags, *factors)
+        _reference.best_ref(flat, L, counts, flags, *plan, *factors)
     else:
-        _kernels.lookahead(np.ascontiguousarray(flat), np.int64(L), counts, flags, *factors)
+        _kernels.best(np.ascontiguousarray(flat), np.int64(L), counts, flags, *plan, *factors)
 
 
 def _spatial(y, L: int, cfa: str | None):
