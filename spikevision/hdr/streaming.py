@@ -22,7 +22,7 @@ class StreamingUnwrapper:
     Args:
         bits: counter width B.
         window: the long prediction window in ticks (as :func:`~.api.unwrap`; give the schedule's period).
-        method: "temporal" or "hierarchical" (default). "best" adds a non-causal pass that needs the next
+        method: "temporal" or "hierarchical" (default). "best" adds a look-ahead check that needs the next
             read, so it is offline only (:func:`~.api.unwrap`).
         engine: "numba" (default) or "numpy".
 
