@@ -51,12 +51,13 @@ extern "C" __global__ void hierarchical(const long long* y, long long S, long lo
 }
 extern "C" __global__ void best(const long long* y, long long S, long long N, long long L, long long shift,
         long long* counts, bool* flags, const long long* rlong, const long long* rshort, const double* flong,
-        const double* fshort, const double* fnext, const double* fprev) {
+        const double* fshort, const double* fnext, const double* fprev, long long s0, long long* prev_io,
+        long long* cur_io) {
     long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (p >= N) return;
     double inv = 1.0 / (double)L;
-    long long prev = 0, cur = 0;
-    for (long long s = 1; s < S; ++s) {
+    long long prev = prev_io[p], cur = cur_io[p];
+    for (long long s = s0; s < S; ++s) {
         long long d = (y[s * N + p] - y[(s - 1) * N + p]) & (L - 1);
         long long c1 = counts[(s - 1) * N + p];
         long long k = 0;
@@ -89,6 +90,8 @@ extern "C" __global__ void best(const long long* y, long long S, long long N, lo
         prev = c;
         cur = nxt;
     }
+    prev_io[p] = prev;
+    cur_io[p] = cur;
 }
 """
 
@@ -131,7 +134,7 @@ def hierarchical(y, L: int, counts, flags, s0: int, plan, use_short: bool) -> No
                     cp.int64(s0), rlong, rshort, flong, fshort, cp.bool_(use_short)))
 
 
-def best(y, L: int, counts, flags, plan, factors) -> None:
+def best(y, L: int, counts, flags, plan, factors, s0: int, state) -> None:
     """CuPy twin of :func:`._kernels.best`."""
     import cupy as cp
 
@@ -140,4 +143,5 @@ def best(y, L: int, counts, flags, plan, factors) -> None:
     fnext, fprev = (cp.asarray(a) for a in factors)
     _module().get_function("best")(
         *_grid(N), (cp.ascontiguousarray(y, cp.int64), cp.int64(S), cp.int64(N), cp.int64(L),
-                    cp.int64(int(L).bit_length() - 1), counts, flags, rlong, rshort, flong, fshort, fnext, fprev))
+                    cp.int64(int(L).bit_length() - 1), counts, flags, rlong, rshort, flong, fshort, fnext, fprev,
+                    cp.int64(s0), state[0], state[1]))

@@ -65,8 +65,8 @@ def hierarchical(y, L, counts, flags, s0, rlong, rshort, flong, fshort, use_shor
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev):  # pragma: no cover - compiled
-    """Twin of :func:`._reference.best_ref`: one pass over the reads per block of pixels."""
+def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev, s0, prev, cur):  # pragma: no cover
+    """Twin of :func:`._reference.best_ref`: one pass over the reads per block of pixels (state in place)."""
     S, N = y.shape
     mask = L - 1
     shift = np.int64(0)
@@ -76,9 +76,7 @@ def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev):  # pr
     for b in numba.prange((N + BLOCK - 1) // BLOCK):
         p0 = b * BLOCK
         p1 = min(N, p0 + BLOCK)
-        prev = np.zeros(p1 - p0, np.int64)
-        cur = np.zeros(p1 - p0, np.int64)
-        for s in range(1, S):
+        for s in range(s0, S):
             r = rlong[s]
             q = rshort[s]
             fl = flong[s]
@@ -88,7 +86,6 @@ def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev):  # pr
             fn = fnext[i] if check else 0.0
             fp = fprev[i] if check else 0.0
             for p in range(p0, p1):
-                j = p - p0
                 d = (np.int64(y[s, p]) - np.int64(y[s - 1, p])) & mask
                 c1 = counts[s - 1, p]
                 k = np.int64(0)
@@ -102,13 +99,13 @@ def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev):  # pr
                 nxt = d + k * L
                 cs = c1 + nxt
                 flags[s, p] = f
-                c = cur[j]
+                c = cur[p]
                 if check:
                     di = (np.int64(y[i, p]) - np.int64(y[i - 1, p])) & mask
                     pn = np.float64(nxt) * fn
                     ka = np.int64(max(np.floor((pn - di) * inv + 0.5), 0.0))
                     if ka != ((c - di) >> shift):
-                        pm = 0.5 * (pn + np.float64(prev[j]) * fp)
+                        pm = 0.5 * (pn + np.float64(prev[p]) * fp)
                         new = di + np.int64(max(np.floor((pm - di) * inv + 0.5), 0.0)) * L
                         delta = new - c
                         counts[i, p] = c1 + delta
@@ -116,5 +113,5 @@ def best(y, L, counts, flags, rlong, rshort, flong, fshort, fnext, fprev):  # pr
                         flags[i, p] = True
                         c = new
                 counts[s, p] = cs
-                prev[j] = c
-                cur[j] = nxt
+                prev[p] = c
+                cur[p] = nxt

@@ -100,7 +100,8 @@ def hierarchical_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarra
 
 
 def best_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray, rlong: np.ndarray, rshort: np.ndarray,
-             flong: np.ndarray, fshort: np.ndarray, fnext: np.ndarray, fprev: np.ndarray) -> None:
+             flong: np.ndarray, fshort: np.ndarray, fnext: np.ndarray, fprev: np.ndarray, s0: int = 1,
+             prev: np.ndarray | None = None, cur: np.ndarray | None = None) -> None:
     """"best" in one pass over the reads (in place; ``counts[0]`` is the start).
 
     Read s: the hierarchical fold choice (the previous interval's prediction where the long and short
@@ -108,14 +109,17 @@ def best_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray, rlong
     predicted from the new interval's count scaled by ``fnext[i]``; where that picks another fold than the
     one chosen (the rate changed inside interval i) its fold is re-chosen from the mean of the previous
     (``fprev``) and next predictions, the read is flagged, and both counts shift by the change.
+    Streaming: start at read ``s0`` with the state ``prev`` (the final increment of interval s0 - 2) and
+    ``cur`` (the unchecked increment of interval s0 - 1), both updated in place.
     """
     S = len(rlong)
     inv = 1.0 / L
     shift = L.bit_length() - 1
     yy = y.astype(np.int64)
-    prev = np.zeros(yy.shape[1], np.int64)  # final increment of interval s - 2
-    cur = np.zeros(yy.shape[1], np.int64)  # increment of interval s - 1 (before its check)
-    for s in range(1, S):
+    state = (prev, cur)
+    prev = np.zeros(yy.shape[1], np.int64) if prev is None else prev.copy()  # final increment of interval s - 2
+    cur = np.zeros(yy.shape[1], np.int64) if cur is None else cur.copy()  # increment of interval s - 1, unchecked
+    for s in range(s0, S):
         d = (yy[s] - yy[s - 1]) & (L - 1)
         if rlong[s] >= 0:
             k = _fold((counts[s - 1] - counts[rlong[s]]).astype(np.float64) * flong[s], d, inv)
@@ -140,3 +144,7 @@ def best_ref(y: np.ndarray, L: int, counts: np.ndarray, flags: np.ndarray, rlong
             flags[i] |= bad
             cur = cur + delta
         prev, cur = cur, nxt
+    if state[0] is not None:
+        state[0][...] = prev
+    if state[1] is not None:
+        state[1][...] = cur

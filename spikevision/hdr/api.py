@@ -244,15 +244,18 @@ def _run_hier(flat, L, counts, flags, plan, use_short, xp, engine, s0: int = 1) 
                               bool(use_short))
 
 
-def _run_best(flat, L, counts, flags, plan, factors, xp, engine) -> None:
+def _run_best(flat, L, counts, flags, plan, factors, xp, engine, s0: int = 1, state=None) -> None:
+    """The best kernel from read ``s0``; ``state`` = (prev, cur) per pixel, updated in place (streaming)."""
+    if state is None:
+        state = (xp.zeros(flat.shape[1], xp.int64), xp.zeros(flat.shape[1], xp.int64))
     if xp is not np:  # pragma: no cover - GPU
         from . import _cuda
 
-        _cuda.best(flat, L, counts, flags, plan, factors)
+        _cuda.best(flat, L, counts, flags, plan, factors, s0, state)
     elif engine == "numpy":
-        _reference.best_ref(flat, L, counts, flags, *plan, *factors)
+        _reference.best_ref(flat, L, counts, flags, *plan, *factors, s0, *state)
     else:
-        _kernels.best(np.ascontiguousarray(flat), np.int64(L), counts, flags, *plan, *factors)
+        _kernels.best(np.ascontiguousarray(flat), np.int64(L), counts, flags, *plan, *factors, np.int64(s0), *state)
 
 
 def _spatial(y, L: int, cfa: str | None):

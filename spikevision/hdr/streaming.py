@@ -11,19 +11,20 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import _reference
-from .api import HDRInputError, _check, _run_hier, _run_temporal
+from .api import HDRInputError, _check, _run_best, _run_hier, _run_temporal
 
 __all__ = ["StreamingUnwrapper"]
 
 
 class StreamingUnwrapper:
-    """Unwrap a live sequence of modulo reads (temporal or hierarchical; NumPy/numba).
+    """Unwrap a live sequence of modulo reads (temporal, hierarchical or best; NumPy/numba).
 
     Args:
         bits: counter width B.
         window: the long prediction window in ticks (as :func:`~.api.unwrap`; give the schedule's period).
-        method: "temporal" or "hierarchical" (default). "best" adds a look-ahead check that needs the next
-            read, so it is offline only (:func:`~.api.unwrap`).
+        method: "best" (default), "hierarchical" or "temporal". "best" checks each interval against the
+            next one, so a read is returned once the next read has arrived (a latency of one read);
+            :meth:`flush` returns the last one.
         engine: "numba" (default) or "numpy".
 
     Example:
@@ -32,25 +33,32 @@ class StreamingUnwrapper:
         >>> n = 30 * ticks[:, None, None] + np.zeros((1, 2, 2), int)
         >>> su = StreamingUnwrapper(8, window=40)
         >>> c = [su.push((n[i:i + 4] % 256).astype(np.uint8), ticks[i:i + 4])[0] for i in (0, 4)]
-        >>> int(c[1][-1, 0, 0])
-        1650
+        >>> int(c[1][-1, 0, 0]), int(su.flush()[0][-1, 0, 0])   # the last read comes with flush()
+        (1350, 1650)
     """
 
-    def __init__(self, bits: int, window: int, method: str = "hierarchical", engine: str = "numba"):
-        if method not in ("temporal", "hierarchical"):
-            raise HDRInputError(f"streaming unwrapping supports temporal and hierarchical, not {method!r} "
-                                f"(spatial needs whole frames and best the next read: call unwrap)")
+    def __init__(self, bits: int, window: int, method: str = "best", engine: str = "numba"):
+        if method not in ("temporal", "hierarchical", "best"):
+            raise HDRInputError(f"streaming unwrapping supports temporal, hierarchical and best, not {method!r} "
+                                f"(spatial needs whole frames: call unwrap)")
         if int(window) < 1:
             raise HDRInputError(f"window must be >= 1 tick, got {window}")
         self.bits, self.window, self.method, self.engine = int(bits), int(window), method, engine
         self.reset()
 
+    @property
+    def latency(self) -> int:
+        """Reads held back until the next one arrives (1 for "best", else 0)."""
+        return 1 if self.method == "best" else 0
+
     def reset(self) -> None:
         """Forget every read (the next one is read 0)."""
-        self._y = self._t = self._c = None
+        self._y = self._t = self._c = self._f = None
+        self._state = None
+        self._pending = 0
 
     def push(self, y: np.ndarray, ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unwrap a block of reads (n, H, W) at ``ticks`` (n,); return (counts, flags) of these reads."""
+        """Unwrap a block of reads (n, H, W) at ``ticks`` (n,); return (counts, flags) of the reads now final."""
         y, t, _ = _check(np.asarray(y), np.asarray(ticks), self.bits)
         if self._t is not None:
             if y.shape[1:] != self._y.shape[1:]:
@@ -68,6 +76,9 @@ class StreamingUnwrapper:
         flags = np.zeros((S, H * W), bool)
         if self._c is not None:
             counts[:s0] = self._c
+            flags[:s0] = self._f
+        if self._state is None:
+            self._state = (np.zeros(H * W, np.int64), np.zeros(H * W, np.int64))
         flat = ya.reshape(S, H * W)
         if S > s0:
             if self.method == "temporal":
@@ -75,17 +86,34 @@ class StreamingUnwrapper:
                 part = np.zeros((S - s0 + 1, H * W), np.int64)
                 _run_temporal(np.ascontiguousarray(flat[s0 - 1 :]), L, part, np, self.engine)
                 counts[s0:] = part[1:] + base
+            elif self.method == "hierarchical":
+                _run_hier(flat, L, counts, flags, _reference.history_index(ta, self.window), False, np, self.engine,
+                          s0)
             else:
-                plan = _reference.history_index(ta, self.window)
-                _run_hier(flat, L, counts, flags, plan, False, np, self.engine, s0)
-        first = 0 if self._t is None else s0
-        out_c = counts[first:].reshape(-1, H, W).copy()
-        out_f = flags[first:].reshape(-1, H, W).copy()
-        keep = max(0, min(S - 2, int(np.searchsorted(ta, ta[-1] - self.window, side="left"))))
-        self._y, self._t, self._c = ya[keep:].copy(), ta[keep:].copy(), counts[keep:].copy()
+                _run_best(flat, L, counts, flags, _reference.history_index(ta, self.window),
+                          _reference.lookahead_factors(ta), np, self.engine, s0, self._state)
+        first = s0 - self._pending if self._t is not None else 0
+        last = S - self.latency
+        out_c = counts[first:last].reshape(-1, H, W).copy()
+        out_f = flags[first:last].reshape(-1, H, W).copy()
+        self._pending = S - max(last, first)
+        keep = max(0, min(S - 3, int(np.searchsorted(ta, ta[-1] - self.window, side="left"))))
+        self._y, self._t = ya[keep:].copy(), ta[keep:].copy()
+        self._c, self._f = counts[keep:].copy(), flags[keep:].copy()
         return out_c, out_f
 
+    def flush(self) -> tuple[np.ndarray, np.ndarray]:
+        """The reads still held back ("best": the last one), as (counts, flags); the state stays."""
+        if self._c is None or not self._pending:
+            shape = (0,) + (self._y.shape[1:] if self._y is not None else (0, 0))
+            return np.zeros(shape, np.int64), np.zeros(shape, bool)
+        H, W = self._y.shape[1:]
+        n = self._pending
+        self._pending = 0
+        return self._c[-n:].reshape(-1, H, W).copy(), self._f[-n:].reshape(-1, H, W).copy()
+
     def iter_reads(self, y: np.ndarray, ticks: np.ndarray, block: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Push ``y``/``ticks`` in blocks of ``block`` reads, yielding (counts, flags) per block."""
+        """Push ``y``/``ticks`` in blocks of ``block`` reads, yielding (counts, flags) per block, then the flush."""
         for a in range(0, len(ticks), block):
             yield self.push(y[a : a + block], ticks[a : a + block])
+        yield self.flush()

@@ -99,3 +99,13 @@ class HDRMode(ViewMode):
         v = mu_law(img / peak, self.mu)
         flags = res.flags[a + 1 : b + 1].any(axis=0)
         return np.where(flags, 1.0 - v, v).astype(np.float32)
+
+
+def _register() -> None:
+    from ..viewer import modes
+
+    if "hdr" not in modes._REGISTRY:  # noqa: SLF001 - the registry of the same package
+        modes.register_mode(HDRMode())
+
+
+_register()

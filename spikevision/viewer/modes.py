@@ -398,6 +398,10 @@ for _m in (RawMode(),
     register_mode(_m)
 del _m
 
-from ..hdr.viewmode import HDRMode  # noqa: E402  (modulo records beside the stream; see spikevision.hdr)
-
-register_mode(HDRMode())
+try:  # the "hdr" mode (spikevision.hdr.viewmode registers itself when it is imported first)
+    from ..hdr.viewmode import HDRMode
+except ImportError:  # pragma: no cover - spikevision.hdr.viewmode is importing this module right now
+    pass
+else:
+    if "hdr" not in _REGISTRY:
+        register_mode(HDRMode())
