@@ -10,7 +10,7 @@ Spike Streams" (2026; docs/algorithms.md, HDR by modulo unwrapping). Three modes
   = 1.28 MHz at 20 kHz by default); every fire advances a B-bit counter
   (``L = 2**bits``) that starts at a random power-on value and is never reset.
   The counter is read at the ticks of ``schedule``: an int K (every K ticks),
-  a periodic pattern ``"0,1,5,25/50"`` (reads at offsets 0, 1, 5 and 25 of every
+  a periodic pattern ``"0,1,5,25/50"`` (the default) (reads at offsets 0, 1, 5 and 25 of every
   50-tick period: nested windows that share photons) or an explicit tick array.
   ``y = (c0 + N) mod L`` where ``N`` counts the fires since tick 0; the fold
   count is ``k = (c0 + N) // L``. With ``cfa`` the counters sit behind a Bayer
@@ -57,7 +57,7 @@ from .photometry import to_luminance
 from .simulator import Simulator
 
 __all__ = ["ModuloRecord", "simulate_modulo", "save_modulo", "load_modulo", "savez_atomic", "MODULO_MODES",
-           "parse_schedule", "schedule_ticks"]
+           "parse_schedule", "schedule_ticks", "DEFAULT_SCHEDULE"]
 
 MODULO_MODES = ("counter", "count", "charge")
 _FORMAT = "spikevision-modulo"
@@ -65,6 +65,8 @@ _VERSION = 2
 #: default counter gain (fires per tick = gain * L / theta) and counter clock (fires per tick at most)
 COUNTER_GAIN = 32.0
 MAX_RATE = 64.0
+#: default read schedule of the counter: offsets 0, 1, 5, 25 of every 50 ticks (nested 1, 5, 25-tick windows)
+DEFAULT_SCHEDULE = "0,1,5,25/50"
 
 
 @dataclass
@@ -145,7 +147,7 @@ class ModuloRecord:
         return (per_tick / self.gain).astype(np.float32)
 
 
-def simulate_modulo(radiance: Any, bits: int = 8, every: int = 20, mode: str = "counter", *,
+def simulate_modulo(radiance: Any, bits: int = 8, every: int | None = None, mode: str = "counter", *,
                     schedule: Any = None, keep_spikes: bool = True, max_rate: float = MAX_RATE,
                     spike_gain: float = 1.0, **kwargs: Any) -> tuple[SpikeStream | None, ModuloRecord]:
     """Simulate B-bit modulo readings of a scene (and the binary spike stream alongside).
@@ -153,9 +155,12 @@ def simulate_modulo(radiance: Any, bits: int = 8, every: int = 20, mode: str = "
     Args:
         radiance: anything :func:`~.simulator.simulate` accepts.
         bits: counter width B (1..16).
-        every: ticks between reads K when ``schedule`` is None.
+        every: ticks between reads K (count and charge modes: default 20; counter mode: reads every K ticks
+            when given and ``schedule`` is not).
         mode: "counter" (the HDR counter, default), "count" or "charge" (version 1 models); module docstring.
-        schedule: counter mode: an int, a periodic spec ``"0,1,5,25/50"`` or an explicit array of read ticks.
+        schedule: counter mode: an int, a periodic spec ``"0,1,5,25/50"`` or an explicit array of read ticks
+            (default :data:`DEFAULT_SCHEDULE`, nested windows: uniform reads alias where more than L fires
+            fall between two reads).
         keep_spikes: also return the binary spike stream (in memory).
         max_rate: counter mode: the counter clock, at most this many fires per tick.
         spike_gain: counter mode: the gain of the binary spike pixel (one spike per tick at most).
@@ -167,13 +172,16 @@ def simulate_modulo(radiance: Any, bits: int = 8, every: int = 20, mode: str = "
     """
     if not 1 <= int(bits) <= 16:
         raise SceneInputError(f"bits must be in 1..16, got {bits}")
-    if int(every) < 1:
+    if every is not None and int(every) < 1:
         raise SceneInputError(f"every (ticks between reads) must be >= 1, got {every}")
     if mode not in MODULO_MODES:
         raise SceneInputError(f"mode must be one of {MODULO_MODES}, got {mode!r}")
     if mode == "counter":
-        return _simulate_counter(radiance, int(bits), int(every) if schedule is None else schedule, keep_spikes,
-                                 float(max_rate), float(spike_gain), kwargs)
+        if schedule is None:
+            schedule = int(every) if every is not None else DEFAULT_SCHEDULE
+        return _simulate_counter(radiance, int(bits), schedule, keep_spikes, float(max_rate), float(spike_gain),
+                                 kwargs)
+    every = 20 if every is None else every
     if schedule is not None:
         raise SceneInputError(f"schedule= is a counter-mode option; mode={mode!r} reads every `every` ticks. "
                               f"Use mode='counter' or drop schedule")
