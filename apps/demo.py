@@ -6,7 +6,9 @@ Stages (each prints what it did and leaves its outputs in --out):
   3. preview: export a firing-rate preview PNG
   4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs (auto exposure) and PSNR/SSIM
   5. camera: record 0.25 s from a simulated 40 kHz camera at real time, read the recording back
-  6. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
+  6. flow:   optical flow of a simulated moving texture, EPE against its ground truth, colour-wheel PNG
+  7. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
+  8. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _demo_flow import stage_flow
+from _demo_hdr import stage_hdr
+from _demo_stereo import stage_stereo
 
 import spikevision as sv
 
@@ -118,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     stage_preview(out, stream)
     stage_recon(out, stream)
     stage_camera(out)
-    __import__("_demo_flow").stage_flow(out)
-    __import__("_demo_stereo").stage_stereo(out, args.frames)   # apps/_demo_stereo.py
+    stage_flow(out)
+    stage_stereo(out, args.frames)
+    stage_hdr(out)
     print(f"\nAll outputs are in {out}/")
     return 0
 

@@ -114,8 +114,17 @@ def run(args: argparse.Namespace) -> int:
         opts["size"] = (args.height, args.width)
     t0 = time.perf_counter()
     if mpath is not None:
+        mopts = dict(opts)
+        if args.modulo_mode == "counter":  # --gain stays the spike pixel's; the counter has its own
+            mopts.update(gain=args.modulo_gain, spike_gain=args.gain, max_rate=args.modulo_max_rate,
+                         schedule=args.schedule if args.schedule is not None else args.modulo_every)
+        elif args.schedule is not None:
+            raise FormatError("--schedule applies to --modulo-mode counter (the default); drop it or use "
+                              "--modulo-every")
         stream, rec = simulate_modulo(src, bits=args.modulo_bits, every=args.modulo_every, mode=args.modulo_mode,
-                                      **opts)
+                                      **mopts)
+        same_dir = mpath.resolve().parent == out.resolve().parent
+        stream.meta.provenance["modulo_file"] = mpath.name if same_dir else str(mpath.resolve())  # the hdr view
         with progress(len(stream), f"write {out.name}") as bar:
             save_stream(out, stream, fmt)
             bar.update(len(stream))
@@ -195,8 +204,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--format", choices=("dat", "h5"), help="output format (default: from the extension)")
     add_output_options(o)
     o.add_argument("--modulo", metavar="NPZ", help="also write B-bit modulo counter readings to this .npz "
-                   "(in memory: for short streams)")
+                   "(in memory: for short streams); spikevision hdr unwraps them")
     o.add_argument("--modulo-bits", type=positive_int, default=8, help="counter bits B (default 8)")
-    o.add_argument("--modulo-every", type=positive_int, default=20, help="ticks between reads K (default 20)")
-    o.add_argument("--modulo-mode", choices=MODULO_MODES, default="count")
+    o.add_argument("--modulo-every", type=positive_int,
+                   help="ticks between reads K (count/charge modes: default 20; counter mode: instead of --schedule)")
+    o.add_argument("--modulo-mode", choices=MODULO_MODES, default="counter",
+                   help="counter (the HDR counter, default), count or charge (the version 1 models)")
+    o.add_argument("--schedule", metavar="OFFSETS/PERIOD",
+                   help="counter reads: offsets within each period (default 0,1,5,25/50: nested windows of 1, 5 "
+                   "and 25 ticks every 50 ticks)")
+    o.add_argument("--modulo-gain", type=positive_float, default=32.0,
+                   help="counter fires per tick per unit radiance times theta (default 32)")
+    o.add_argument("--modulo-max-rate", type=positive_float, default=64.0,
+                   help="counter clock: most fires per tick (default 64)")
     p.set_defaults(func=run)

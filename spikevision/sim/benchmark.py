@@ -8,7 +8,7 @@
     DIR/<id>/gt.npz                        ground truth sampled every ``gt_every`` frames (see ``gt_keys``)
     stereo:  spikes_{left,right}_{clean,noisy}.h5
     rain:    rain_mask.h5                  per-frame rain mask as a binary stream (1 = rain)
-    hdr:     modulo_{clean,noisy}.npz      8-bit spike counters read every 20 ticks, true folds
+    hdr:     modulo_{clean,noisy}.npz      8-bit HDR counters read at 0,1,5,25 of every 50 ticks, ground truth
 
 Everything is a pure function of (version, size, frames, fps, seed): the
 manifest records the parameters and a SHA-256 of every stream's packed bits,
@@ -45,6 +45,8 @@ __all__ = ["BENCHMARK_VERSION", "BenchmarkEntry", "benchmark_entries", "write_be
 log = logging.getLogger(__name__)
 
 BENCHMARK_VERSION = "svbench-1"
+#: read schedule of the HDR counters: nested windows of 1, 5 and 25 ticks in every 50-tick period
+HDR_SCHEDULE = "0,1,5,25/50"
 TASKS = ("recon", "flow", "stereo", "rain", "hdr", "objects")
 THETA = 2.0
 #: added to a stereo scene's seed for the right camera's sensor
@@ -88,7 +90,8 @@ def benchmark_entries(height: int = 250, width: int = 400, n_frames: int = 2000,
         BenchmarkEntry("rain_heavy", "rain", RainScene(**hw, seed=s + 6, density=120, angle=20.0,
                                                        speed=(0.2, 0.5)), s + 6),
         BenchmarkEntry("hdr_static", "hdr", HDRScene(**hw, seed=s + 7), s + 7),
-        BenchmarkEntry("hdr_moving", "hdr", HDRScene(**hw, seed=s + 8, moving=True), s + 8),
+        BenchmarkEntry("hdr_moving", "hdr", HDRScene(**hw, seed=s + 8, moving=True, light_speed=2e-3), s + 8),
+        BenchmarkEntry("hdr_color", "hdr", HDRScene(**hw, seed=s + 10, color=True), s + 10),
         BenchmarkEntry("objects", "objects", MovingObjects(**hw, seed=s + 9), s + 9),
     ]
     return [e for e in all_entries if e.task in tasks]
@@ -179,12 +182,14 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
                 name = f"spikes_{view_name + '_' if view_name else ''}{kind}"
                 path = d / f"{name}.h5"
                 if isinstance(e.scene, HDRScene):
-                    stream, rec = simulate_modulo(view, bits=8, every=20, mode="count", noise=nz, seed=view_seed,
-                                                  **sim_opts)
+                    stream, rec = simulate_modulo(view, bits=8, schedule=HDR_SCHEDULE, noise=nz, seed=view_seed,
+                                                  cfa="bggr" if view.color else None,
+                                                  **{k: v for k, v in sim_opts.items() if k != "full_well"})
                     save_modulo(d / f"modulo_{kind}.npz", rec)
                     files[f"modulo_{kind}"] = f"{e.id}/modulo_{kind}.npz"
                     from ..io import save_stream
 
+                    stream.meta.provenance["modulo_file"] = f"modulo_{kind}.npz"  # the viewer's hdr mode
                     save_stream(path, stream)
                     digests[name] = _sha256_packed(stream.packed())
                     if progress:
@@ -204,9 +209,10 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
                "scene": e.scene.params(),
                "files": files, "sha256_packed": digests, "gt_keys": keys}
         if isinstance(e.scene, HDRScene):
-            rec["modulo"] = {"bits": 8, "every": 20, "mode": "count",
-                             "files": "modulo_{clean,noisy}.npz: y = spike count mod 256 read every 20 frames, "
-                                      "folds = true fold counts; spikevision.sim.load_modulo"}
+            rec["modulo"] = {"bits": 8, "schedule": HDR_SCHEDULE, "mode": "counter",
+                             "cfa": "bggr" if e.scene.color else None,
+                             "files": "modulo_{clean,noisy}.npz: 8-bit free-running HDR counters read at the "
+                                      "schedule's ticks, with true counts and radiance; spikevision.sim.load_modulo"}
         records.append(rec)
         log.info("benchmark: wrote %s", e.id)
     from .. import __version__

@@ -421,3 +421,11 @@ _register_module_modes("spikevision.flow.view")
 from ..stereo.viewer_mode import DisparityMode  # noqa: E402  (a stereo pair's disparity: a mode can receive the pair)
 
 register_mode(DisparityMode())
+
+try:  # the "hdr" mode (spikevision.hdr.viewmode registers itself when it is imported first)
+    from ..hdr.viewmode import HDRMode
+except ImportError:  # pragma: no cover - spikevision.hdr.viewmode is importing this module right now
+    pass
+else:
+    if "hdr" not in _REGISTRY:
+        register_mode(HDRMode())

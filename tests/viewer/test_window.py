@@ -130,7 +130,8 @@ def test_every_mode_renders(viewer, qtbot, dat):
         qtbot.waitUntil(lambda n=name: viewer.shown.key.mode == n and viewer.shown.key.index == 200, timeout=30000)
         assert viewer.shown.error is None and viewer.shown.image.shape[:2] == (H, W)   # RGB modes: (H, W, 3)
         assert action.isChecked()
-    viewer.set_mode("rate")
+    viewer.set_mode("rate")  # modes registered after the built-ins come last: go back to the rate map
+    qtbot.waitUntil(lambda: viewer.shown.key.mode == "rate", timeout=30000)
     assert viewer.display.colormap == "inferno" and viewer.display.auto_levels  # the rate map's defaults
 
 

@@ -33,6 +33,7 @@ class HDRScene(Scene):
         n_lights: number of light sources.
         moving: lights travel on circles and the texture pans (else everything is static).
         light_speed: angular speed of the lights in radians per tick.
+        color: linear RGB radiance (H, W, 3): a smoothly tinted texture and warm/cool lamps (same luminance span).
     """
 
     name = "hdr"
@@ -40,7 +41,7 @@ class HDRScene(Scene):
     def __init__(self, height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
                  seed: int = 0,
                  dynamic_range: float = 1e5, peak: float = 1.9, n_lights: int = 3, moving: bool = False,
-                 light_speed: float = 2e-4,
+                 light_speed: float = 2e-4, color: bool = False,
                  *, frames: int | None = None):
         super().__init__(height, width, n_frames, fps, seed, frames=frames)
         if dynamic_range < 10 or peak <= 0:
@@ -61,6 +62,11 @@ class HDRScene(Scene):
                                 rng.uniform(0.05, 0.15, n_lights) * min(height, width),
                                 rng.uniform(0, 2 * np.pi, n_lights)], axis=1)
         self._grid = (xx, yy)
+        self.color = bool(color)
+        hue = 2 * np.pi * (xx / width * 0.7 + yy / height * 0.4)
+        self._tint = np.stack([1 + 0.35 * np.cos(hue), 1 + 0.35 * np.cos(hue - 2.1), 1 + 0.35 * np.cos(hue + 2.1)],
+                              axis=-1).astype(np.float32)
+        self._lamp_tints = np.array([[1.0, 0.8, 0.55], [0.6, 0.85, 1.0], [1.0, 1.0, 0.9]], np.float32)
         base = self._base_log(0.0)
         self._lo, self._hi = float(base.min()), float(base.max())
         orbit = float(self.lights[:, 3].max()) if len(self.lights) else 0.0
@@ -68,7 +74,7 @@ class HDRScene(Scene):
 
     def params(self) -> dict:
         return {**super().params(), "dynamic_range": self.dynamic_range, "peak": self.peak, "moving": self.moving,
-                "light_speed": self.light_speed, "n_lights": int(len(self.lights))}
+                "light_speed": self.light_speed, "n_lights": int(len(self.lights)), "color": self.color}
 
     def light_positions(self, t: float) -> np.ndarray:
         """(n, 2) light centres (x, y) at ``t``."""
@@ -89,7 +95,11 @@ class HDRScene(Scene):
         log_l = bottom + (self._base_log(t) - self._lo) / (self._hi - self._lo) * (top - bottom)
         lum = 10**log_l
         xx, yy = self._grid
-        for (px, py), r in zip(self.light_positions(t), self.lights[:, 2], strict=True):
+        rgb = lum[..., None] * self._tint if self.color else None
+        for i, ((px, py), r) in enumerate(zip(self.light_positions(t), self.lights[:, 2], strict=True)):
             d2 = ((xx - px) ** 2 + (yy - py) ** 2) / r**2
-            lum = np.maximum(lum, self.peak * np.clip(1.5 - d2, 0, 1) ** 0.5 * (d2 < 1.5))
-        return lum.astype(np.float32)
+            lamp = self.peak * np.clip(1.5 - d2, 0, 1) ** 0.5 * (d2 < 1.5)
+            lum = np.maximum(lum, lamp)
+            if rgb is not None:
+                rgb = np.maximum(rgb, lamp[..., None] * self._lamp_tints[i % 3])
+        return (rgb if rgb is not None else lum).astype(np.float32)
