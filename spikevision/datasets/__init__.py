@@ -36,3 +36,12 @@ from .prepare import prepare
 __all__ = ["list_datasets", "card", "load", "verify", "fetch", "prepare", "data_root", "Card", "GroundTruth",
            "parse_card", "read_card", "Sample", "SpikeDataset", "VerifyReport", "DatasetNotFound", "DownloadError",
            "sha256_file", "PREPARED_MANIFEST"]
+
+
+def __getattr__(name: str):
+    """``torch`` and ``transforms`` load on first use (torch is optional and heavy)."""
+    if name in ("torch", "transforms"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'spikevision.datasets' has no attribute {name!r}")

@@ -31,10 +31,10 @@ class DatasetNotFound(SpikevisionError, FileNotFoundError):
     """A dataset's files are not where they were looked for."""
 
 
-@functools.lru_cache(maxsize=None)
-def _cards(dirs: tuple[Path, ...]) -> dict[str, Card]:
+@functools.lru_cache(maxsize=8)
+def _cards(dirs: tuple[tuple[Path, int], ...]) -> dict[str, Card]:
     found: dict[str, Card] = {}
-    for d in dirs:
+    for d, _ in dirs:
         for p in sorted(d.glob("*.toml")) if d.is_dir() else ():
             c = read_card(p)
             found.setdefault(c.name, c)
@@ -42,7 +42,13 @@ def _cards(dirs: tuple[Path, ...]) -> dict[str, Card]:
 
 
 def _all_cards() -> dict[str, Card]:
-    return _cards(tuple(card_dirs()))
+    def stamp(d: Path) -> int:  # a card added or changed in a folder is seen at the next call
+        try:
+            return max([d.stat().st_mtime_ns] + [p.stat().st_mtime_ns for p in d.glob("*.toml")])
+        except OSError:
+            return -1
+
+    return _cards(tuple((d, stamp(d)) for d in card_dirs()))
 
 
 def list_datasets(task: str | None = None) -> list[str]:
