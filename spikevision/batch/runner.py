@@ -296,7 +296,12 @@ def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note) -> Non
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("spawn" if sys.platform != "linux" else "forkserver")
+    import threading
+
+    # fork when this process runs no other thread: workers start at once with the modules and compiled kernels
+    # already loaded; otherwise (a GUI, a progress thread) a fork could copy a held lock, so use a fresh server
+    safe_fork = sys.platform == "linux" and threading.active_count() == 1
+    ctx = mp.get_context("fork" if safe_fork else "forkserver" if sys.platform == "linux" else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
     futures = {}
     try:
