@@ -53,8 +53,9 @@ def run(quick: bool = False) -> list[dict]:
             ones = float(np.unpackbits(packed[: min(200, t)], bitorder="little").mean())
             case = f"{label}: {ones:.1%} ones, {t:,} frames ({nbytes / 1e6:.0f} MB packed)"
             paths = {c: Path(d) / f"{label[:3]}_{c or 'none'}.h5" for c in CODECS}
-            writes = best_times([lambda c=c: sv.save(paths[c], stream, compression=c) for c in CODECS], repeat)
-            reads = best_times([lambda c=c: sv.open(paths[c]).packed() for c in CODECS], repeat)
+            writes = best_times([lambda c=c, p=paths, s=stream: sv.save(p[c], s, compression=c)
+                                 for c in CODECS], repeat)
+            reads = best_times([lambda c=c, p=paths: sv.open(p[c]).packed() for c in CODECS], repeat)
             for c in CODECS:  # bit-exact round trip before any figure is reported
                 assert np.array_equal(sv.open(paths[c]).packed(), packed), c
             ref_w, ref_r = writes[0], reads[0]

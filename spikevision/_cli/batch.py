@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ._common import add_read_options, positive_int, progress, read_options, report
 
@@ -11,7 +10,8 @@ __all__ = ["register"]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import registered_steps, run as run_batch
+    from ..batch import registered_steps
+    from ..batch import run as run_batch
 
     if args.list_steps:
         from ..batch import get_step

@@ -9,8 +9,17 @@ Example:
 from __future__ import annotations
 
 from .dask import overlap_frames, reconstruct_chunked, to_dask
-from .runner import EXECUTORS, REPORT_NAME, BatchReport, FileResult, expand_inputs, is_finished, output_path, \
-    process_one, run
+from .runner import (
+           EXECUTORS,
+           REPORT_NAME,
+           BatchReport,
+           FileResult,
+           expand_inputs,
+           is_finished,
+           output_path,
+           process_one,
+           run,
+)
 from .steps import PipelineError, Step, get_step, parse_pipeline, pipeline_spec, register_step, registered_steps
 
 __all__ = ["run", "process_one", "expand_inputs", "output_path", "is_finished", "BatchReport", "FileResult",

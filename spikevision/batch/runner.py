@@ -15,9 +15,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,8 @@ class BatchReport:
             width = min(60, max(len(Path(r.input).name) for r in rows))
             lines.append(f"{'recording':<{width}}  status       error")
             for r in rows:
-                lines.append(f"{Path(r.input).name:<{width}}  {r.status:<11}  {r.error.splitlines()[0][:100] if r.error else ''}")
+                first = r.error.splitlines()[0][:100] if r.error else ""
+                lines.append(f"{Path(r.input).name:<{width}}  {r.status:<11}  {first}")
         frames = sum(r.frames for r in self.results if r.status == "done")
         lines.append(f"{self.count('done')} done, {self.count('skipped')} skipped (finished before), "
                      f"{self.count('failed')} failed{', interrupted' if self.interrupted else ''}; "
@@ -293,10 +295,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
 
 def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note) -> None:
     import multiprocessing as mp
+    import threading
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
-
-    import threading
 
     # fork when this process runs no other thread: workers start at once with the modules and compiled kernels
     # already loaded; otherwise (a GUI, a progress thread) a fork could copy a held lock, so use a fresh server

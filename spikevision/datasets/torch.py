@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,14 +52,15 @@ class SpikeTorchDataset(_TorchDataset):
     """
 
     def __init__(self, dataset: SpikeDataset, *, window: TimeWindow | None = None,
-                 representation: Representation = Representation("raw"), transforms: Sequence = (),
+                 representation: Representation | None = None, transforms: Sequence = (),
                  cache: str | os.PathLike | None = None, seed: int = 0):
         if _TorchDataset is object:
             raise BackendUnavailable("SpikeTorchDataset needs torch; pip install 'spikevision[learn]' "
                                      "(CPU: torch==2.13.0)")
         if window is not None and window.where == "random":
             raise ValueError("a random TimeWindow cannot be cached; pass it in transforms= instead of window=")
-        self.dataset, self.window, self.representation = dataset, window, representation
+        self.dataset, self.window = dataset, window
+        self.representation = representation or Representation("raw")
         self.transforms = tuple(transforms) + (ToTensor(),)
         self.cache = Path(cache) if cache is not None else None
         self.seed, self.epoch = seed, 0

@@ -62,8 +62,8 @@ def test_fetch_downloads_verifies_and_skips(server, own_cards, tmp_path):
     got = svd.fetch("MINI", root)
     assert sorted(p.relative_to(root).as_posix() for p in got) == sorted(rel)
     rep = svd.verify("MINI", root)
-    assert rep.checksums_ok == 4 and rep.recordings["test"] == 2 and rep.missing == [f"train: no files match "
-                                                                                     f"train/spike/{{id}}.dat"]
+    assert rep.checksums_ok == 4 and rep.recordings["test"] == 2 and rep.missing == ["train: no files match "
+                                                                                     "train/spike/{id}.dat"]
     before = (root / rel[0]).stat().st_mtime_ns
     svd.fetch("MINI", root)  # present and correct: not downloaded again
     assert (root / rel[0]).stat().st_mtime_ns == before

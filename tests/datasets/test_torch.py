@@ -96,7 +96,7 @@ def test_dataloader_with_worker_processes(reds, tmp_path):
         for k in range(len(batch["id"])):
             seen.append((batch["id"][k], batch["spikes"][k].numpy()))
     assert len(seen) == len(base) == 6
-    for (sid, x), path in zip(seen, base.paths):
+    for (_, x), path in zip(seen, base.paths):
         split = path.parts[-3]
         want = truth[(split, str(path))]["spikes"][:, 117:133, 188:212]
         np.testing.assert_array_equal(x, want)
