@@ -231,3 +231,65 @@ def test_to_dask_and_chunked_reconstruction(tmp_path, distributed):
                                                                 rate=sv.recon.auto_rate(s, 0, 700)))
     with pytest.raises(sv.SpikevisionError, match="recursive state"):
         batch.reconstruct_chunked(s, "tfstp", step=25)
+
+
+def test_recon_then_flow_and_convert(tmp_path):
+    import cv2
+
+    paths = _data(tmp_path / "d", n=1, t=160)
+    rep = batch.run(paths, "recon:tfp:step=40:window=21,flow:dis,convert:npz", tmp_path / "o")
+    assert rep.ok, rep.table()
+    out = tmp_path / "o" / "rec0.dat.h5"
+    with h5py.File(out) as f:
+        imgs = f["recon/images"][()]
+        flows = f["flow/flow"][()]
+        assert flows.shape == (3, 32, 48, 2) and f["flow"].attrs["interval_frames"] == 40
+        u8 = (np.clip(imgs, 0, 1) * 255).astype(np.uint8)
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        np.testing.assert_array_equal(flows[1], dis.calc(u8[1], u8[2], None))
+        assert f["convert"].attrs["file"] == "rec0.dat.spikes.npz"
+    np.testing.assert_array_equal(sv.open(tmp_path / "o" / "rec0.dat.spikes.npz").unpack(), sv.open(paths[0]).unpack())
+
+
+def _cli_env():
+    return {**os.environ, "PYTHONPATH": str(REPO), "SPIKEVISION_PROGRESS": "0"}
+
+
+def test_cli_serial_reports_failures_with_exit_1(tmp_path):
+    _data(tmp_path / "d", n=2)
+    (tmp_path / "d" / "bad.dat").write_bytes(b"xx")
+    r = subprocess.run([sys.executable, "-m", "spikevision", "batch", str(tmp_path / "d" / "**" / "*.dat"),
+                        "--pipeline", "info", "--out", str(tmp_path / "o")], env=_cli_env(), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 1
+    assert "bad.dat" in r.stdout and "2 done" in r.stdout and "1 failed" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "spikevision", "batch", str(tmp_path / "d" / "**" / "*.dat"),
+                        "--pipeline", "info", "--out", str(tmp_path / "o"), "--json"], env=_cli_env(),
+                       capture_output=True, text=True, timeout=300)
+    s = json.loads(r.stdout)
+    assert s["skipped"] == 2 and s["failed"] == 1
+    r = subprocess.run([sys.executable, "-m", "spikevision", "batch", str(tmp_path / "d"), "--pipeline", "warp",
+                        "--out", str(tmp_path / "o")], env=_cli_env(), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "unknown pipeline step 'warp'" in r.stderr
+
+
+def test_cli_ctrl_c_stops_cleanly(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "d").mkdir()
+    for k in range(12):
+        sv.save(tmp_path / "d" / f"r{k:02d}.dat", (rng.random((3000, 32, 48)) < 0.2).astype(np.uint8))
+    out = tmp_path / "o"
+    p = subprocess.Popen([sys.executable, "-m", "spikevision", "batch", str(tmp_path / "d"), "--pipeline",
+                          "recon:tfi:step=5", "--out", str(out)], env=_cli_env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    end = time.time() + 120
+    while not list(out.glob("*.h5")) and time.time() < end and p.poll() is None:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "interrupted" in err
+    rep = json.loads((out / batch.REPORT_NAME).read_text())
+    assert rep["interrupted"] and 1 <= rep["done"] < 12
+    assert sorted(f.name for f in out.iterdir()) == sorted([batch.REPORT_NAME] + [
+        Path(r["output"]).name for r in rep["results"] if r["status"] == "done"])
