@@ -295,14 +295,12 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
 
 def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note) -> None:
     import multiprocessing as mp
-    import threading
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    # fork when this process runs no other thread: workers start at once with the modules and compiled kernels
-    # already loaded; otherwise (a GUI, a progress thread) a fork could copy a held lock, so use a fresh server
-    safe_fork = sys.platform == "linux" and threading.active_count() == 1
-    ctx = mp.get_context("fork" if safe_fork else "forkserver" if sys.platform == "linux" else "spawn")
+    # never fork this process: a loaded OpenMP runtime (torch, numba's omp layer) or a held lock would break the
+    # children; a fork server starts clean workers (each imports spikevision and loads the cached kernels once)
+    ctx = mp.get_context("forkserver" if sys.platform == "linux" else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
     futures = {}
     try:
