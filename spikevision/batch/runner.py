@@ -194,9 +194,9 @@ def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spe
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # one bad recording must not stop the run
-        msg = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, SpikevisionError):
-            msg += "\n" + "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        msg = " ".join(f"{type(exc).__name__}: {exc}".split("\n"))
+        if not isinstance(exc, (SpikevisionError, OSError)):  # unexpected: keep where it happened for a report
+            msg += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:]).strip()
         return FileResult(inp, out, "failed", 0, time.perf_counter() - t0, msg, who)
 
 
@@ -255,10 +255,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
     out.mkdir(parents=True, exist_ok=True)
     base = Path(os.path.commonpath([os.path.abspath(p.parent) for p in files]))
     dests = [output_path(p, base, out) for p in files]
-    for p in files:
-        if os.path.realpath(p).startswith(os.path.realpath(out) + os.sep) and str(p).endswith(".h5") and \
-                any(os.path.realpath(p) == os.path.realpath(d) for d in dests):
-            raise OutputError(f"input {p} would be overwritten by its own output; choose another output folder")
+    clash = {os.path.realpath(p) for p in files} & {os.path.realpath(d) for d in dests}
+    if clash:
+        raise OutputError(f"input {sorted(clash)[0]} would be replaced by an output; choose another output folder")
     n_workers = workers or (1 if executor == "serial" else max(1, os.cpu_count() or 1))
     report = BatchReport(spec, executor, n_workers)
     jobs = [(str(p), str(d)) for p, d in zip(files, dests)]

@@ -138,9 +138,15 @@ class SpikeDataset:
         fmt = self.card.reader["format"]
         spikes = open_stream(ref.spikes, format=fmt, **self.read_options)
         right = open_stream(ref.right, format=fmt, **self.read_options) if ref.right else None
-        gt = {name: read_gt(self.card.gt[name], where, ref.spikes, read_options=self.read_options)
-              for name, where in ref.gt.items()}
-        return Sample(ref.id, ref.split, spikes, gt, right, ref.spikes)
+        return Sample(ref.id, ref.split, spikes, self.ground_truth(i), right, ref.spikes)
+
+    def ground_truth(self, i: int) -> dict[str, Any]:
+        """The ground truth of recording ``i`` alone (its spike file is not opened)."""
+        ref = self.refs[i]
+        if self.prepared:
+            return _prepared_gt(ref.spikes)
+        return {name: read_gt(self.card.gt[name], where, ref.spikes, read_options=self.read_options)
+                for name, where in ref.gt.items()}
 
     def __iter__(self) -> Iterator[Sample]:
         for i in range(len(self)):
@@ -157,13 +163,16 @@ class SpikeDataset:
 
 
 def _prepared_sample(ref: SampleRef) -> Sample:
-    import h5py
-
     from ..io import h5
 
-    spikes = h5.read(ref.spikes)
+    return Sample(ref.id, ref.split, h5.read(ref.spikes), _prepared_gt(ref.spikes), None, ref.spikes)
+
+
+def _prepared_gt(path: Path) -> dict[str, Any]:
+    import h5py
+
     gt: dict[str, Any] = {}
-    with h5py.File(ref.spikes, "r") as f:
+    with h5py.File(path, "r") as f:
         if "gt" in f:
             for name, obj in f["gt"].items():
                 if isinstance(obj, h5py.Group):
@@ -171,7 +180,7 @@ def _prepared_sample(ref: SampleRef) -> Sample:
                 else:
                     v = obj[()]
                     gt[name] = v.decode() if isinstance(v, bytes) else v
-    return Sample(ref.id, ref.split, spikes, gt, None, ref.spikes)
+    return gt
 
 
 def _splits(c: Card, split: str | None) -> tuple[str, ...]:

@@ -94,12 +94,17 @@ class SpikeTorchDataset(_TorchDataset):
         from ..io._atomic import atomic_path
 
         path = self.cache / f"{self._key(i)}.h5"
-        if path.exists():
-            s = self.dataset[i]
+        if path.exists():  # the spike file is not opened (an .npz would be decoded whole)
             with h5py.File(path, "r") as f:
                 x = f["input"][()]
                 t0 = int(f.attrs["t0"])
-            return {"spikes": x, "gt": dict(s.gt), "id": s.id, "right": s.right, "t0": t0}
+            ref = self.dataset.refs[i]
+            right = None
+            if ref.right is not None:
+                from ..io import open_stream
+
+                right = open_stream(ref.right, format=self.dataset.card.reader["format"], **self.dataset.read_options)
+            return {"spikes": x, "gt": self.dataset.ground_truth(i), "id": ref.id, "right": right, "t0": t0}
         item = self._base(i)
         self.cache.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
