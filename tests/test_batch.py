@@ -293,3 +293,13 @@ def test_cli_ctrl_c_stops_cleanly(tmp_path):
     assert rep["interrupted"] and 1 <= rep["done"] < 12
     assert sorted(f.name for f in out.iterdir()) == sorted([batch.REPORT_NAME] + [
         Path(r["output"]).name for r in rep["results"] if r["status"] == "done"])
+
+
+def test_file_backed_streams_pickle_by_path(tmp_path):
+    import pickle
+
+    p = _data(tmp_path, n=1, t=400)[0]
+    s = sv.open(p)[50:300, 4:20, 8:40]
+    blob = pickle.dumps(s)
+    assert len(blob) < 4000  # the path and the window, not 400 frames
+    np.testing.assert_array_equal(pickle.loads(blob).unpack(), s.unpack())

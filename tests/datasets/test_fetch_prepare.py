@@ -135,3 +135,18 @@ def test_cli(tmp_path):
     assert json.loads(r.stdout)["recordings"] == 1
     s = svd.load("U-CIFAR", tmp_path / "p", split="train")[0]
     assert s.gt["label"] == 3 and s.gt["label_name"] == "cat"
+
+
+def test_verify_all_script(tmp_path):
+    write_replica(svd.card("PHM"), tmp_path / "PHM", per_split=1)
+    write_replica(svd.card("SCSim"), tmp_path / "SCSim", per_split=1)
+    (tmp_path / "SCSim" / "test" / "clean" / "id0.dat").unlink()
+    script = Path(__file__).resolve().parents[2] / "datasets" / "verify_all.py"
+    e = {**os.environ, "PYTHONPATH": str(script.parents[1]), "SPIKEVISION_DATA": str(tmp_path)}
+    r = subprocess.run([sys.executable, str(script), "--json", str(tmp_path / "r.json")], capture_output=True,
+                       text=True, env=e, timeout=300)
+    assert r.returncode == 1, r.stderr
+    lines = {ln.split()[0]: ln for ln in r.stdout.splitlines()}
+    assert "OK" in lines["PHM"] and "INCOMPLETE" in lines["SCSim"] and "absent" in lines["REDS_BASE"]
+    assert {d["name"]: d["ok"] for d in json.loads((tmp_path / "r.json").read_text())} == {"PHM": True,
+                                                                                          "SCSim": False}
