@@ -47,8 +47,11 @@ def blosc2_args(compression: str) -> dict[str, Any] | None:
 
 def ensure_filters(ds) -> None:
     """Register hdf5plugin's filters when ``ds`` (an h5py Dataset) uses one HDF5 itself does not have."""
-    plist = ds.id.get_create_plist()
-    ids = {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
+    try:
+        plist = ds.id.get_create_plist()
+        ids = {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
+    except Exception:  # a damaged pipeline message: the reader's own checks report the damage
+        return
     if BLOSC2_FILTER_ID in ids or any(i >= 256 and i != 32000 for i in ids):  # 32000 = LZF, built into h5py
         if _plugin() is None:
             raise BackendUnavailable(f"{ds.file.filename}: the spikes are Blosc2-compressed; pip install hdf5plugin "
