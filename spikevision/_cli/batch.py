@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     with progress(total, "batch", unit="file") as bar:
         rep = run_batch(args.inputs, args.pipeline, args.out, executor=args.executor, workers=args.workers,
                         scheduler=args.scheduler, read_options=read_options(args) or None,
-                        checksum=not args.no_checksum, progress=lambda r: bar.update(1))
+                        checksum=not args.no_checksum, progress=lambda r: bar.update(1), threads=args.threads)
     if getattr(args, "json", False):
         report(args, "", rep.as_dict())
     else:
@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, help="worker processes (default: the CPU count)")
     p.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="address of a running Dask scheduler (implies --executor dask)")
+    p.add_argument("--threads", type=positive_int,
+                   help="kernel threads per task (default: all cores serially, cores/workers locally, 1 on a "
+                   "remote cluster)")
     p.add_argument("--no-checksum", action="store_true",
                    help="identify finished inputs by size and mtime instead of their SHA-256")
     p.add_argument("--list-steps", action="store_true", help="list the registered pipeline steps and exit")

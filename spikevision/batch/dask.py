@@ -22,7 +22,8 @@ def _need_dask():
             from exc
 
 
-def run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note: Callable, retries: int) -> None:
+def run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note: Callable, retries: int,
+             threads: int | None = None) -> None:
     """One task per recording on a ``distributed`` cluster; results are passed to ``note`` as they arrive.
 
     A task whose worker dies is rescheduled by the scheduler (up to its ``allowed-failures``), and,
@@ -44,7 +45,7 @@ def run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note
     try:
         futs = {}
         for i, d in jobs:
-            f = client.submit(process_one, i, d, steps, spec, read_options, checksum, pure=False,
+            f = client.submit(process_one, i, d, steps, spec, read_options, checksum, threads, pure=False,
                               key=f"spikevision-batch-{abs(hash((i, d, spec))):x}-0")
             futs[f] = (i, d, 0)
         ac = as_completed(list(futs))
@@ -54,7 +55,7 @@ def run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note
                 note(f.result())
             except Exception as exc:  # the worker died (KilledWorker) or the task could not run
                 if tries < retries:
-                    g = client.submit(process_one, i, d, steps, spec, read_options, checksum, pure=False,
+                    g = client.submit(process_one, i, d, steps, spec, read_options, checksum, threads, pure=False,
                                       key=f"spikevision-batch-{abs(hash((i, d, spec))):x}-{tries + 1}")
                     futs[g] = (i, d, tries + 1)
                     ac.add(g)

@@ -154,10 +154,19 @@ def _store(group, value: Any, key: str) -> None:
         group.create_dataset(key, data=arr, chunks=True if arr.ndim >= 2 and arr.size > 1 else None)
 
 
+def _set_threads(threads: int | None) -> None:
+    """Limit the compiled kernels' threads in this worker (N workers x all cores would oversubscribe)."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
 def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spec: str,
-                read_options: dict | None = None, checksum: bool = True) -> FileResult:
+                read_options: dict | None = None, checksum: bool = True, threads: int | None = None) -> FileResult:
     """Run the pipeline on one recording and write its output atomically (the task every executor runs).
 
+    ``threads`` caps the threads of the compiled kernels for this task (None: numba's default, all cores).
     Never raises for a bad recording: the failure is returned in the :class:`FileResult`.
     """
     import socket
@@ -170,6 +179,7 @@ def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spe
     t0 = time.perf_counter()
     src, dest = Path(inp), Path(out)
     who = f"{socket.gethostname()}:{os.getpid()}"
+    _set_threads(threads)
     try:
         digest = _sha256(src) if checksum else f"size:{src.stat().st_size}:mtime:{src.stat().st_mtime_ns}"
         if dest.exists() and is_finished(dest, digest, spec):
@@ -210,7 +220,7 @@ def _write_report(out: Path, report: BatchReport) -> Path:
 def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str | list, out: str | os.PathLike, *,
         executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
         read_options: dict | None = None, checksum: bool = True, progress: Callable[[FileResult], None] | None = None,
-        retries: int = 2) -> BatchReport:
+        retries: int = 2, threads: int | None = None) -> BatchReport:
     """Run ``pipeline`` over every recording in ``inputs``; one HDF5 output per recording under ``out``.
 
     Args:
@@ -225,6 +235,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
         checksum: record and compare the SHA-256 of each input (False: its size and mtime).
         progress: called with each :class:`FileResult` as it arrives.
         retries: Dask only: times a recording is resubmitted after its worker died.
+        threads: kernel threads per task. Default: all cores for "serial" (the kernels are parallel),
+            cores / workers for "process" and a LocalCluster, 1 on a remote cluster (run one worker
+            process per core there).
 
     Returns:
         a :class:`BatchReport` (also written to ``out/batch-report.json``).
@@ -259,6 +272,8 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
     if clash:
         raise OutputError(f"input {sorted(clash)[0]} would be replaced by an output; choose another output folder")
     n_workers = workers or (1 if executor == "serial" else max(1, os.cpu_count() or 1))
+    if threads is None and executor != "serial":
+        threads = 1 if scheduler else max(1, (os.cpu_count() or 1) // n_workers)
     report = BatchReport(spec, executor, n_workers)
     jobs = [(str(p), str(d)) for p, d in zip(files, dests)]
     t0 = time.perf_counter()
@@ -271,13 +286,13 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
     try:
         if executor == "serial":
             for inp, dst in jobs:
-                note(process_one(inp, dst, steps, spec, read_options, checksum))
+                note(process_one(inp, dst, steps, spec, read_options, checksum, threads))
         elif executor == "process":
-            _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note)
+            _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note, threads)
         else:
             from .dask import run_dask
 
-            run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note, retries)
+            run_dask(jobs, steps, spec, read_options, checksum, workers, scheduler, note, retries, threads)
     except KeyboardInterrupt:
         report.interrupted = True
         finished = {r.input for r in report.results}
@@ -292,7 +307,7 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], pipeline: str |
     return report
 
 
-def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note) -> None:
+def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note, threads) -> None:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -303,7 +318,8 @@ def _run_pool(jobs, steps, spec, read_options, checksum, n_workers, note) -> Non
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
     futures = {}
     try:
-        futures = {pool.submit(process_one, i, d, steps, spec, read_options, checksum): (i, d) for i, d in jobs}
+        futures = {pool.submit(process_one, i, d, steps, spec, read_options, checksum, threads): (i, d)
+                   for i, d in jobs}
         for fut in as_completed(futures):
             try:
                 note(fut.result())
