@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= test,gui,usb
+EXTRAS ?= test,gui,usb,dist,learn
 STAMP := $(VENV)/.installed-$(shell printf '%s' "$(EXTRAS)" | tr ',' '-')
 
 .PHONY: demo test test-all fuzz bench bench-quick docs clean venv

@@ -9,6 +9,7 @@ Stages (each prints what it did and leaves its outputs in --out):
   6. flow:   optical flow of a simulated moving texture, EPE against its ground truth, colour-wheel PNG
   7. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
   8. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
+  9. batch:  process several recordings with the batch runner, one HDF5 output per recording
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _demo_batch import stage as stage_batch
 from _demo_flow import stage_flow
 from _demo_hdr import stage_hdr
 from _demo_stereo import stage_stereo
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_flow(out)
     stage_stereo(out, args.frames)
     stage_hdr(out)
+    stage_batch(out, stream)
     print(f"\nAll outputs are in {out}/")
     return 0
 

@@ -309,6 +309,15 @@ class SpikeStream:
 
         return asarray(self.unpack(), backend=backend, device=device)
 
+    def to_dask(self, chunk_frames: int = 1024):
+        """A lazy dask array (T, H, W) uint8 over this stream, ``chunk_frames`` frames per chunk.
+
+        Needs ``dask`` (the ``dist`` extra); see :func:`spikevision.batch.to_dask`.
+        """
+        from .batch.dask import to_dask
+
+        return to_dask(self, chunk_frames)
+
     def with_meta(self, **changes) -> SpikeStream:
         """The same frames with some metadata replaced (``fps=40000``, ``cfa="bggr"`` ...)."""
         return SpikeStream(self.source, dataclasses.replace(self.meta, **changes),

@@ -171,7 +171,11 @@ def _check_container(f: h5py.File, path, trusted: bool = False) -> h5py.Dataset:
     if version > FORMAT_VERSION:
         raise FormatError(f"{path}: spikestream version {version} is newer than this spikevision reads "
                           f"({FORMAT_VERSION}); upgrade spikevision")
-    return _check_dataset(f[_Names.dataset], _Names.dataset, path, trusted)
+    ds = _check_dataset(f[_Names.dataset], _Names.dataset, path, trusted)
+    from ._h5plugins import ensure_filters
+
+    ensure_filters(ds)  # Blosc2-compressed spikes: register hdf5plugin's filters before reading
+    return ds
 
 
 def _mandatory_filters(ds: h5py.Dataset) -> int:

@@ -79,12 +79,19 @@ def _compression_args(compression: str | None) -> dict[str, Any]:
         return {"compression": "lzf"}
     if compression == "gzip":
         return {"compression": "gzip", "compression_opts": 4}
+    if isinstance(compression, str) and compression.startswith("blosc2"):
+        from ._h5plugins import blosc2_args
+
+        args = blosc2_args(compression)
+        if args is not None:
+            return args
     if isinstance(compression, str) and compression.startswith("gzip:"):
         level = compression[5:]
         if level.isdigit() and 1 <= int(level) <= 9:
             return {"compression": "gzip", "compression_opts": int(level)}
     raise ValueError(f"unknown compression {compression!r}; choose 'lzf' (fast, default), 'gzip' (smaller), "
-                     f"'gzip:1'..'gzip:9' or None")
+                     f"'gzip:1'..'gzip:9', 'blosc2-lz4', 'blosc2-zstd' (Blosc2 with bit-shuffle, needs hdf5plugin; "
+                     f"':N' sets the level) or None")
 
 
 def chunk_frames(block_frames: int, frame_bytes: int) -> int:
