@@ -213,8 +213,8 @@ class RenderLoop:
             lines.append(f"last ISI {r.last_isi if r.last_isi is not None else '—'} frames"
                          + (f"  (last spike {r.last_spike:,})" if r.last_spike is not None else ""))
         extra = getattr(get_mode(self.shown.key.mode), "readout_lines", None)   # e.g. depth of a disparity
-        if extra is not None and self.stream is not None:
-            lines += extra(self.stream, value)
+        if extra is not None and self.stream is not None and px.ndim == 0:
+            lines += extra(self.stream, float(px))
         self.pixel_label.setText("\n".join(lines))
 
     def _update_status(self) -> None:

@@ -238,7 +238,7 @@ def test_every_member_is_crc_checked(tmp_path, rng):
     clean = path.read_bytes()
     with zipfile.ZipFile(path) as zf:
         infos = {i.filename: i for i in zf.infolist()}
-    for name, info in infos.items():
+    for info in infos.values():
         body = _member_body(clean, info)  # start of the stored .npy
         for offset in (8, info.file_size - 1):  # in the .npy header, and the last data byte
             damaged = bytearray(clean)

@@ -119,10 +119,10 @@ def test_best_window_is_the_library_default(viewer, qtbot, dat, monkeypatch):
 
 
 def test_zoom_before_the_first_image_is_kept(viewer, qtbot, dat):
+    import argparse
+
     from spikevision.viewer.app import apply_state
     from spikevision.viewer.options import add_view_arguments
-
-    import argparse
 
     p = argparse.ArgumentParser()
     add_view_arguments(p)
