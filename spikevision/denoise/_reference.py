@@ -1,0 +1,119 @@
+"""NumPy reference of the denoising kernels: one tick at a time over all pixels, natural layout.
+
+This is the slow, obvious form the compiled kernels (:mod:`._kernels`) are tested
+against bit for bit. Pixels are the canonical flat index ``k = r * W + c`` padded
+to a multiple of 8 (padding pixels never fire).
+
+**Calibration statistics** (:func:`accumulate`): per pixel the spike count, the
+ticks of the first and last spike and the sum of squared inter-spike intervals.
+
+**Re-emission** (:func:`reemit`), per pixel and tick ``t`` with input spike ``s``
+(float32 throughout, in this order)::
+
+    if s and last >= 0:                 # an interval I = t - last just ended
+        history K == 1:  rate = 1 / I
+        history K > 1:   if n > 0 and |I - hsum / n| > gate * (hsum / n) + 1: n = 0, hsum = 0   # motion gate
+                         push I into the ring of the last K intervals; rate = n / hsum
+        dphi = 1 - ph   (sync: the input phase is exactly one more spike)   or   rate
+    elif s:               dphi = 0 (first spike: the phase becomes known)
+    elif rate > 0:        r = rate, or 1 / (t - last) when the interval already outlasts 1 / rate
+                          dphi = min(r, 1 - ph); ph += dphi    (sync: extrapolated phase, capped at the next spike)
+    else:                 dphi = 0
+    ph = 0 where s (sync)
+
+Without sync (soft lock) the rate ``r`` of every tick after the first spike is integrated in ``ph``; at each
+input spike the input phase has advanced by exactly one, so ``dev = clip(dev + 1 - ph, -DEV, DEV)`` and
+``ph = 0``; every such tick emits ``dphi = r + c`` with ``c = dev * r * inv_lock`` and ``dev -= c``: the
+phase error is paid back over about ``1 / inv_lock`` intervals (``inv_lock = 0``: no lock).
+    acc  = clip(acc + (dphi - dark) * inv_gain, FLOOR, CAP)
+    out  = acc >= FIRE;  acc -= 1 where out
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["accumulate", "reemit", "FIRE", "CAP", "FLOOR", "DEV"]
+
+#: output fires when the corrected phase reaches this (1 less a rounding margin)
+FIRE = np.float32(1.0 - 1e-4)
+#: the corrected accumulator is kept within [FLOOR, CAP] (a full well; no debt below one spike)
+CAP = np.float32(2.0)
+FLOOR = np.float32(-1.0)
+#: the soft lock's phase deviation is kept within [-DEV, DEV] spikes
+DEV = np.float32(2.0)
+
+
+def accumulate(frames: np.ndarray, tick0: int, count: np.ndarray, first: np.ndarray, last: np.ndarray,
+               sumsq: np.ndarray) -> None:
+    """Add unpacked frames (n, P) uint8 (ticks ``tick0 ..``) to the per-pixel statistics, in place."""
+    for j in range(frames.shape[0]):
+        t = tick0 + j
+        k = np.flatnonzero(frames[j])
+        seen = count[k] > 0
+        d = (t - last[k[seen]]).astype(np.float64)
+        sumsq[k[seen]] += d * d
+        first[k[~seen]] = t
+        last[k] = t
+        count[k] += 1
+
+
+def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain: np.ndarray, history: int,
+           gate: np.float32, sync: bool, inv_lock: np.float32) -> np.ndarray:
+    """Run the re-emission over unpacked frames (n, P) uint8; update the state dict ``st``; return (n, P) uint8.
+
+    State: ``last`` int64 (-1: no spike yet), ``ph``, ``rate``, ``acc``, ``dev``, ``hsum`` float32, ``hn``, ``hpos``
+    int32, ``hist`` (K, P) float32.
+    """
+    one, zero = np.float32(1.0), np.float32(0.0)
+    gate = np.float32(gate)
+    out = np.zeros_like(frames)
+    last, ph, rate, acc, dev = st["last"], st["ph"], st["rate"], st["acc"], st["dev"]
+    inv_lock = np.float32(inv_lock)
+    hsum, hn, hpos, hist = st["hsum"], st["hn"], st["hpos"], st["hist"]
+    cols = np.arange(frames.shape[1])
+    for j in range(frames.shape[0]):
+        t = tick0 + j
+        s = frames[j] != 0
+        known = last >= 0
+        ended = s & known
+        ival = (t - last).astype(np.float32)
+        dphi = np.zeros(s.shape, np.float32)
+        if history > 1:
+            m = np.where(hn > 0, hsum / np.maximum(hn, 1).astype(np.float32), zero)
+            reset = ended & (hn > 0) & (np.abs(ival - m) > gate * m + one)
+            hn[reset] = 0
+            hsum[reset] = zero
+            full = ended & (hn == history)
+            hsum[full] = hsum[full] - hist[hpos[full], cols[full]]
+            hn[ended & ~full] += 1
+            hist[hpos[ended], cols[ended]] = ival[ended]
+            hsum[ended] = hsum[ended] + ival[ended]
+            hpos[ended] = (hpos[ended] + 1) % history
+            rate[ended] = hn[ended].astype(np.float32) / hsum[ended]
+        else:
+            rate[ended] = one / ival[ended]
+        quiet = ~s & known & (rate > zero)
+        r = rate.copy()
+        late = quiet & (ival * r > one)
+        r[late] = one / ival[late]
+        if sync:
+            dphi[ended] = one - ph[ended]
+            dphi[quiet] = np.minimum(r[quiet], one - ph[quiet])
+            ph[quiet] = ph[quiet] + dphi[quiet]
+            ph[s] = zero
+        else:
+            step = ended | quiet
+            ph[step] = ph[step] + r[step]
+            dev[ended] = np.minimum(np.maximum(dev[ended] + (one - ph[ended]), -DEV), DEV)
+            ph[s] = zero
+            c = dev[step] * r[step] * inv_lock
+            dev[step] = dev[step] - c
+            dphi[step] = r[step] + c
+        last[s] = t
+        a = acc + (dphi - dark) * inv_gain
+        a = np.maximum(np.minimum(a, CAP), FLOOR)
+        fire = a >= FIRE
+        acc[:] = np.where(fire, a - one, a)
+        out[j] = fire
+    return out
