@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._reference import CAP, DEV, FIRE, FLOOR
+from ._reference import CAP, DEV, FIRE, FLOOR, PH_CAP
 
 __all__ = ["accumulate", "reemit", "repair", "CHUNK"]
 
@@ -59,6 +59,7 @@ def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, hpos, hist, dark, 
     cap = np.float32(CAP)
     floor = np.float32(FLOOR)
     devmax = np.float32(DEV)
+    phcap = np.float32(PH_CAP)
     for ci in numba.prange(nch):
         b0 = ci * CHUNK
         b1 = min(nb, b0 + CHUNK)
@@ -104,7 +105,7 @@ def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, hpos, hist, dark, 
                                 r = one / ival
                             step = True
                             if sync:
-                                dphi = min(r, one - ph[k])
+                                dphi = max(min(r, phcap - ph[k]), zero)
                                 ph[k] = ph[k] + dphi
                         if step and not sync:
                             p = ph[k] + r

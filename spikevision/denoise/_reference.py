@@ -17,7 +17,8 @@ ticks of the first and last spike and the sum of squared inter-spike intervals.
         dphi = 1 - ph   (sync: the input phase is exactly one more spike)   or   rate
     elif s:               dphi = 0 (first spike: the phase becomes known)
     elif rate > 0:        r = rate, or 1 / (t - last) when the interval already outlasts 1 / rate
-                          dphi = min(r, 1 - ph); ph += dphi    (sync: extrapolated phase, capped at the next spike)
+                          dphi = max(min(r, PH_CAP - ph), 0); ph += dphi   (sync: extrapolated phase, stopping
+                          just short of the next spike)
     else:                 dphi = 0
     ph = 0 where s (sync)
 
@@ -33,13 +34,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accumulate", "reemit", "FIRE", "CAP", "FLOOR", "DEV"]
+__all__ = ["accumulate", "reemit", "FIRE", "CAP", "FLOOR", "DEV", "PH_CAP"]
 
 #: output fires when the corrected phase reaches this (1 less a rounding margin)
 FIRE = np.float32(1.0 - 1e-4)
 #: the corrected accumulator is kept within [FLOOR, CAP] (a full well; no debt below one spike)
 CAP = np.float32(2.0)
 FLOOR = np.float32(-1.0)
+#: the extrapolated input phase (sync) stops short of the next spike, so the output never fires before it
+PH_CAP = np.float32(1.0 - 1e-3)
 #: the soft lock's phase deviation is kept within [-DEV, DEV] spikes
 DEV = np.float32(2.0)
 
@@ -99,7 +102,7 @@ def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain:
         r[late] = one / ival[late]
         if sync:
             dphi[ended] = one - ph[ended]
-            dphi[quiet] = np.minimum(r[quiet], one - ph[quiet])
+            dphi[quiet] = np.maximum(np.minimum(r[quiet], PH_CAP - ph[quiet]), zero)
             ph[quiet] = ph[quiet] + dphi[quiet]
             ph[s] = zero
         else:

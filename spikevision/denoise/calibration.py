@@ -338,7 +338,8 @@ def calibrate(dark: Any = None, flat: Any = None, *, flat_level: float | None = 
     h, w = ref.height, ref.width
     missing: list[str] = []
     frames_used: dict[str, int] = {}
-    prov: dict[str, Any] = {"hot_z": hot_z, "flat_level": flat_level, "estimator": "interval span (n-1)/(t_last-t_first)",
+    prov: dict[str, Any] = {"hot_z": hot_z, "flat_level": flat_level,
+                            "estimator": "interval span (n-1)/(t_last-t_first)",
                             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     dark_rate = np.zeros((h, w))
     dark_std = np.zeros((h, w))
@@ -391,8 +392,9 @@ def hot_pixels(stream: Any, *, z: float = 5.0, block: int = 2048) -> np.ndarray:
     """Hot or stuck pixels of an ordinary scene recording (no dark frame needed): (H, W) bool.
 
     A pixel is hot when its firing rate exceeds the median of its 5x5 neighbourhood by more than ``z`` robust
-    standard deviations (1.4826 x MAD of those residuals over the sensor). Scenes with sharp texture at the pixel scale raise the
-    MAD and so lower the sensitivity; a dark recording (:func:`calibrate`) is the reliable way.
+    standard deviations (1.4826 x MAD of those residuals over the sensor). Scenes with sharp texture at the
+    pixel scale raise the MAD and so lower the sensitivity; a dark recording (:func:`calibrate`) is the reliable
+    way.
     """
     if not (z > 0 and np.isfinite(z)):
         raise ValueError(f"z must be a positive number (a robust z-score), got {z!r}")

@@ -40,7 +40,7 @@ METHODS = ("hot", "fpn", "temporal", "best")
 #: what method="best" means (spike-level methods composed: calibration + hot repair + interval denoising)
 BEST = "temporal"
 #: default parameters of the interval-domain methods
-DEFAULTS = {"history": 4, "gate": 0.05, "lock": 2.0}
+DEFAULTS = {"history": 8, "gate": 0.05, "lock": 2.0}
 
 
 def resolve_params(method: str, calibration: Calibration | None, params: dict) -> dict:

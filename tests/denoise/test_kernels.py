@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from spikevision import _bits
-from spikevision.denoise import Calibration, StreamingDenoiser
-from spikevision.denoise import _kernels, _reference
+from spikevision.denoise import Calibration, StreamingDenoiser, _kernels, _reference
 from tests.denoise._sensor import if_train
 
 
