@@ -11,5 +11,7 @@ Example:
 from __future__ import annotations
 
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
+from .spikes import isi_error, rate_map_error, spike_precision_recall
 
-__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch"]
+__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch", "spike_precision_recall", "isi_error",
+           "rate_map_error"]

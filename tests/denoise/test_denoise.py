@@ -89,7 +89,7 @@ def test_quality_on_a_simulated_sensor(seed):
         sc, clean, noisy = scene_pair(h, w, t, seed, velocity)
         gt = sc.rate(t / 2, theta=THETA)
 
-        def q(s):
+        def q(s, gt=gt):
             return psnr(reconstruct(s, "best", at=t // 2), gt, 0.5)
 
         best, c, n = q(denoise(noisy, calibration=cal)), q(clean), q(noisy)
