@@ -350,8 +350,8 @@ def calibrate(dark: Any = None, flat: Any = None, *, flat_level: float | None = 
         med = float(np.median(dark_rate))
         if med > LIT_DARK_RATE:
             raise FormatError(f"the dark recording is lit: its median pixel fires {med:.3g} spikes per tick (a dark "
-                              f"sensor fires below {LIT_DARK_RATE}); record it with the lens capped, or pass it as "
-                              f"flat=")
+                              f"sensor fires below {LIT_DARK_RATE}); record it with the lens capped, or pass it as the "
+                              f"flat-field recording (flat=, CLI --flat)")
         hot = robust_z(dark_rate) > hot_z
         frames_used["dark"] = len(ds)
         prov["dark"] = _describe(ds)

@@ -17,8 +17,18 @@ from .modulo import ModuloRecord, load_modulo, save_modulo, simulate_modulo
 from .noise import FixedPattern, NoiseModel
 from .photometry import expected_rate, linear_to_srgb, mosaic, srgb_to_linear
 from .sample import make_sample, sample_scene
-from .scenes import (SCENES, DarkScene, FlatScene, HDRScene, MovingObjects, RainScene, Scene, StereoScene,
-                     TextureMotion, make_scene)
+from .scenes import (
+                     SCENES,
+                     DarkScene,
+                     FlatScene,
+                     HDRScene,
+                     MovingObjects,
+                     RainScene,
+                     Scene,
+                     StereoScene,
+                     TextureMotion,
+                     make_scene,
+)
 from .simulator import Simulator, simulate, simulate_blocks
 from .writer import simulate_to_file
 
