@@ -48,8 +48,8 @@ def accumulate(packed, tick0, count, first, last, sumsq):  # pragma: no cover - 
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, hpos, hist, dark, inv_gain, history, gate, sync,
-           inv_lock, out):  # pragma: no cover - compiled
+def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, dark, inv_gain, history, gate, sync, inv_lock,
+           out):  # pragma: no cover - compiled
     """Re-emission over packed frames (formula: :mod:`._reference`); state arrays are flat (8 * F,)."""
     n, nb = packed.shape
     nch = (nb + CHUNK - 1) // CHUNK
@@ -79,20 +79,15 @@ def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, hpos, hist, dark, 
                         step = False
                         if s:
                             if history > 1:
-                                cnt = hn[k]
-                                if cnt > 0:
-                                    m = hsum[k] / np.float32(cnt)
-                                    if abs(ival - m) > gate * m + one:
-                                        hn[k] = 0
-                                        hsum[k] = zero
-                                if hn[k] == history:
-                                    hsum[k] = hsum[k] - hist[hpos[k], k]
-                                else:
-                                    hn[k] += 1
-                                hist[hpos[k], k] = ival
-                                hsum[k] = hsum[k] + ival
-                                hpos[k] = (hpos[k] + 1) % history
-                                rate[k] = np.float32(hn[k]) / hsum[k]
+                                m = hsum[k]
+                                c = hn[k]
+                                if c > 0 and abs(ival - m) > gate * m + one:
+                                    c = 0
+                                c = min(c + 1, history)
+                                hn[k] = c
+                                m = m + (ival - m) / np.float32(c)
+                                hsum[k] = m
+                                rate[k] = one / m
                             else:
                                 rate[k] = one / ival
                             r = rate[k]
@@ -114,9 +109,9 @@ def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, hpos, hist, dark, 
                                 dev[k] = min(max(dv, -devmax), devmax)
                                 p = zero
                             ph[k] = p
-                            c = dev[k] * r * inv_lock
-                            dev[k] = dev[k] - c
-                            dphi = r + c
+                            cr = dev[k] * r * inv_lock
+                            dev[k] = dev[k] - cr
+                            dphi = r + cr
                     if s:
                         ph[k] = zero
                         last[k] = t

@@ -12,8 +12,10 @@ ticks of the first and last spike and the sum of squared inter-spike intervals.
 
     if s and last >= 0:                 # an interval I = t - last just ended
         history K == 1:  rate = 1 / I
-        history K > 1:   if n > 0 and |I - hsum / n| > gate * (hsum / n) + 1: n = 0, hsum = 0   # motion gate
-                         push I into the ring of the last K intervals; rate = n / hsum
+        history K > 1:   if n > 0 and |I - m| > gate * m + 1: n = 0          # motion gate
+                         n = min(n + 1, K);  m += (I - m) / n;  rate = 1 / m
+                         (the running mean of the intervals since the gate last opened, then an
+                         exponential mean of weight 1 / K)
         dphi = 1 - ph   (sync: the input phase is exactly one more spike)   or   rate
     elif s:               dphi = 0 (first spike: the phase becomes known)
     elif rate > 0:        r = rate, or 1 / (t - last) when the interval already outlasts 1 / rate
@@ -65,16 +67,15 @@ def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain:
            gate: np.float32, sync: bool, inv_lock: np.float32) -> np.ndarray:
     """Run the re-emission over unpacked frames (n, P) uint8; update the state dict ``st``; return (n, P) uint8.
 
-    State: ``last`` int64 (-1: no spike yet), ``ph``, ``rate``, ``acc``, ``dev``, ``hsum`` float32, ``hn``, ``hpos``
-    int32, ``hist`` (K, P) float32.
+    State: ``last`` int64 (-1: no spike yet), ``ph``, ``rate``, ``acc``, ``dev``, ``hsum`` (the mean interval m)
+    float32, ``hn`` int32.
     """
     one, zero = np.float32(1.0), np.float32(0.0)
     gate = np.float32(gate)
     out = np.zeros_like(frames)
     last, ph, rate, acc, dev = st["last"], st["ph"], st["rate"], st["acc"], st["dev"]
     inv_lock = np.float32(inv_lock)
-    hsum, hn, hpos, hist = st["hsum"], st["hn"], st["hpos"], st["hist"]
-    cols = np.arange(frames.shape[1])
+    hsum, hn = st["hsum"], st["hn"]
     for j in range(frames.shape[0]):
         t = tick0 + j
         s = frames[j] != 0
@@ -83,17 +84,11 @@ def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain:
         ival = (t - last).astype(np.float32)
         dphi = np.zeros(s.shape, np.float32)
         if history > 1:
-            m = np.where(hn > 0, hsum / np.maximum(hn, 1).astype(np.float32), zero)
-            reset = ended & (hn > 0) & (np.abs(ival - m) > gate * m + one)
+            reset = ended & (hn > 0) & (np.abs(ival - hsum) > gate * hsum + one)
             hn[reset] = 0
-            hsum[reset] = zero
-            full = ended & (hn == history)
-            hsum[full] = hsum[full] - hist[hpos[full], cols[full]]
-            hn[ended & ~full] += 1
-            hist[hpos[ended], cols[ended]] = ival[ended]
-            hsum[ended] = hsum[ended] + ival[ended]
-            hpos[ended] = (hpos[ended] + 1) % history
-            rate[ended] = hn[ended].astype(np.float32) / hsum[ended]
+            hn[ended] = np.minimum(hn[ended] + 1, history)
+            hsum[ended] = hsum[ended] + (ival[ended] - hsum[ended]) / hn[ended].astype(np.float32)
+            rate[ended] = one / hsum[ended]
         else:
             rate[ended] = one / ival[ended]
         quiet = ~s & known & (rate > zero)

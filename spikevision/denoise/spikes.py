@@ -13,9 +13,10 @@ from the corrected estimate (threshold 1, subtract reset).
   ``(phase_in - D t) / G`` crosses its integers where the input's would, corrected. Output spikes therefore
   stay on the input's spike times within a tick wherever the correction is small, and a stream with no
   fixed pattern (``D = 0``, ``G = 1``) comes out spike for spike as it went in.
-- ``"temporal"``: denoising in the interval domain. The rate is the mean of the last ``history`` intervals
-  (the span estimator, unbiased for the quantised intervals of a spike camera; under photon noise the
-  intervals are roughly Gamma distributed and the span mean is their maximum-likelihood rate), with a
+- ``"temporal"``: denoising in the interval domain. The rate is the inverse of the mean interval (the
+  running mean since the gate last opened, then an exponential mean of weight ``1 / history``; the mean
+  interval is unbiased for the quantised intervals of a spike camera, and under photon noise the intervals
+  are roughly Gamma distributed, for which the mean interval is the maximum-likelihood rate), with a
   motion gate: an interval further than ``gate`` x the mean (plus one tick of quantisation) from the
   running mean starts a new history, so a moving edge switches the rate at once instead of being smeared.
   Not phase-locked: the output integrates the smoothed rate. With a calibration it is also corrected.
@@ -127,12 +128,11 @@ class StreamingDenoiser:
 
     def reset(self) -> None:
         """Start over at frame 0 (forget every pixel's history)."""
-        p, k = self.npix, self.cfg["history"]
+        p = self.npix
         self.state = {"last": np.full(p, -1, np.int64), "ph": np.zeros(p, np.float32),
                       "rate": np.zeros(p, np.float32), "acc": np.zeros(p, np.float32),
                       "dev": np.zeros(p, np.float32),
-                      "hsum": np.zeros(p, np.float32), "hn": np.zeros(p, np.int32), "hpos": np.zeros(p, np.int32),
-                      "hist": np.zeros((k, p), np.float32)}
+                      "hsum": np.zeros(p, np.float32), "hn": np.zeros(p, np.int32)}
         self.t = 0
 
     def get_state(self) -> tuple[int, dict]:
@@ -170,8 +170,8 @@ class StreamingDenoiser:
             out = np.empty_like(packed)
             st = self.state
             _kernels.reemit(packed, self.t, st["last"], st["ph"], st["rate"], st["acc"], st["dev"], st["hsum"],
-                            st["hn"], st["hpos"], st["hist"], self._dark, self._inv_gain, c["history"], c["gate"],
-                            c["sync"], c["inv_lock"], out)
+                            st["hn"], self._dark, self._inv_gain, c["history"], c["gate"], c["sync"], c["inv_lock"],
+                            out)
         if self._bad.size:
             src = packed if c["kind"] == "hot" else out.copy()
             if self.engine == "reference":
