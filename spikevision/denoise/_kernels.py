@@ -3,7 +3,8 @@
 Both kernels work straight from canonical packed frames (n, F) uint8: pixel
 ``k = 8 * b + i`` is bit ``i`` of byte ``b``. Work is split over chunks of
 bytes (parallel, nogil); each chunk runs all ticks of the block for its pixels,
-so per-pixel state stays in cache. The arithmetic (float32, same operation
+so per-pixel state stays in cache. The re-emission keeps its state in the
+bit-plane layout of :mod:`spikevision.sim._kernels` (see :func:`to_planes`). The arithmetic (float32, same operation
 order, no fused multiply-add) is that of the NumPy reference, so both give
 bit-identical spikes.
 """
@@ -13,12 +14,24 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._reference import CAP, DEV, FIRE, FLOOR, PH_CAP
+from ._reference import AGE_CAP, CAP, DEV, FIRE, FLOOR, PH_CAP
 
-__all__ = ["accumulate", "reemit", "repair", "CHUNK"]
+__all__ = ["accumulate", "reemit", "repair", "to_planes", "from_planes", "CHUNK", "PCHUNK"]
 
-#: packed bytes per parallel work item
+
+def to_planes(flat: np.ndarray) -> np.ndarray:
+    """Flat canonical per-pixel values (8 * F,) -> contiguous bit-plane layout (8, F)."""
+    return np.ascontiguousarray(np.asarray(flat).reshape(-1, 8).T)
+
+
+def from_planes(planes: np.ndarray) -> np.ndarray:
+    """Bit-plane layout (8, F) -> flat canonical (8 * F,)."""
+    return np.ascontiguousarray(planes.T).reshape(-1)
+
+#: packed bytes per parallel work item of the calibration pass
 CHUNK = 64
+#: packed bytes per parallel work item of the re-emission (its state, 9 planes x 8 x PCHUNK float32, stays in L2)
+PCHUNK = 512
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -47,12 +60,16 @@ def accumulate(packed, tick0, count, first, last, sumsq):  # pragma: no cover - 
                         count[k] += 1
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, dark, inv_gain, history, gate, sync, inv_lock,
+@numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+def reemit(packed, since, ph, rate, acc, dev, hsum, hn, dark, inv_gain, history, gate, sync, inv_lock,
            out):  # pragma: no cover - compiled
-    """Re-emission over packed frames (formula: :mod:`._reference`); state arrays are flat (8 * F,)."""
+    """Re-emission over packed frames (formula: :mod:`._reference`).
+
+    State and per-pixel inputs are float32 in the bit-plane layout (8, F): ``[i, b]`` is pixel ``8 * b + i``,
+    so for a fixed bit ``i`` the loop over bytes is contiguous and branch-free (selects), and vectorises.
+    """
     n, nb = packed.shape
-    nch = (nb + CHUNK - 1) // CHUNK
+    nch = (nb + PCHUNK - 1) // PCHUNK
     one = np.float32(1.0)
     zero = np.float32(0.0)
     fire_at = np.float32(FIRE)
@@ -60,69 +77,112 @@ def reemit(packed, tick0, last, ph, rate, acc, dev, hsum, hn, dark, inv_gain, hi
     floor = np.float32(FLOOR)
     devmax = np.float32(DEV)
     phcap = np.float32(PH_CAP)
+    agecap = np.float32(AGE_CAP)
+    kf = np.float32(history)
     for ci in numba.prange(nch):
-        b0 = ci * CHUNK
-        b1 = min(nb, b0 + CHUNK)
+        b0 = ci * PCHUNK
+        m = min(nb, b0 + PCHUNK) - b0
+        # local copies of the chunk's state: fresh buffers do not alias, so the loops over b vectorise
+        SI = np.empty((8, PCHUNK), np.float32)
+        PH = np.empty((8, PCHUNK), np.float32)
+        RA = np.empty((8, PCHUNK), np.float32)
+        AC = np.empty((8, PCHUNK), np.float32)
+        DV = np.empty((8, PCHUNK), np.float32)
+        HS = np.empty((8, PCHUNK), np.float32)
+        HN = np.empty((8, PCHUNK), np.float32)
+        DK = np.empty((8, PCHUNK), np.float32)
+        IG = np.empty((8, PCHUNK), np.float32)
+        for i in range(8):
+            for b in range(m):
+                SI[i, b] = since[i, b0 + b]
+                PH[i, b] = ph[i, b0 + b]
+                RA[i, b] = rate[i, b0 + b]
+                AC[i, b] = acc[i, b0 + b]
+                DV[i, b] = dev[i, b0 + b]
+                HS[i, b] = hsum[i, b0 + b]
+                HN[i, b] = hn[i, b0 + b]
+                DK[i, b] = dark[i, b0 + b]
+                IG[i, b] = inv_gain[i, b0 + b]
+        bits = np.empty(PCHUNK, np.uint8)
+        row = np.empty(PCHUNK, np.uint8)
         for j in range(n):
-            t = tick0 + j
-            for b in range(b0, b1):
-                v = packed[j, b]
-                o = np.uint8(0)
-                for i in range(8):
-                    k = 8 * b + i
-                    s = (v >> i) & 1
-                    dphi = zero
-                    lk = last[k]
-                    if lk >= 0:
-                        ival = np.float32(t - lk)
-                        r = zero
-                        step = False
-                        if s:
-                            if history > 1:
-                                m = hsum[k]
-                                c = hn[k]
-                                if c > 0 and abs(ival - m) > gate * m + one:
-                                    c = 0
-                                c = min(c + 1, history)
-                                hn[k] = c
-                                m = m + (ival - m) / np.float32(c)
-                                hsum[k] = m
-                                rate[k] = one / m
-                            else:
-                                rate[k] = one / ival
-                            r = rate[k]
-                            step = True
-                            if sync:
-                                dphi = one - ph[k]
-                        elif rate[k] > zero:
-                            r = rate[k]
-                            if ival * r > one:
-                                r = one / ival
-                            step = True
-                            if sync:
-                                dphi = max(min(r, phcap - ph[k]), zero)
-                                ph[k] = ph[k] + dphi
-                        if step and not sync:
-                            p = ph[k] + r
-                            if s:
-                                dv = dev[k] + (one - p)
-                                dev[k] = min(max(dv, -devmax), devmax)
-                                p = zero
-                            ph[k] = p
-                            cr = dev[k] * r * inv_lock
-                            dev[k] = dev[k] - cr
-                            dphi = r + cr
-                    if s:
-                        ph[k] = zero
-                        last[k] = t
-                    a = acc[k] + (dphi - dark[k]) * inv_gain[k]
-                    a = max(min(a, cap), floor)
-                    if a >= fire_at:
-                        acc[k] = a - one
-                        o |= np.uint8(1) << np.uint8(i)
-                    else:
-                        acc[k] = a
-                out[j, b] = o
+            for b in range(m):
+                bits[b] = 0
+                row[b] = packed[j, b0 + b]
+            for i in range(8):
+                bit = np.uint8(1) << np.uint8(i)
+                if sync:
+                    for b in range(m):
+                        s = (row[b] & bit) != 0
+                        sv = SI[i, b]
+                        known = sv >= zero
+                        ended = s & known
+                        ival = sv + one
+                        mu = HS[i, b]
+                        c = HN[i, b]
+                        c = zero if ((c > zero) & (abs(ival - mu) > gate * mu + one)) else c
+                        c = min(c + one, kf)
+                        mu = mu + (ival - mu) / c
+                        HN[i, b] = c if ended else HN[i, b]
+                        HS[i, b] = mu if ended else HS[i, b]
+                        ra = (one / mu) if ended else RA[i, b]
+                        RA[i, b] = ra
+                        quiet = (not s) & known & (ra > zero)
+                        r = (one / ival) if (quiet & (ival * ra > one)) else ra
+                        p = PH[i, b]
+                        dq = max(min(r, phcap - p), zero)
+                        dphi = (one - p) if ended else (dq if quiet else zero)
+                        PH[i, b] = zero if s else ((p + dq) if quiet else p)
+                        SI[i, b] = zero if s else (min(ival, agecap) if known else -one)
+                        a = AC[i, b] + (dphi - DK[i, b]) * IG[i, b]
+                        a = max(min(a, cap), floor)
+                        f = a >= fire_at
+                        AC[i, b] = (a - one) if f else a
+                        bits[b] |= bit if f else np.uint8(0)
+                else:
+                    for b in range(m):
+                        s = (row[b] & bit) != 0
+                        sv = SI[i, b]
+                        known = sv >= zero
+                        ended = s & known
+                        ival = sv + one
+                        mu = HS[i, b]
+                        c = HN[i, b]
+                        c = zero if ((c > zero) & (abs(ival - mu) > gate * mu + one)) else c
+                        c = min(c + one, kf)
+                        mu = mu + (ival - mu) / c
+                        HN[i, b] = c if ended else HN[i, b]
+                        HS[i, b] = mu if ended else HS[i, b]
+                        ra = (one / mu) if ended else RA[i, b]
+                        RA[i, b] = ra
+                        quiet = (not s) & known & (ra > zero)
+                        r = (one / ival) if (quiet & (ival * ra > one)) else ra
+                        p = PH[i, b]
+                        step = ended | quiet
+                        p2 = p + r
+                        dv = DV[i, b]
+                        dv = min(max(dv + (one - p2), -devmax), devmax) if ended else dv
+                        cr = dv * r * inv_lock
+                        PH[i, b] = zero if s else (p2 if step else p)
+                        DV[i, b] = (dv - cr) if step else dv
+                        dphi = (r + cr) if step else zero
+                        SI[i, b] = zero if s else (min(ival, agecap) if known else -one)
+                        a = AC[i, b] + (dphi - DK[i, b]) * IG[i, b]
+                        a = max(min(a, cap), floor)
+                        f = a >= fire_at
+                        AC[i, b] = (a - one) if f else a
+                        bits[b] |= bit if f else np.uint8(0)
+            for b in range(m):
+                out[j, b0 + b] = bits[b]
+        for i in range(8):
+            for b in range(m):
+                since[i, b0 + b] = SI[i, b]
+                ph[i, b0 + b] = PH[i, b]
+                rate[i, b0 + b] = RA[i, b]
+                acc[i, b0 + b] = AC[i, b]
+                dev[i, b0 + b] = DV[i, b]
+                hsum[i, b0 + b] = HS[i, b]
+                hn[i, b0 + b] = HN[i, b]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -10,15 +10,14 @@ ticks of the first and last spike and the sum of squared inter-spike intervals.
 **Re-emission** (:func:`reemit`), per pixel and tick ``t`` with input spike ``s``
 (float32 throughout, in this order)::
 
-    if s and last >= 0:                 # an interval I = t - last just ended
-        history K == 1:  rate = 1 / I
-        history K > 1:   if n > 0 and |I - m| > gate * m + 1: n = 0          # motion gate
-                         n = min(n + 1, K);  m += (I - m) / n;  rate = 1 / m
-                         (the running mean of the intervals since the gate last opened, then an
-                         exponential mean of weight 1 / K)
+    if s and since >= 0:                # an interval I = since + 1 just ended
+        if n > 0 and |I - m| > gate * m + 1: n = 0          # motion gate
+        n = min(n + 1, K);  m += (I - m) / n;  rate = 1 / m
+        (the running mean of the intervals since the gate last opened, then an exponential mean of
+        weight 1 / K; K = history = 1: the last interval)
         dphi = 1 - ph   (sync: the input phase is exactly one more spike)   or   rate
     elif s:               dphi = 0 (first spike: the phase becomes known)
-    elif rate > 0:        r = rate, or 1 / (t - last) when the interval already outlasts 1 / rate
+    elif rate > 0:        r = rate, or 1 / (since + 1) when the interval already outlasts 1 / rate
                           dphi = max(min(r, PH_CAP - ph), 0); ph += dphi   (sync: extrapolated phase, stopping
                           just short of the next spike)
     else:                 dphi = 0
@@ -36,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accumulate", "reemit", "FIRE", "CAP", "FLOOR", "DEV", "PH_CAP"]
+__all__ = ["accumulate", "reemit", "FIRE", "CAP", "FLOOR", "DEV", "PH_CAP", "AGE_CAP"]
 
 #: output fires when the corrected phase reaches this (1 less a rounding margin)
 FIRE = np.float32(1.0 - 1e-4)
@@ -45,6 +44,8 @@ CAP = np.float32(2.0)
 FLOOR = np.float32(-1.0)
 #: the extrapolated input phase (sync) stops short of the next spike, so the output never fires before it
 PH_CAP = np.float32(1.0 - 1e-3)
+#: ticks since the last spike are counted up to this (exact in float32)
+AGE_CAP = np.float32(2 ** 24)
 #: the soft lock's phase deviation is kept within [-DEV, DEV] spikes
 DEV = np.float32(2.0)
 
@@ -67,30 +68,26 @@ def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain:
            gate: np.float32, sync: bool, inv_lock: np.float32) -> np.ndarray:
     """Run the re-emission over unpacked frames (n, P) uint8; update the state dict ``st``; return (n, P) uint8.
 
-    State: ``last`` int64 (-1: no spike yet), ``ph``, ``rate``, ``acc``, ``dev``, ``hsum`` (the mean interval m)
-    float32, ``hn`` int32.
+    State (float32): ``since`` (ticks since the last spike, -1 before the first; capped at :data:`AGE_CAP`),
+    ``ph``, ``rate``, ``acc``, ``dev``, ``hsum`` (the mean interval m), ``hn`` (intervals in it).
     """
     one, zero = np.float32(1.0), np.float32(0.0)
     gate = np.float32(gate)
     out = np.zeros_like(frames)
-    last, ph, rate, acc, dev = st["last"], st["ph"], st["rate"], st["acc"], st["dev"]
+    since, ph, rate, acc, dev = st["since"], st["ph"], st["rate"], st["acc"], st["dev"]
     inv_lock = np.float32(inv_lock)
     hsum, hn = st["hsum"], st["hn"]
     for j in range(frames.shape[0]):
-        t = tick0 + j
         s = frames[j] != 0
-        known = last >= 0
+        known = since >= zero
         ended = s & known
-        ival = (t - last).astype(np.float32)
+        ival = since + one
         dphi = np.zeros(s.shape, np.float32)
-        if history > 1:
-            reset = ended & (hn > 0) & (np.abs(ival - hsum) > gate * hsum + one)
-            hn[reset] = 0
-            hn[ended] = np.minimum(hn[ended] + 1, history)
-            hsum[ended] = hsum[ended] + (ival[ended] - hsum[ended]) / hn[ended].astype(np.float32)
-            rate[ended] = one / hsum[ended]
-        else:
-            rate[ended] = one / ival[ended]
+        reset = ended & (hn > zero) & (np.abs(ival - hsum) > gate * hsum + one)
+        hn[reset] = zero
+        hn[ended] = np.minimum(hn[ended] + one, np.float32(history))
+        hsum[ended] = hsum[ended] + (ival[ended] - hsum[ended]) / hn[ended]
+        rate[ended] = one / hsum[ended]
         quiet = ~s & known & (rate > zero)
         r = rate.copy()
         late = quiet & (ival * r > one)
@@ -108,7 +105,7 @@ def reemit(frames: np.ndarray, tick0: int, st: dict, dark: np.ndarray, inv_gain:
             c = dev[step] * r[step] * inv_lock
             dev[step] = dev[step] - c
             dphi[step] = r[step] + c
-        last[s] = t
+        since[:] = np.where(s, zero, np.where(known, np.minimum(ival, AGE_CAP), -one))
         a = acc + (dphi - dark) * inv_gain
         a = np.maximum(np.minimum(a, CAP), FLOOR)
         fire = a >= FIRE

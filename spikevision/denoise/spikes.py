@@ -40,6 +40,8 @@ __all__ = ["denoise", "StreamingDenoiser", "METHODS", "BEST", "DEFAULTS", "resol
 METHODS = ("hot", "fpn", "temporal", "best")
 #: what method="best" means (spike-level methods composed: calibration + hot repair + interval denoising)
 BEST = "temporal"
+#: per-pixel state of the re-emission kernel (float32 each; see :mod:`._reference`)
+_STATE = ("since", "ph", "rate", "acc", "dev", "hsum", "hn")
 #: default parameters of the interval-domain methods
 DEFAULTS = {"history": 8, "gate": 0.05, "lock": 2.0}
 
@@ -119,6 +121,8 @@ class StreamingDenoiser:
             d, ig = np.zeros((height, width), np.float32), np.ones((height, width), np.float32)
         self._dark = self._pad(d, 0.0)
         self._inv_gain = self._pad(ig, 1.0)
+        if engine == "numba":
+            self._dark, self._inv_gain = _kernels.to_planes(self._dark), _kernels.to_planes(self._inv_gain)
         self.reset()
 
     def _pad(self, a: np.ndarray, fill: float) -> np.ndarray:
@@ -128,12 +132,16 @@ class StreamingDenoiser:
 
     def reset(self) -> None:
         """Start over at frame 0 (forget every pixel's history)."""
-        p = self.npix
-        self.state = {"last": np.full(p, -1, np.int64), "ph": np.zeros(p, np.float32),
-                      "rate": np.zeros(p, np.float32), "acc": np.zeros(p, np.float32),
-                      "dev": np.zeros(p, np.float32),
-                      "hsum": np.zeros(p, np.float32), "hn": np.zeros(p, np.int32)}
+        shape = (self.npix,) if self.engine == "reference" else (8, self.frame_nbytes)
+        self.state = {k: np.zeros(shape, np.float32) for k in _STATE}
+        self.state["since"][...] = -1.0
         self.t = 0
+
+    def canonical_state(self) -> dict:
+        """The per-pixel state as flat (8 * F,) arrays in canonical pixel order, whatever the engine."""
+        if self.engine == "reference":
+            return {k: v.copy() for k, v in self.state.items()}
+        return {k: _kernels.from_planes(v) for k, v in self.state.items()}
 
     def get_state(self) -> tuple[int, dict]:
         """(frame index, a copy of the per-pixel state): resume later with :meth:`set_state`."""
@@ -169,9 +177,8 @@ class StreamingDenoiser:
         else:
             out = np.empty_like(packed)
             st = self.state
-            _kernels.reemit(packed, self.t, st["last"], st["ph"], st["rate"], st["acc"], st["dev"], st["hsum"],
-                            st["hn"], self._dark, self._inv_gain, c["history"], c["gate"], c["sync"], c["inv_lock"],
-                            out)
+            _kernels.reemit(packed, st["since"], st["ph"], st["rate"], st["acc"], st["dev"], st["hsum"], st["hn"],
+                            self._dark, self._inv_gain, c["history"], c["gate"], c["sync"], c["inv_lock"], out)
         if self._bad.size:
             src = packed if c["kind"] == "hot" else out.copy()
             if self.engine == "reference":
