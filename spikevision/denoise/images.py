@@ -68,15 +68,13 @@ def _nlm(x: np.ndarray, h: float, window: int) -> np.ndarray:
     u8 = np.round(x * 255).astype(np.uint8)
     n = len(u8)
     out = np.empty(x.shape, np.float32)
+    frames = list(u8)
     for i in range(n):
-        win = min(window, n if n % 2 else n - 1)
+        win = min(window, 2 * min(i, n - 1 - i) + 1)   # centred on image i, shrunk at the ends
         if win <= 1:
             out[i] = cv2.fastNlMeansDenoising(u8[i], None, float(h), 7, 21) / np.float32(255)
-            continue
-        half = win // 2
-        a = min(max(0, i - half), n - win)
-        out[i] = cv2.fastNlMeansDenoisingMulti(list(u8[a:a + win]), i - a, win, None, float(h), 7, 21) / \
-            np.float32(255)
+        else:
+            out[i] = cv2.fastNlMeansDenoisingMulti(frames, i, win, None, float(h), 7, 21) / np.float32(255)
     return out
 
 
