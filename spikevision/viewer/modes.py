@@ -397,3 +397,5 @@ for _m in (RawMode(),
            BestMode(), RateMode()):
     register_mode(_m)
 del _m
+
+from ..denoise import viewmodes as _denoise_modes  # noqa: E402,F401  registers "denoised" and "hot_pixels"
