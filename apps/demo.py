@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_preview(out, stream)
     stage_recon(out, stream)
     stage_camera(out)
+    __import__("_demo_denoise").stage_denoise(out)
     print(f"\nAll outputs are in {out}/")
     return 0
 
