@@ -254,7 +254,7 @@ def pixel_rates(stream: Any, *, block: int = 2048, progress: Callable[[int], Any
     sumsq = np.zeros(p, np.float64)
     t = 0
     for pk in s.iter_packed(block):
-        _kernels.accumulate(np.ascontiguousarray(pk), t, count, first, last, sumsq)
+        _kernels.accumulate_auto(np.ascontiguousarray(pk), t, count, first, last, sumsq)
         t += pk.shape[0]
         if progress:
             progress(pk.shape[0])

@@ -31,7 +31,8 @@ def _cal(rng, h, w, bad=True):
     return c
 
 
-def test_accumulate_matches_reference(rng):
+@pytest.mark.parametrize("kernel", ["accumulate", "accumulate_sparse", "accumulate_auto"])
+def test_accumulate_matches_reference(rng, kernel):
     s = _stream(rng, 200, 9, 13)
     p = _bits.frame_nbytes(9, 13) * 8
     ref = [np.zeros(p, np.int64), np.zeros(p, np.int64), np.zeros(p, np.int64), np.zeros(p, np.float64)]
@@ -40,7 +41,7 @@ def test_accumulate_matches_reference(rng):
     flat[:, : 9 * 13] = s.reshape(len(s), -1)
     for a, b in ((0, 70), (70, 71), (71, 200)):
         _reference.accumulate(flat[a:b], a, *ref)
-        _kernels.accumulate(_bits.pack_frames(s[a:b]), a, *got)
+        getattr(_kernels, kernel)(_bits.pack_frames(s[a:b]), a, *got)
     for r, g in zip(ref, got):
         np.testing.assert_array_equal(r, g)
     assert ref[0][: 9 * 13].sum() == s.sum()
