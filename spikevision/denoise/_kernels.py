@@ -16,7 +16,8 @@ import numpy as np
 
 from ._reference import AGE_CAP, CAP, DEV, FIRE, FLOOR, PH_CAP
 
-__all__ = ["accumulate", "accumulate_sparse", "accumulate_auto", "reemit", "repair", "to_planes", "from_planes", "CHUNK", "PCHUNK"]
+__all__ = ["accumulate", "accumulate_sparse", "accumulate_auto", "reemit", "repair", "to_planes", "from_planes",
+           "CHUNK", "PCHUNK"]
 
 
 def accumulate_auto(packed, tick0, count, first, last, sumsq) -> None:

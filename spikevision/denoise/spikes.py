@@ -81,7 +81,8 @@ class StreamingDenoiser:
         height, width: frame size.
         calibration: a :class:`Calibration` of this sensor (required by "fpn" and "hot").
         method: "best" (default), "hot", "fpn" or "temporal".
-        engine: "numba" (default) or "reference" (the NumPy reference; slow, for tests).
+        engine: "numba" (default), "cupy" (a CUDA kernel; packed blocks may be NumPy or CuPy arrays and come
+            back on the same backend) or "reference" (the NumPy reference; slow, for tests).
         hot: (H, W) bool hot-pixel mask to repair instead of the calibration's.
         **params: ``history=``, ``gate=`` for "temporal".
 
@@ -97,8 +98,12 @@ class StreamingDenoiser:
                  engine: str = "numba", hot: np.ndarray | None = None, **params: Any):
         if height < 1 or width < 1:
             raise ValueError(f"height and width must be positive, got {height}x{width}")
-        if engine not in ("numba", "reference"):
-            raise ValueError(f"engine must be 'numba' or 'reference', got {engine!r}")
+        if engine not in ("numba", "reference", "cupy"):
+            raise ValueError(f"engine must be 'numba', 'reference' or 'cupy', got {engine!r}")
+        if engine == "cupy":
+            from ._cuda import require_cupy
+
+            self._cp = require_cupy()
         if calibration is not None:
             calibration.check_shape(height, width)
         self.height, self.width = int(height), int(width)
@@ -123,6 +128,8 @@ class StreamingDenoiser:
         self._inv_gain = self._pad(ig, 1.0)
         if engine == "numba":
             self._dark, self._inv_gain = _kernels.to_planes(self._dark), _kernels.to_planes(self._inv_gain)
+        elif engine == "cupy":
+            self._dark, self._inv_gain = self._cp.asarray(self._dark), self._cp.asarray(self._inv_gain)
         self.reset()
 
     def _pad(self, a: np.ndarray, fill: float) -> np.ndarray:
@@ -132,8 +139,9 @@ class StreamingDenoiser:
 
     def reset(self) -> None:
         """Start over at frame 0 (forget every pixel's history)."""
-        shape = (self.npix,) if self.engine == "reference" else (8, self.frame_nbytes)
-        self.state = {k: np.zeros(shape, np.float32) for k in _STATE}
+        shape = (8, self.frame_nbytes) if self.engine == "numba" else (self.npix,)
+        xp = self._cp if self.engine == "cupy" else np
+        self.state = {k: xp.zeros(shape, np.float32) for k in _STATE}
         self.state["since"][...] = -1.0
         self.t = 0
 
@@ -141,6 +149,8 @@ class StreamingDenoiser:
         """The per-pixel state as flat (8 * F,) arrays in canonical pixel order, whatever the engine."""
         if self.engine == "reference":
             return {k: v.copy() for k, v in self.state.items()}
+        if self.engine == "cupy":
+            return {k: self._cp.asnumpy(v) for k, v in self.state.items()}
         return {k: _kernels.from_planes(v) for k, v in self.state.items()}
 
     def get_state(self) -> tuple[int, dict]:
@@ -160,6 +170,8 @@ class StreamingDenoiser:
 
     def push_packed(self, packed: np.ndarray) -> np.ndarray:
         """Denoise canonical packed frames (n, ceil(H*W/8)) uint8; return packed frames of the same shape."""
+        if self.engine == "cupy":
+            return self._push_cupy(packed)
         packed = np.ascontiguousarray(packed, dtype=np.uint8)
         if packed.ndim == 1:
             packed = packed.reshape(1, -1)
@@ -187,6 +199,32 @@ class StreamingDenoiser:
                 _kernels.repair(src, self._bad, self._good, out)
         self.t += n
         return out
+
+    def _push_cupy(self, packed):
+        from ..backend import backend_name
+        from ._cuda import launch
+
+        cp, on_gpu = self._cp, backend_name(packed) == "cupy"
+        dev = cp.ascontiguousarray(cp.asarray(packed, dtype=cp.uint8))
+        if dev.ndim == 1:
+            dev = dev.reshape(1, -1)
+        if dev.ndim != 2 or dev.shape[1] != self.frame_nbytes:
+            raise FormatError(f"packed block has shape {tuple(dev.shape)}; a {self.height}x{self.width} frame is "
+                              f"{self.frame_nbytes} bytes, so pass (n, {self.frame_nbytes}) uint8")
+        c = self.cfg
+        if c["kind"] == "hot":
+            out = dev.copy()
+        else:
+            out = cp.empty_like(dev)
+            if dev.shape[0]:
+                launch(dev, self.state, self._dark, self._inv_gain, c["history"], c["gate"], c["sync"],
+                       c["inv_lock"], out)
+        self.t += int(dev.shape[0])
+        if self._bad.size:   # few pixels: repaired on the host
+            host, src = cp.asnumpy(out), cp.asnumpy(dev if c["kind"] == "hot" else out)
+            _kernels.repair(src, self._bad, self._good, host)
+            return cp.asarray(host) if on_gpu else host
+        return out if on_gpu else cp.asnumpy(out)
 
     def iter_packed(self, blocks):
         """Denoise an iterable of packed blocks, yielding packed blocks."""
@@ -250,7 +288,7 @@ def denoise(stream: Any, *, calibration: Calibration | None = None, method: str 
         stream: SpikeStream or (T, H, W) spikes (any backend; moved to the CPU).
         calibration: :class:`Calibration` of this sensor (from :func:`calibrate` or :func:`load_calibration`).
         method: "best" (default), "hot", "fpn" or "temporal" (see the module docstring).
-        engine: "numba" (default) or "reference" (the NumPy reference).
+        engine: "numba" (default), "cupy" (CUDA kernel) or "reference" (the NumPy reference).
         **params: ``history=`` (intervals averaged, default 4) and ``gate=`` (default 0.25) for "temporal".
 
     Returns:
