@@ -6,10 +6,11 @@ Stages (each prints what it did and leaves its outputs in --out):
   3. preview: export a firing-rate preview PNG
   4. recon:  reconstruct images with TFP, TFI, TFSTP and the best method; save PNGs (auto exposure) and PSNR/SSIM
   5. camera: record 0.25 s from a simulated 40 kHz camera at real time, read the recording back
-  6. flow:   optical flow of a simulated moving texture, EPE against its ground truth, colour-wheel PNG
-  7. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
-  8. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
-  9. batch:  process several recordings with the batch runner, one HDF5 output per recording
+  6. denoise: calibrate a simulated sensor from dark and flat recordings, denoise a scene, before/after PNG
+  7. flow:   optical flow of a simulated moving texture, EPE against its ground truth, colour-wheel PNG
+  8. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
+  9. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
+  10. batch: process several recordings with the batch runner, one HDF5 output per recording
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from _demo_batch import stage as stage_batch
+from _demo_denoise import stage_denoise
 from _demo_flow import stage_flow
 from _demo_hdr import stage_hdr
 from _demo_stereo import stage_stereo
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_preview(out, stream)
     stage_recon(out, stream)
     stage_camera(out)
+    stage_denoise(out)
     stage_flow(out)
     stage_stereo(out, args.frames)
     stage_hdr(out)

@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("benchmark-data", help="write the synthetic benchmark set (scenes + exact ground truth)",
                        description=f"Write the deterministic synthetic benchmark ({BENCHMARK_VERSION}): a few "
-                       "scenes per task (reconstruction, flow, stereo, rain, HDR, objects), each as a clean and a "
+                       "scenes per task (reconstruction, flow, stereo, rain, HDR, objects, denoise), each as a clean "
+                       "and a "
                        "noisy spike stream (.h5) with ground truth (.npz) and a manifest.json.")
     p.add_argument("dir", help="output directory (an existing one only with --overwrite and a manifest.json)")
     p.add_argument("--height", type=positive_int, default=250)

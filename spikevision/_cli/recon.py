@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     check_input_file(args.input)
     stream = open_stream(args.input, format=args.format, **read_options(args))
     params = method_params(args)
+    from .calibrate import load_calibration_arg
+
+    cal = load_calibration_arg(getattr(args, "calibration", None), stream.height, stream.width)
+    if cal is not None:
+        params["calibration"] = cal
     t_len = len(stream)
     try:
         frames = frame_range(t_len, args.start, args.stop, args.step)
@@ -92,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
         params["rate"] = auto_rate(stream, frames.start, frames.stop)
     rate = float(params.get("rate", 1.0))
     attrs = {"method": args.method, "source": str(args.input), "spike_fps": stream.fps, "step": args.step,
-             "rate": rate, "exposure": exposure, **{f"param_{k}": v for k, v in params.items()}}
+             "rate": rate, "exposure": exposure,
+             **{f"param_{k}": v for k, v in params.items() if k != "calibration"}}
+    if cal is not None:
+        attrs["calibration"] = str(args.calibration)
     t0 = time.perf_counter()
     with open_image_writer(out, fps=args.video_fps, bits=args.bits, overwrite=args.overwrite, **attrs) as writer:
         with progress(len(frames), f"recon {args.method}", unit="image") as bar:
@@ -140,6 +148,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--video-fps", type=positive_float, default=30.0,
                    help="playback rate of a video output (default 30)")
     o.add_argument("--bits", type=int, choices=[8, 16], default=8, help="bits per PNG pixel (default 8)")
+    p.add_argument("--calibration", metavar="CAL.h5",
+                   help="correct the images for the sensor's fixed pattern (from `spikevision calibrate`)")
     add_output_options(p)
     add_read_options(p)
     p.set_defaults(func=run)

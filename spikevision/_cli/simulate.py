@@ -179,7 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("output", help="output file (.dat or .h5; .h5 keeps fps, cfa and provenance; --scene stereo "
                    "without --view: a stereo pair .h5 with both cameras and the rig)")
     src = p.add_argument_group("input (one of)")
-    src.add_argument("--scene", help="texture_motion, stereo, rain, hdr or moving_objects")
+    src.add_argument("--scene", help="texture_motion, stereo, rain, hdr, moving_objects, or the calibration "
+                     "recordings dark and flat (--scene-param level=0.5)")
     src.add_argument("--image", help="an image file (PNG/JPEG/TIFF; 8-bit is sRGB)")
     src.add_argument("--video", help="a video file OpenCV can read")
     src.add_argument("--scene-param", action="append", metavar="KEY=VALUE",

@@ -44,7 +44,7 @@ def resolve_method(method: str) -> str:
 
 
 def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, engine: str = "auto",
-                **params: Any) -> Any:
+                calibration: Any = None, **params: Any) -> Any:
     """Reconstruct one image at frame ``at`` (default: the middle frame).
 
     Args:
@@ -54,6 +54,9 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         engine: "auto" (the compiled kernels from packed bits on the CPU where they exist: TFP, TFI
             and the best method in the spikevision convention, TFSTP; identical results), "numba"
             (require them) or "reference" (the NumPy/CuPy implementation).
+        calibration: a :class:`spikevision.denoise.Calibration` of the sensor: the firing-rate image is
+            corrected for its fixed pattern (``(rate - dark) / gain``, hot/dead pixels filled from neighbours)
+            before scaling; ``rate="auto"`` is then measured on the corrected image.
         **params: the method's options (``window=``, ``convention=``, ``rate=`` ...). ``rate="auto"`` maps
             the 99.5th percentile of the firing rate over the frames the method reads to 1.0
             (:func:`~spikevision.recon.auto_rate`); the default ``rate=1`` is the physical scale.
@@ -67,6 +70,11 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         >>> rc.reconstruct(s, "tfp", at=50).shape
         (4, 4)
     """
+    if calibration is not None:
+        _check_calibration(calibration, spikes)
+        rate = params.pop("rate", 1.0)
+        img = reconstruct(spikes, method, at, engine=engine, rate=1.0, **params)
+        return _calibrated(img, calibration, rate)
     name = resolve_method(method)
     t_len, _, _ = shape_of(spikes)
     at = check_frame(t_len // 2 if at is None else at, t_len)
@@ -83,6 +91,22 @@ def reconstruct(spikes: Spikes, method: str = "best", at: int | None = None, *, 
         raise ValueError(f"no compiled kernel for method {name!r} with {params or 'default'} options here; "
                          f"use engine='auto'")
     return METHODS[name](spikes, at=at, **params)
+
+
+def _check_calibration(calibration: Any, spikes: Spikes) -> None:
+    _, h, w = shape_of(spikes)
+    calibration.check_shape(h, w)
+
+
+def _calibrated(img: Any, calibration: Any, rate: float | str) -> Any:
+    """Fixed-pattern correction of a physical-scale image (1 = a spike per tick), then the display scale."""
+    from .exposure import AUTO_PERCENTILE
+
+    xp = xp_of(img)
+    corr = calibration.apply_rate(img)
+    if isinstance(rate, str):
+        rate = max(float(xp.percentile(corr, AUTO_PERCENTILE)), 1e-6)
+    return xp.clip(corr / xp.float32(rate), 0, 1).astype(xp.float32)
 
 
 def _frames_read(name: str, at: int, t_len: int, params: dict) -> tuple[int, int]:
@@ -126,7 +150,7 @@ def _streaming_params(name: str, params: dict) -> dict | None:
 
 
 def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,
-                     stop: int | None = None, engine: str = "auto", block: int = 1024,
+                     stop: int | None = None, engine: str = "auto", block: int = 1024, calibration: Any = None,
                      **params: Any) -> Iterator[tuple[int, Any]]:
     """Yield ``(frame_index, image)`` for frames ``start, start + step, ... < stop``.
 
@@ -138,6 +162,8 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
             convention allow and the data is on the CPU, else the NumPy/CuPy reference),
             "numba" (require the kernels) or "reference".
         block: frames read per step when streaming.
+        calibration: a :class:`spikevision.denoise.Calibration`: every image is corrected for the sensor's
+            fixed pattern (see :func:`reconstruct`).
         **params: the method's options; ``rate="auto"`` uses ONE scale, measured over ``[start, stop)``
             (:func:`~spikevision.recon.auto_rate`), for every image (no flicker).
 
@@ -145,6 +171,12 @@ def iter_reconstruct(spikes: Spikes, method: str = "best", *, step: int = 1, sta
     """
     name, frames = _plan(spikes, method, start, stop, step, engine)
     params = _one_scale(spikes, frames, params)
+    if calibration is not None:
+        _check_calibration(calibration, spikes)
+        rate = params.pop("rate", 1.0)
+        for t, img in _images(spikes, name, frames, engine, block, dict(params, rate=1.0), fresh=False):
+            yield t, _calibrated(img, calibration, rate)
+        return
     yield from _images(spikes, name, frames, engine, block, params, fresh=True)
 
 
@@ -210,10 +242,11 @@ def _iter_streaming(spikes: Spikes, name: str, frames: range, params: dict, bloc
 
 
 def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1, start: int | None = None,
-                         stop: int | None = None, engine: str = "auto", **params: Any) -> Any:
+                         stop: int | None = None, engine: str = "auto", calibration: Any = None,
+                         **params: Any) -> Any:
     """Images every ``step`` frames over ``[start, stop)`` as a (N, H, W) float32 stack.
 
-    Image ``i`` is frame ``start + i * step`` (default start 0, stop T). Options as
+    Image ``i`` is frame ``start + i * step`` (default start 0, stop T). Options (``calibration=`` too) as
     :func:`iter_reconstruct` (a constant-memory iterator of ``(frame_index, image)``).
 
     Returns:
@@ -227,7 +260,11 @@ def reconstruct_sequence(spikes: Spikes, method: str = "best", *, step: int = 1,
     """
     name, frames = _plan(spikes, method, start, stop, step, engine)
     params = _one_scale(spikes, frames, params)
-    images = _images(spikes, name, frames, engine, 1024, params, fresh=False)   # each copied once, into the stack
+    if calibration is not None:
+        images = iter_reconstruct(spikes, name, step=step, start=start, stop=stop, engine=engine,
+                                  calibration=calibration, **params)
+    else:
+        images = _images(spikes, name, frames, engine, 1024, params, fresh=False)   # each copied once, into the stack
     _, first = next(images)
     if backend_name(first) == "torch":
         import torch

@@ -6,6 +6,8 @@
     DIR/<id>/spikes_clean.h5               noise-free stream (spikevision HDF5)
     DIR/<id>/spikes_noisy.h5               the same scene and seed through the full noise model
     DIR/<id>/gt.npz                        ground truth sampled every ``gt_every`` frames (see ``gt_keys``)
+    denoise: spikes_{dark,flat}.h5         calibration recordings of the scene's sensor (same seed, with hot and
+                                           dead pixels: :data:`DENOISE_NOISE`); fixed_pattern.npz its true patterns
     stereo:  spikes_{left,right}_{clean,noisy}.h5
     rain:    rain_mask.h5                  per-frame rain mask as a binary stream (1 = rain)
     hdr:     modulo_{clean,noisy}.npz      8-bit HDR counters read at 0,1,5,25 of every 50 ticks, ground truth
@@ -47,7 +49,11 @@ log = logging.getLogger(__name__)
 BENCHMARK_VERSION = "svbench-1"
 #: read schedule of the HDR counters: nested windows of 1, 5 and 25 ticks in every 50-tick period
 HDR_SCHEDULE = "0,1,5,25/50"
-TASKS = ("recon", "flow", "stereo", "rain", "hdr", "objects")
+TASKS = ("recon", "flow", "stereo", "rain", "hdr", "objects", "denoise")
+#: the sensor of the "denoise" task: the calibrated model plus 0.2 % hot and 0.05 % dead pixels
+DENOISE_NOISE = NoiseModel(hot_fraction=0.002, dead_fraction=0.0005)
+#: radiance of the "denoise" task's flat field (the nominal pixel fires 0.25 spikes per tick at theta = 2)
+FLAT_LEVEL = 0.5
 THETA = 2.0
 #: added to a stereo scene's seed for the right camera's sensor
 RIGHT_SEED = 100_000
@@ -66,7 +72,7 @@ class BenchmarkEntry:
     @property
     def n_streams(self) -> int:
         """Spike streams written for this scene: clean and noisy, per camera (two cameras for stereo)."""
-        return 4 if isinstance(self.scene, StereoScene) else 2
+        return 4 if isinstance(self.scene, StereoScene) or self.task == "denoise" else 2
 
 
 def benchmark_entries(height: int = 250, width: int = 400, n_frames: int = 2000, fps: float = 20000.0,
@@ -93,6 +99,7 @@ def benchmark_entries(height: int = 250, width: int = 400, n_frames: int = 2000,
         BenchmarkEntry("hdr_moving", "hdr", HDRScene(**hw, seed=s + 8, moving=True, light_speed=2e-3), s + 8),
         BenchmarkEntry("hdr_color", "hdr", HDRScene(**hw, seed=s + 10, color=True), s + 10),
         BenchmarkEntry("objects", "objects", MovingObjects(**hw, seed=s + 9), s + 9),
+        BenchmarkEntry("denoise_sensor", "denoise", TextureMotion(**hw, seed=s + 10, velocity=(0.0, 0.0)), s + 10),
     ]
     return [e for e in all_entries if e.task in tasks]
 
@@ -176,6 +183,10 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
         views = [("left", e.scene.view("left"), e.seed), ("right", e.scene.view("right"), e.seed + RIGHT_SEED)] \
             if isinstance(e.scene, StereoScene) else [("", e.scene, e.seed)]
         seeds = {}
+        if e.task == "denoise":
+            seeds["sensor"] = e.seed
+            files, digests = _write_denoise(e, d, sim_opts, progress)
+            views = []
         for view_name, view, view_seed in views:
             seeds[view_name or "sensor"] = view_seed
             for kind, nz in (("clean", None), ("noisy", noise)):
@@ -208,6 +219,12 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
         rec = {"id": e.id, "task": e.task, "seed": e.seed, "sensor_seeds": seeds, "frames": frames,
                "scene": e.scene.params(),
                "files": files, "sha256_packed": digests, "gt_keys": keys}
+        if e.task == "denoise":
+            rec["noise"] = DENOISE_NOISE.as_dict()
+            rec["calibration"] = {"flat_level": FLAT_LEVEL, "files": "spikes_dark.h5 (no light), spikes_flat.h5 "
+                                  "(uniform radiance flat_level): the sensor of spikes_noisy.h5; fixed_pattern.npz: "
+                                  "its FixedPattern (gain, dark, threshold, jitter, hot, dead) and the rate-model "
+                                  "dark_rate D and gain G (r = G x + D)"}
         if isinstance(e.scene, HDRScene):
             rec["modulo"] = {"bits": 8, "schedule": HDR_SCHEDULE, "mode": "counter",
                              "cfa": "bggr" if e.scene.color else None,
@@ -228,6 +245,28 @@ def write_benchmark(root: str | os.PathLike, *, height: int = 250, width: int = 
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, default=str))
     return manifest_path
+
+
+def _write_denoise(e: BenchmarkEntry, d: Path, sim_opts: dict, progress) -> tuple[dict, dict]:
+    """The "denoise" task: dark, flat, clean and noisy recordings of one sensor, and its true fixed pattern."""
+    from .scenes import DarkScene, FlatScene
+
+    sc = e.scene
+    hw = dict(height=sc.height, width=sc.width, n_frames=sc.n_frames, fps=sc.fps)
+    files: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    for name, scene, nz in (("spikes_clean", sc, None), ("spikes_noisy", sc, DENOISE_NOISE),
+                            ("spikes_dark", DarkScene(**hw), DENOISE_NOISE),
+                            ("spikes_flat", FlatScene(**hw, level=FLAT_LEVEL), DENOISE_NOISE)):
+        sim = Simulator(scene, noise=nz, seed=e.seed, **sim_opts)
+        digests[name] = write_blocks(sim, d / f"{name}.h5", "h5", progress=progress)
+        files[name] = f"{e.id}/{name}.h5"
+    fp = DENOISE_NOISE.draw(sc.height, sc.width, e.seed, sim_opts["theta"], sc.fps)
+    dark_rate, gain = fp.rates(sim_opts["theta"])
+    savez_atomic(d / "fixed_pattern.npz", gain=fp.gain, dark=fp.dark, threshold=fp.threshold, jitter=fp.jitter,
+                 hot=fp.hot, dead=fp.dead, dark_rate=dark_rate, rate_gain=gain)
+    files["fixed_pattern"] = f"{e.id}/fixed_pattern.npz"
+    return files, digests
 
 
 def _sha256_packed(packed: np.ndarray) -> str:

@@ -49,6 +49,9 @@ class NoiseModel:
         jitter_std: per-tick threshold jitter in V.
         dead_factor: charge step multiplier on the tick after a spike.
         v_reset, v_ref: reset and comparator reference voltages (V).
+        hot_fraction: fraction of hot pixels (default 0): their dark current is log-uniform in
+            [hot_dark, 10 * hot_dark] pA (10 pA fires about 0.1 spikes per tick at 20 kHz).
+        dead_fraction: fraction of dead pixels (default 0): no photo response and no dark current.
     """
 
     dark_current: bool = True
@@ -70,6 +73,9 @@ class NoiseModel:
     dead_factor: float = 0.998
     v_reset: float = 3.3
     v_ref: float = 2.2
+    hot_fraction: float = 0.0
+    hot_dark: float = 10.0
+    dead_fraction: float = 0.0
 
     def __post_init__(self):
         if self.v_reset - self.v_ref <= 0:
@@ -79,6 +85,8 @@ class NoiseModel:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.cap_mean <= 0 or self.gain_mean <= 0:
             raise ValueError("cap_mean and gain_mean must be positive")
+        if not (0 <= self.hot_fraction <= 1 and 0 <= self.dead_fraction <= 1 and self.hot_dark > 0):
+            raise ValueError("hot_fraction and dead_fraction must be in [0, 1] and hot_dark (pA) positive")
         if not 0 < self.dead_factor <= 1:
             raise ValueError(f"dead_factor must be in (0, 1], got {self.dead_factor}")
 
@@ -132,12 +140,24 @@ class NoiseModel:
         thr = theta * cap_ratio * ((self.swing + off) / self.swing)
         # dark charge per tick: I_d [pA] * 1e-12 / fps [s] over Q0 [fC] * 1e-15, in theta units
         dark = theta * np.clip(i_d, 0, None) * 1e3 / (fps * self.q0_fc) if self.dark_current else np.zeros(shape)
+        gain = g if self.prnu else np.ones(shape)
+        hot = dead = None
+        if self.hot_fraction > 0 or self.dead_fraction > 0:
+            # drawn from their own generator: a sensor with defects keeps every other pattern of its seed
+            rng2 = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, 0xB0D])
+            hot = rng2.random(shape) < self.hot_fraction
+            i_hot = self.hot_dark * 10.0 ** rng2.random(shape)
+            dead = (rng2.random(shape) < self.dead_fraction) & ~hot
+            dark = np.where(hot, theta * i_hot * 1e3 / (fps * self.q0_fc), dark)
+            dark = np.where(dead, 0.0, dark)
+            gain = np.where(dead, 0.0, gain)
         return FixedPattern(
-            gain=(g if self.prnu else np.ones(shape)).astype(np.float32),
+            gain=gain.astype(np.float32),
             dark=dark.astype(np.float32),
             threshold=np.maximum(thr, 1e-3 * theta).astype(np.float32),
             jitter=(theta * cap_ratio * self.jitter_std / self.swing).astype(np.float32),
             shot_scale=np.float32(theta / self.electrons_per_threshold),
+            hot=hot, dead=dead,
         )
 
 
@@ -151,6 +171,7 @@ class FixedPattern:
         threshold: threshold charge, (H, W) float32.
         jitter: threshold jitter standard deviation, (H, W) float32.
         shot_scale: charge of one electron (variance of the shot noise per unit charge).
+        hot, dead: (H, W) bool masks of the defect pixels, or None when the model has none.
     """
 
     gain: np.ndarray
@@ -158,3 +179,14 @@ class FixedPattern:
     threshold: np.ndarray
     jitter: np.ndarray
     shot_scale: np.float32
+    hot: np.ndarray | None = None
+    dead: np.ndarray | None = None
+
+    def rates(self, theta: float) -> tuple[np.ndarray, np.ndarray]:
+        """(dark rate D, gain G) of the rate model ``r = G * x + D`` (spikes per tick; x = nominal pixel's rate).
+
+        ``D = dark / threshold``, ``G = gain * theta / threshold``: what :func:`spikevision.denoise.calibrate`
+        estimates.
+        """
+        return ((self.dark / self.threshold).astype(np.float32),
+                (self.gain * np.float32(theta) / self.threshold).astype(np.float32))

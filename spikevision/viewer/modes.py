@@ -429,3 +429,5 @@ except ImportError:  # pragma: no cover - spikevision.hdr.viewmode is importing 
 else:
     if "hdr" not in _REGISTRY:
         register_mode(HDRMode())
+
+from ..denoise import viewmodes as _denoise_modes  # noqa: E402,F401  registers "denoised" and "hot_pixels"

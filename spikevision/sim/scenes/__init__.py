@@ -7,6 +7,7 @@
 | :class:`RainScene` | ``clean(t)`` radiance, ``rain_mask(t)``, ``rain_coverage(t)`` |
 | :class:`HDRScene` | linear radiance; fold counts from :func:`~spikevision.sim.modulo.simulate_modulo` |
 | :class:`MovingObjects` | ``positions(t)``, ``boxes(t)``, ``instances(t)``, ``flow(t, dt)`` |
+| :class:`DarkScene`, :class:`FlatScene` | calibration recordings: no light, uniform ``level`` |
 
 Every scene has ``radiance(t)``, ``rate(t, theta, gain)``, ``n_frames`` (alias ``frames``), ``duration``, ``params()``.
 """
@@ -20,12 +21,14 @@ from .motion import TextureMotion
 from .objects import MovingObjects
 from .rain import RainScene
 from .stereo import StereoScene, StereoView
+from .uniform import DarkScene, FlatScene
 
 __all__ = ["Scene", "TextureMotion", "StereoScene", "StereoView", "RainScene", "HDRScene", "MovingObjects",
-           "SCENES", "make_scene"]
+           "DarkScene", "FlatScene", "SCENES", "make_scene"]
 
 #: scene name -> class (names as in manifests and ``spikevision simulate --scene``)
-SCENES = {cls.name: cls for cls in (TextureMotion, StereoScene, RainScene, HDRScene, MovingObjects)}
+SCENES = {cls.name: cls for cls in (TextureMotion, StereoScene, RainScene, HDRScene, MovingObjects,
+                                            DarkScene, FlatScene)}
 
 
 def make_scene(name: str, **params) -> Scene:
