@@ -44,8 +44,8 @@ def derain(spikes: Spikes, at: int, *, method: str = "best", color: Any = "auto"
             sparse decomposition of the block images by inexact ALM).
         color: "auto" (colour for a stream with ``meta.cfa``), True, False or a Bayer pattern (arrays).
         demosaic_method: demosaicing of a colour result (:func:`spikevision.color.demosaic`).
-        **params: ``block`` (frames per block), ``blocks`` (blocks per window), ``k`` and ``rel``
-            (trimming tolerance ``k sqrt(max(m, 1)) + rel m`` spikes around the median count m),
+        **params: ``block`` (frames per block), ``blocks`` (blocks per window), ``k``, ``floor``, ``rel``
+            (trimming tolerance ``max(k 1.4826 MAD, floor) + rel m`` spikes around the median count m),
             ``rate`` (firing rate shown as 1.0), ``lam`` ("rpca": multiple of 1/sqrt(pixels)).
             Defaults: :data:`spikevision.derain.DEFAULTS`.
 

@@ -25,11 +25,11 @@ METHODS = ("temporal", "motion", "rpca")
 #: what method="best" means (the best PSNR on every svbench-1 rain scene, static and panning)
 BEST = "motion"
 
-#: default parameters per method: block length B (frames), blocks per window N, trimming k and rel
+#: default parameters per method: block length B (frames), blocks per window N, trimming k, floor and rel
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "temporal": {"block": 40, "blocks": 8, "k": 3.0, "rel": 0.05},
-    "motion": {"block": 20, "blocks": 13, "k": 3.0, "rel": 0.05},
-    "rpca": {"block": 40, "blocks": 8, "k": 3.0, "rel": 0.05, "lam": 1.0},
+    "temporal": {"block": 40, "blocks": 8, "k": 3.0, "floor": 1.5, "rel": 0.05},
+    "motion": {"block": 20, "blocks": 13, "k": 3.0, "floor": 1.5, "rel": 0.05},
+    "rpca": {"block": 40, "blocks": 8, "k": 3.0, "floor": 1.5, "rel": 0.05, "lam": 1.0},
 }
 
 
@@ -62,8 +62,9 @@ def check_params(method: str, params: dict) -> tuple[str, dict]:
         raise ValueError(f"block must be an integer number of frames in [1, 4096], got {p['block']!r}")
     if not isinstance(p["blocks"], (int, np.integer)) or not 3 <= p["blocks"] <= 64:
         raise ValueError(f"blocks must be an integer in [3, 64] (blocks per window), got {p['blocks']!r}")
-    if not (float(p["k"]) > 0 and float(p["rel"]) >= 0):
-        raise ValueError(f"k must be > 0 and rel >= 0 (the trimming tolerance), got k={p['k']!r}, rel={p['rel']!r}")
+    if not (float(p["k"]) > 0 and float(p["floor"]) > 0 and float(p["rel"]) >= 0):
+        raise ValueError(f"k and floor must be > 0 and rel >= 0 (the trimming tolerance), got k={p['k']!r}, "
+                         f"floor={p['floor']!r}, rel={p['rel']!r}")
     if isinstance(p["rate"], str) or not (float(p["rate"]) > 0 and np.isfinite(float(p["rate"]))):
         raise ValueError(f"rate must be a positive number (the firing rate shown as 1.0), got {p['rate']!r}")
     if "lam" in p and not float(p["lam"]) > 0:

@@ -31,7 +31,7 @@ def estimate(values: Any, win: Window, name: str, p: dict, cfa: str | None,
         if cfa is not None:  # align colour images: flow on their mean, warping per channel
             host = np.stack([demosaic(v, cfa) for v in host])
         aligned = align(host, win.center)
-        clean, rain = combine(aligned.reshape(n, -1), win.center, p["k"], p["rel"])
+        clean, rain = combine(aligned.reshape(n, -1), win.center, p["k"], p["floor"], p["rel"])
         img = np.clip(clean * scale, 0.0, 1.0).astype(np.float32).reshape(aligned.shape[1:])
         rain = rain.reshape(aligned.shape[1:])
         if cfa is not None:
@@ -39,11 +39,11 @@ def estimate(values: Any, win: Window, name: str, p: dict, cfa: str | None,
         return (img, rain) if xp is np else (xp.asarray(img), xp.asarray(rain))
     flat = values.reshape(n, -1)
     if name == "temporal":
-        clean, rain = combine(flat, win.center, p["k"], p["rel"])
+        clean, rain = combine(flat, win.center, p["k"], p["floor"], p["rel"])
     else:
         low, sparse, _ = rpca_ialm(flat.T, lam=float(p["lam"]) / max(flat.shape) ** 0.5)
         clean = xp.maximum(low[:, win.center], 0.0)
-        tol = p["k"] * xp.sqrt(xp.maximum(clean, 1.0)) + p["rel"] * clean
+        tol = p["floor"] + p["rel"] * clean
         rain = xp.abs(sparse[:, win.center]) > tol
     img = xp.clip(clean * scale, 0.0, 1.0).astype(xp.float32).reshape(h, w)
     if cfa is not None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["align", "flow_between", "references"]
+__all__ = ["align", "flow_between", "references", "MIN_SIZE"]
+
+#: frames smaller than this (either side) are combined without alignment (too small for DIS)
+MIN_SIZE = 32
 
 
 def references(values: np.ndarray) -> np.ndarray:
@@ -45,7 +48,7 @@ def align(values: np.ndarray, center: int) -> np.ndarray:
 
     n = values.shape[0]
     h, w = values.shape[1:3]
-    if n < 2 or min(h, w) < 8:  # too small for DIS: no motion estimate
+    if n < 2 or min(h, w) < MIN_SIZE:  # too small for DIS's patches and pyramid: no motion estimate
         return values
     refs = references(values)
     top = max(float(np.percentile(refs[center], 99.5)), 1e-6)

@@ -44,7 +44,7 @@ class StreamingDerain:
         start: frame of the first image (counted from the first frame pushed).
         cfa: Bayer pattern of a colour sensor (images are (H, W, 3) linear RGB), or None.
         demosaic_method: see :func:`spikevision.color.demosaic`.
-        **params: the method's options (``block``, ``blocks``, ``k``, ``rel``, ``rate``, ``lam``).
+        **params: the method's options (``block``, ``blocks``, ``k``, ``floor``, ``rel``, ``rate``, ``lam``).
 
     Attributes:
         lookahead: frames after an image's frame that must arrive before it is emitted.
