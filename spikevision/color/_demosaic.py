@@ -8,7 +8,8 @@ plane, 1.0 = one spike per tick), output (H, W, 3) RGB float32 in the same units
   samples inside the image count). Pure array code: runs on NumPy or CuPy, and
   equals OpenCV's ``COLOR_Bayer*2RGB`` in the interior up to its integer rounding.
 - ``"edge_aware"``: OpenCV's ``COLOR_Bayer*2RGB_EA`` (interpolates along edges), run on
-  16-bit codes of the image scaled to its maximum (quantisation 1.5e-5 of the maximum).
+  16-bit codes of the image scaled to its maximum (quantisation 1.5e-5 of the maximum); the
+  measured samples are kept exactly and the 2-pixel border is bilinear (OpenCV's is approximate).
 - ``"vng"``: OpenCV's variable number of gradients (Chang et al., 1999), which OpenCV only
   has for 8-bit images: the bilinear result plus OpenCV's VNG-minus-bilinear correction
   computed on 8-bit codes, so flat areas keep full linear precision and edges get VNG's
@@ -45,19 +46,27 @@ def opencv_code(cfa: str, method: str = "bilinear") -> int:
 
 
 def _box3(xp, a):
-    """3x3 weighted sum with kernel [[1,2,1],[2,4,2],[1,2,1]] and zero padding, per leading axis."""
-    p = xp.pad(a, ((0, 0), (1, 1), (1, 1)))
-    rows = p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:]
-    return rows[:, :, :-2] + 2 * rows[:, :, 1:-1] + rows[:, :, 2:]
+    """3x3 weighted sum with kernel [[1,2,1],[2,4,2],[1,2,1]] (R and B) and zero padding."""
+    p = xp.pad(a, 1)
+    rows = p[:-2] + 2 * p[1:-1] + p[2:]
+    return rows[:, :-2] + 2 * rows[:, 1:-1] + rows[:, 2:]
+
+
+def _plus3(xp, a):
+    """3x3 weighted sum with kernel [[0,1,0],[1,4,1],[0,1,0]] (G: its four nearest samples) and zero padding."""
+    p = xp.pad(a, 1)
+    return 4 * p[1:-1, 1:-1] + p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:]
 
 
 def _bilinear(xp, img, cfa: str):
+    """Normalised convolution per channel: at the border only the samples inside the image count."""
     h, w = img.shape
     masks = xp.asarray(channel_masks(cfa, h, w).astype(np.float32))
-    num = _box3(xp, masks * img[None])
-    den = _box3(xp, masks)
-    rgb = num / den
-    return xp.moveaxis(rgb, 0, -1).astype(xp.float32)
+    out = xp.empty((h, w, 3), xp.float32)
+    for c in range(3):
+        conv = _plus3 if c == 1 else _box3
+        out[..., c] = conv(xp, masks[c] * img) / conv(xp, masks[c])
+    return out
 
 
 def _to_codes(img: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
@@ -114,4 +123,16 @@ def demosaic(image: Any, cfa: str, *, method: str = "bilinear") -> Any:
         lin = cv2.cvtColor(codes, opencv_code(p, "bilinear")).astype(np.float32)
         rgb = _bilinear(np, host, p) + (vng - lin) * np.float32(scale)
         np.maximum(rgb, 0, out=rgb)
+    _keep_samples(rgb, host, p)
     return rgb if xp is np else xp.asarray(rgb)
+
+
+def _keep_samples(rgb: np.ndarray, img: np.ndarray, cfa: str) -> None:
+    """Put the measured samples back at their sites and use the bilinear result on the 2-pixel border
+    (OpenCV's edge-aware and VNG interpolation leave the border approximate)."""
+    lin = _bilinear(np, img, cfa)
+    for part in (np.s_[:2], np.s_[-2:], np.s_[:, :2], np.s_[:, -2:]):
+        rgb[part] = lin[part]
+    masks = channel_masks(cfa, *img.shape)
+    for c in range(3):
+        rgb[..., c][masks[c]] = img[masks[c]]
