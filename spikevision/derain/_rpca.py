@@ -16,7 +16,7 @@ from ..backend import get_namespace
 __all__ = ["rpca_ialm"]
 
 
-def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-7, max_iter: int = 200) -> tuple[Any, Any, int]:
+def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-5, max_iter: int = 200) -> tuple[Any, Any, int]:
     """Decompose ``x`` (m, n) into low-rank ``L`` plus sparse ``S``.
 
     Args:
