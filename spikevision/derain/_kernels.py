@@ -67,7 +67,7 @@ def _combine(values, center, k, floor, rel, out, mask):  # pragma: no cover - co
         mask[j] = center >= 0 and abs(np.float64(values[center, j]) - m) > tol
 
 
-def combine_reference(values, center: int, k: float = 3.0, floor: float = 1.5, rel: float = 0.05):
+def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05):
     """NumPy/CuPy reference: (N, P) block values -> (clean (P,) float64, rain (P,) bool). See the module."""
     xp = get_namespace(values)
     v = values.astype(xp.float64)
@@ -82,7 +82,7 @@ def combine_reference(values, center: int, k: float = 3.0, floor: float = 1.5, r
     return clean, rain
 
 
-def combine(values, center: int, k: float = 3.0, floor: float = 1.5, rel: float = 0.05):
+def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05):
     """(N, P) block values -> (clean (P,) float64, rain (P,) bool): numba for NumPy input, else the reference."""
     if get_namespace(values) is not np:
         return combine_reference(values, center, k, floor, rel)

@@ -16,6 +16,19 @@ from ..backend import get_namespace
 __all__ = ["rpca_ialm"]
 
 
+def _svt(xp, a, tau: float):
+    """Singular value thresholding of a tall (m, n) matrix through its (n, n) Gram matrix (m >> n: O(m n^2)).
+
+    ``A = U S V^T``: ``A^T A = V S^2 V^T``, so ``U S' V^T = A V diag(S'/S) V^T`` with ``S' = max(S - tau, 0)``.
+    """
+    if a.shape[0] < a.shape[1]:
+        return _svt(xp, a.T, tau).T
+    evals, v = xp.linalg.eigh(a.T @ a)
+    sig = xp.sqrt(xp.maximum(evals, 0.0))
+    shrink = xp.where(sig > tau, (sig - tau) / xp.where(sig > 0, sig, 1.0), 0.0)
+    return a @ ((v * shrink) @ v.T)
+
+
 def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-5, max_iter: int = 200) -> tuple[Any, Any, int]:
     """Decompose ``x`` (m, n) into low-rank ``L`` plus sparse ``S``.
 
@@ -35,7 +48,8 @@ def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-5, max_iter: int
     norm_fro = float(xp.linalg.norm(x))
     if norm_fro == 0:
         return xp.zeros_like(x), xp.zeros_like(x), 0
-    norm_two = float(xp.linalg.norm(x, 2))
+    gram = x.T @ x if m >= n else x @ x.T
+    norm_two = float(xp.sqrt(xp.linalg.eigvalsh(gram).max()))   # the largest singular value
     y = x / max(norm_two, float(xp.abs(x).max()) / lam)
     mu, rho = 1.25 / norm_two, 1.5
     mu_bar = mu * 1e7
@@ -43,9 +57,7 @@ def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-5, max_iter: int
     low = xp.zeros_like(x)
     it = 0
     for it in range(1, max_iter + 1):
-        u, sig, vt = xp.linalg.svd(x - s + y / mu, full_matrices=False)
-        sig = xp.maximum(sig - 1.0 / mu, 0.0)
-        low = (u * sig) @ vt
+        low = _svt(xp, x - s + y / mu, 1.0 / mu)
         t = x - low + y / mu
         s = xp.sign(t) * xp.maximum(xp.abs(t) - lam / mu, 0.0)
         z = x - low - s
