@@ -29,42 +29,68 @@ from ..backend import get_namespace
 __all__ = ["combine", "combine_reference"]
 
 
+CHUNK = 512  # pixels per vectorised pass (the scratch rows stay in L1/L2)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _sort_rows(buf, n, w):  # pragma: no cover - compiled
+    """Sort each column of buf[:n, :w] by odd-even transposition (a sorting network: rows of
+    compare-exchanges that vectorise along the pixels)."""
+    for r in range(n):
+        for i in range(r % 2, n - 1, 2):
+            a = buf[i]
+            b = buf[i + 1]
+            for j in range(w):
+                x = a[j]
+                y = b[j]
+                a[j] = min(x, y)
+                b[j] = max(x, y)
+
+
 @numba.njit(cache=True, nogil=True)
-def _median(buf, n):  # pragma: no cover - compiled
-    """Median of buf[:n] (sorted in place by insertion)."""
-    for i in range(1, n):
-        v = buf[i]
-        q = i
-        while q > 0 and buf[q - 1] > v:
-            buf[q] = buf[q - 1]
-            q -= 1
-        buf[q] = v
-    if n % 2:
-        return buf[n // 2]
-    return (buf[n // 2 - 1] + buf[n // 2]) / 2.0
+def _combine_range(values, center, k, floor, rel, out, mask, j0, j1):  # pragma: no cover - compiled
+    n = values.shape[0]
+    srt = np.empty((n, CHUNK), np.float64)
+    med = np.empty(CHUNK, np.float64)
+    tol = np.empty(CHUNK, np.float64)
+    for c0 in range(j0, j1, CHUNK):
+        w = min(CHUNK, j1 - c0)
+        for i in range(n):
+            for j in range(w):
+                srt[i, j] = values[i, c0 + j]
+        _sort_rows(srt, n, w)
+        for j in range(w):
+            if n % 2:
+                med[j] = srt[n // 2, j]
+            else:
+                med[j] = (srt[n // 2 - 1, j] + srt[n // 2, j]) / 2.0
+        for i in range(n):
+            for j in range(w):
+                srt[i, j] = abs(np.float64(values[i, c0 + j]) - med[j])
+        _sort_rows(srt, n, w)
+        for j in range(w):
+            mad = srt[n // 2, j] if n % 2 else (srt[n // 2 - 1, j] + srt[n // 2, j]) / 2.0
+            tol[j] = max(k * 1.4826 * mad, floor) + rel * med[j]
+        for j in range(w):
+            m = med[j]
+            t = tol[j]
+            s = 0.0
+            cnt = 0
+            for i in range(n):
+                v = np.float64(values[i, c0 + j])
+                if abs(v - m) <= t:
+                    s += v
+                    cnt += 1
+            out[c0 + j] = s / cnt if cnt else m
+            mask[c0 + j] = center >= 0 and abs(np.float64(values[center, c0 + j]) - m) > t
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _combine(values, center, k, floor, rel, out, mask):  # pragma: no cover - compiled
-    n, p = values.shape
-    for j in numba.prange(p):
-        buf = np.empty(n, np.float64)
-        for i in range(n):
-            buf[i] = np.float64(values[i, j])
-        m = _median(buf, n)
-        for i in range(n):
-            buf[i] = abs(np.float64(values[i, j]) - m)
-        mad = _median(buf, n)
-        tol = max(k * 1.4826 * mad, floor) + rel * m
-        s = 0.0
-        c = 0
-        for i in range(n):
-            v = np.float64(values[i, j])
-            if abs(v - m) <= tol:
-                s += v
-                c += 1
-        out[j] = s / c if c else m
-        mask[j] = center >= 0 and abs(np.float64(values[center, j]) - m) > tol
+    p = values.shape[1]
+    chunks = max(1, min(64, p // 8192))
+    for c in numba.prange(chunks):
+        _combine_range(values, center, k, floor, rel, out, mask, c * p // chunks, (c + 1) * p // chunks)
 
 
 def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05):
