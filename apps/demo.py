@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_preview(out, stream)
     stage_recon(out, stream)
     stage_camera(out)
+    __import__("_demo_derain").stage_derain(out), __import__("_demo_derain").stage_color(out)  # apps/ is on sys.path
     print(f"\nAll outputs are in {out}/")
     return 0
 
