@@ -86,9 +86,15 @@ def normalize(image: np.ndarray, levels: tuple[float, float], gamma: float = 1.0
 
 def to_rgb(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0), gamma: float = 1.0,
            colormap: str = "gray") -> np.ndarray:
-    """(H, W) image -> (H, W, 3) uint8 RGB, C-contiguous (ready for a QImage or PNG)."""
+    """(H, W) image -> (H, W, 3) uint8 RGB, C-contiguous (ready for a QImage or PNG).
+
+    An (H, W, 3) image is already colour (a Bayer stream's linear RGB): levels and gamma apply to every
+    channel and the colormap is not used.
+    """
     x = normalize(image, levels, gamma)
     idx = np.rint(x * np.float32(255.0)).astype(np.uint8)
+    if idx.ndim == 3 and idx.shape[2] == 3:
+        return np.ascontiguousarray(idx)
     return colormap_lut(colormap)[idx]
 
 

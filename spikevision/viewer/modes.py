@@ -397,3 +397,9 @@ for _m in (RawMode(),
            BestMode(), RateMode()):
     register_mode(_m)
 del _m
+
+from . import derain_modes as _derain_modes  # noqa: E402  (registers "derain" and "rain mask")
+
+for _m in (_derain_modes.DerainMode(), _derain_modes.RainMaskMode()):
+    register_mode(_m)
+del _m
