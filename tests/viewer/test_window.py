@@ -126,8 +126,10 @@ def test_every_mode_renders(viewer, qtbot, dat):
             continue
         viewer.set_mode(name)
         qtbot.waitUntil(lambda n=name: viewer.shown.key.mode == n and viewer.shown.key.index == 200, timeout=30000)
-        assert viewer.shown.error is None and viewer.shown.image.shape == (H, W)
+        assert viewer.shown.error is None and viewer.shown.image.shape[:2] == (H, W)
+        assert viewer.shown.image.shape == ((H, W, 3) if name == "rain mask" else (H, W))  # the overlay is RGB
         assert action.isChecked()
+    viewer.set_mode("rate")
     assert viewer.display.colormap == "inferno" and viewer.display.auto_levels  # the rate map's defaults
 
 
