@@ -39,7 +39,7 @@ def estimate(values: Any, win: Window, name: str, p: dict, cfa: str | None,
         return (img, rain) if xp is np else (xp.asarray(img), xp.asarray(rain))
     flat = values.reshape(n, -1)
     if name == "temporal":
-        clean, rain = combine(flat, win.center, p["k"], p["floor"], p["rel"])
+        clean, rain = combine(flat, win.center, p["k"], p["floor"], p["rel"], integer=True)
     else:
         low, sparse, _ = rpca_ialm(flat.T, lam=float(p["lam"]) / max(flat.shape) ** 0.5)
         clean = xp.maximum(low[:, win.center], 0.0)

@@ -10,12 +10,12 @@ from spikevision.derain._kernels import combine, combine_reference
 @pytest.mark.parametrize("n", [3, 4, 8, 13])
 @pytest.mark.parametrize("center", [0, 2, -1])
 def test_combine_equals_reference(rng, n, center):
-    counts = rng.integers(0, 41, size=(n, 500)).astype(np.float32)
+    counts = rng.integers(0, 41, size=(n, 1500)).astype(np.float32)   # several chunks of pixels
     counts[:, :50] = 7  # ties everywhere
     counts[n // 2, 50:100] = 40  # outliers
     warped = counts + rng.random(counts.shape).astype(np.float32)  # non-integer (aligned) values
-    for v in (counts, warped):
-        got, mask = combine(v, center, 3.0, 1.5, 0.05)
+    for v, integer in ((counts, True), (counts, False), (warped, False)):
+        got, mask = combine(v, center, 3.0, 1.5, 0.05, integer=integer)
         ref, rmask = combine_reference(v, center, 3.0, 1.5, 0.05)
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(mask, rmask)
