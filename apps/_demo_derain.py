@@ -14,9 +14,9 @@ def _stage(name: str) -> float:
 
 
 def _png(path: Path, img: np.ndarray, white: float) -> None:
-    from spikevision.io.video import to_uint
-
     import cv2
+
+    from spikevision.io.video import to_uint
 
     codes = to_uint(np.clip(img / white, 0, 1))
     cv2.imwrite(str(path), codes[..., ::-1] if codes.ndim == 3 else codes)

@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 
-from spikevision import _bits
 from spikevision.derain import DEFAULTS, StreamingDerain
 from spikevision.derain._blocks import window_blocks
 from spikevision.derain._kernels import combine_reference

@@ -61,10 +61,11 @@ def evaluate(h: int = 250, w: int = 400, frames: int = 2000, seed_offset: int = 
             for at in ats:
                 gt = expected_rate(sc.clean(float(at)), 2.0)
                 mask = sc.rain_mask(float(at))
-                cands = {"TFP-41": lambda: (tfp(s, at, 41), None), "median TFP": lambda: (median_tfp(s, at), None)}
+                cands = {"TFP-41": lambda s=s, at=at: (tfp(s, at, 41), None),
+                         "median TFP": lambda s=s, at=at: (median_tfp(s, at), None)}
                 for m in METHODS:
-                    cands[m] = (lambda m=m: (derain(s, at, method=m), rain_mask(s, at, method=m if m != "best"
-                                                                                 else "motion")))
+                    cands[m] = (lambda m=m, s=s, at=at: (derain(s, at, method=m),
+                                                         rain_mask(s, at, method=m if m != "best" else "motion")))
                 for key, fn in cands.items():
                     t = time.perf_counter()
                     img, found = fn()

@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from ._cfa import CFA_PATTERNS, cfa_planes, channel_masks, check_cfa, check_even, stream_cfa
 from ._balance import BALANCE_METHODS, gray_world_gains, white_balance
+from ._cfa import CFA_PATTERNS, cfa_planes, channel_masks, check_cfa, check_even, stream_cfa
 from ._demosaic import DEMOSAIC_METHODS, demosaic, opencv_code
 
 __all__ = ["demosaic", "white_balance", "cfa_planes", "gray_world_gains", "check_cfa", "check_even", "stream_cfa",

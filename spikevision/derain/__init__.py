@@ -7,9 +7,10 @@ videos", CVPR 2004) for its transit time ``(length + width) / speed``. SpikeDera
 (2025) learns this separation with a spiking network (code not released);
 spikevision separates it in time with classical, tested estimators:
 
-- ``"temporal"``: spike counts of ``blocks`` blocks of ``block`` frames around the frame, trimmed around
-  the per-pixel median (a tolerance from the pixel's own noise, its MAD) and averaged. Defaults 8 x 40 frames (16 ms at 20 kHz):
-  several times the transit time of a drop (a few ms), so a drop spoils at most a few of the blocks.
+- ``"temporal"``: spike counts of ``blocks`` blocks of ``block`` frames around the frame, trimmed
+  around the per-pixel median (a tolerance from the pixel's own noise, its MAD) and averaged.
+  Defaults 8 x 40 frames (16 ms at 20 kHz): several times the transit time of a typical drop
+  (a few ms), so a drop spoils at most a few of the blocks.
 - ``"motion"``: the same after aligning the blocks to the centre block with dense optical flow
   (OpenCV DIS), for a moving camera; 32 x 20 frames (32 ms: even the slowest drop of the benchmark,
   about 11 ms over a pixel, spoils fewer than half of the blocks; 1 ms blocks keep a panning

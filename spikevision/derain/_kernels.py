@@ -19,8 +19,6 @@ Both implementations compute in float64 in the same order: results are identical
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 

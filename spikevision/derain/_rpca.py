@@ -56,7 +56,7 @@ def rpca_ialm(x: Any, lam: float | None = None, tol: float = 1e-5, max_iter: int
     s = xp.zeros_like(x)
     low = xp.zeros_like(x)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         low = _svt(xp, x - s + y / mu, 1.0 / mu)
         t = x - low + y / mu
         s = xp.sign(t) * xp.maximum(xp.abs(t) - lam / mu, 0.0)

@@ -29,7 +29,7 @@ __all__ = ["remove_rain", "RainFreeSource", "if_train"]
 
 
 def if_train(rate: np.ndarray, n: int) -> np.ndarray:
-    """(n, P) uint8: ``floor(r (i + 1) + 1/2) - floor(r i + 1/2)`` spikes at tick i for per-pixel rates ``r`` in [0, 1]."""
+    """(n, P) uint8: ``floor(r (i + 1) + 1/2) - floor(r i + 1/2)`` spikes at tick i, per-pixel rates r in [0, 1]."""
     r = np.clip(np.asarray(rate, np.float64), 0.0, 1.0)
     i = np.arange(n + 1, dtype=np.float64)[:, None]
     cum = np.floor(r[None, :] * i + 0.5)

@@ -361,7 +361,7 @@ def open_image_writer(path: str | os.PathLike, *, fps: float = 30.0, bits: int =
 
 def write_images(path: str | os.PathLike, images: Iterable[Any], frame_indices: Iterable[int] | None = None,
                  **options: Any) -> Path:
-    """Write a sequence of (H, W) or (H, W, 3) RGB images in [0, 1] atomically (see :func:`open_image_writer`); return the path."""
+    """Write (H, W) or (H, W, 3) RGB images in [0, 1] atomically (see :func:`open_image_writer`); return the path."""
     idx = iter(frame_indices) if frame_indices is not None else None
     with open_image_writer(path, **options) as w:
         for img in images:

@@ -11,7 +11,8 @@ from spikevision.sim import RainScene, TextureMotion, expected_rate, simulate
 
 @functools.lru_cache(maxsize=4)
 def rain_case(kind: str, h: int = 48, w: int = 64, t: int = 800):
-    """(spikes (T, H, W) uint8, scene): "static" (slow drift), "bright" (bright drops) or "pan" (a panning camera), clean sensor."""
+    """(spikes (T, H, W) uint8, scene), clean sensor: "static" (slow drift), "bright" (bright drops) or "pan"
+    (a panning camera)."""
     density = 60 * h * w / 1e5 * 3
     if kind == "pan":
         bg = TextureMotion(h, w, t, seed=7, velocity=(0.05, 0.02), low=0.05, high=0.7)
