@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from spikevision.derain import derain, rain_mask
-from spikevision.metrics import psnr, ssim
+from spikevision.metrics import mask_iou, psnr, ssim
 from spikevision.recon import tfp
 from spikevision.sim import NoiseModel, RainScene, TextureMotion, expected_rate, simulate
 from spikevision.sim.benchmark import benchmark_entries
@@ -42,11 +42,6 @@ def scenes(h: int, w: int, frames: int, seed_offset: int = 0) -> list[tuple[str,
 def median_tfp(spikes, at: int, n: int = 15, window: int = 41):
     return np.median(np.stack([tfp(spikes, min(max(at + (i - n // 2) * window, 0), len(spikes) - 1), window)
                                for i in range(n)]), axis=0)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.0
 
 
 def evaluate(h: int = 250, w: int = 400, frames: int = 2000, seed_offset: int = 0,
@@ -71,7 +66,7 @@ def evaluate(h: int = 250, w: int = 400, frames: int = 2000, seed_offset: int = 
                     img, found = fn()
                     secs[key] = secs.get(key, 0.0) + time.perf_counter() - t
                     res.setdefault(key, []).append((psnr(img, gt), ssim(img, gt),
-                                                    iou(found, mask) if found is not None else np.nan))
+                                                    mask_iou(found, mask) if found is not None else np.nan))
             for key, vals in res.items():
                 v = np.array(vals, dtype=float)
                 rows.append({"scene": name, "sensor": sensor, "method": key, "psnr": v[:, 0].mean(),

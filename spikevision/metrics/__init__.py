@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from .derain import cpsnr, mask_iou
 from .image import mse, mse_batch, psnr, psnr_batch, ssim, ssim_batch
 
-__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch"]
+__all__ = ["mse", "psnr", "ssim", "mse_batch", "psnr_batch", "ssim_batch", "mask_iou", "cpsnr"]
