@@ -97,7 +97,7 @@ def iter_derain(spikes: Spikes, *, step: int = 40, start: int | None = None, sto
     cfa = color_pattern(spikes, color)
     t_len, h, w = shape_of(spikes)
     frames = frame_range(t_len, start, stop, step)
-    if on_cpu(spikes) and frames.step % p["block"] == 0 and t_len >= p["block"]:
+    if on_cpu(spikes) and frames.step % p["block"] == 0 and t_len >= p["block"] * (p["blocks"] + 1):
         from .streaming import StreamingDerain
 
         lookback = p["block"] // 2 + (p["blocks"] // 2) * p["block"]

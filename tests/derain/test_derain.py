@@ -120,3 +120,12 @@ def test_torch_input_returns_tensor():
     got = derain(torch.from_numpy(s), 240, method="temporal")
     assert isinstance(got, torch.Tensor)
     np.testing.assert_array_equal(got.numpy(), derain(s, 240, method="temporal"))
+
+
+def test_short_recording_sequence():
+    """A recording shorter than a window still gives every image (one-sided windows), equal to derain()."""
+    s = (np.random.default_rng(0).random((300, 8, 8)) < 0.3).astype(np.uint8)
+    seq = derain_sequence(s, step=40, method="temporal")
+    assert seq.shape == (8, 8, 8)
+    for i, t in enumerate(range(0, 300, 40)):
+        np.testing.assert_array_equal(seq[i], derain(s, t, method="temporal"))
