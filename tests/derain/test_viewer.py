@@ -30,3 +30,18 @@ def test_colour_display_and_export():
     out = frame_rgb(from_array(s), 240, "rain mask", 320, DisplaySettings(levels=(0.0, 1.0)))
     assert out.shape == (12, 16, 3) and out.dtype == np.uint8
     assert (out[4, 5] == [255, 0, 0]).all() and out[0, 0, 0] == out[0, 0, 1]   # red rain, grey elsewhere
+
+
+def test_mp4_export_of_the_overlay_is_colour(tmp_path):
+    import cv2
+
+    from spikevision.viewer.export import export_range
+
+    s, _ = drop_spikes()
+    out = export_range(from_array(s), 200, 280, tmp_path / "rain.mp4", mode="rain mask", window=320, step=40,
+                       display=DisplaySettings(levels=(0.0, 1.0)))
+    cap = cv2.VideoCapture(str(out))
+    ok, frame = cap.read()
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    assert ok and n == 2 and frame.shape == (12, 16, 3)
