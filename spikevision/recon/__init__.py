@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from .adaptive import ADAPTIVE_DEFAULTS, adaptive
 from ._color import color_pattern, iter_reconstruct, reconstruct, reconstruct_sequence
+from .adaptive import ADAPTIVE_DEFAULTS, adaptive
 from .api import BEST, METHODS
 from .dsft import dsft, last_next
 from .exposure import AUTO_PERCENTILE, auto_rate, resolve_rate
