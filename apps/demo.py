@@ -9,8 +9,10 @@ Stages (each prints what it did and leaves its outputs in --out):
   6. denoise: calibrate a simulated sensor from dark and flat recordings, denoise a scene, before/after PNG
   7. flow:   optical flow of a simulated moving texture, EPE against its ground truth, colour-wheel PNG
   8. stereo: disparity of a simulated noisy stereo pair, EPE against the exact disparity, a colour-mapped PNG
-  9. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
-  10. batch: process several recordings with the batch runner, one HDF5 output per recording
+  9. derain: remove rain from a simulated rainy stream, before/after PNG and PSNR
+  10. color: colour images from a simulated Bayer spike stream, CPSNR per demosaic method
+  11. hdr:    unwrap 8-bit modulo counters on a 10^4:1 scene; clipped 8-bit vs unwrapped picture, fold errors
+  12. batch: process several recordings with the batch runner, one HDF5 output per recording
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from _demo_batch import stage as stage_batch
 from _demo_denoise import stage_denoise
+from _demo_derain import stage_color, stage_derain
 from _demo_flow import stage_flow
 from _demo_hdr import stage_hdr
 from _demo_stereo import stage_stereo
@@ -130,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     stage_denoise(out)
     stage_flow(out)
     stage_stereo(out, args.frames)
+    stage_derain(out)
+    stage_color(out)
     stage_hdr(out)
     stage_batch(out, stream)
     print(f"\nAll outputs are in {out}/")

@@ -105,16 +105,19 @@ def run(args: argparse.Namespace) -> int:
     with open_image_writer(out, fps=args.video_fps, bits=args.bits, overwrite=args.overwrite, **attrs) as writer:
         with progress(len(frames), f"recon {args.method}", unit="image") as bar:
             for t, img in iter_reconstruct(stream, args.method, step=args.step, start=args.start, stop=args.stop,
-                                           **params):
+                                           color=not args.mosaic and "auto", demosaic_method=args.demosaic, **params):
                 writer.write(img, frame_index=t)
                 bar.update(1)
     elapsed = time.perf_counter() - t0
-    h, w = writer.shape or (stream.shape[1], stream.shape[2])
+    h, w = (writer.shape or (stream.shape[1], stream.shape[2]))[:2]
+    colour = bool(writer.shape and len(writer.shape) == 3)
     where = f"{out}/" if kind == "png" else str(out)
     scale = {"auto": f"auto exposure: white = {rate:.4g} spikes/frame", "given": f"white = {rate:g} spikes/frame",
              "physical": "white = 1 spike/frame"}[exposure] if args.convention != "spikecv" else "spikecv scale"
-    report(args, f"wrote {writer.count:,} images ({args.method}, {h}x{w}, {scale}) to {where} in {elapsed:.1f} s",
+    report(args, f"wrote {writer.count:,} {'colour ' if colour else ''}images ({args.method}, {h}x{w}, {scale}) to "
+                 f"{where} in {elapsed:.1f} s",
            {"output": str(out), "kind": kind, "images": writer.count, "method": args.method, "height": h, "width": w,
+            "color": colour,
             "rate": rate, "exposure": exposure, "first_frame": frames.start, "step": args.step,
             "elapsed_s": elapsed})
     return 0
@@ -145,6 +148,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--stop", type=integer, help="no image at or after this frame (default: end)")
     r.add_argument("--step", type=positive_int, default=40, help="frames between images (default 40)")
     o = p.add_argument_group("output")
+    o.add_argument("--mosaic", action="store_true",
+                   help="colour (Bayer) streams: write the raw mosaic plane instead of demosaiced RGB")
+    o.add_argument("--demosaic", default="bilinear", choices=["bilinear", "edge_aware", "vng"],
+                   help="demosaicing of colour (Bayer) streams (default bilinear)")
     o.add_argument("--video-fps", type=positive_float, default=30.0,
                    help="playback rate of a video output (default 30)")
     o.add_argument("--bits", type=int, choices=[8, 16], default=8, help="bits per PNG pixel (default 8)")

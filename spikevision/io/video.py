@@ -1,14 +1,15 @@
 """Export reconstructed images: a PNG sequence, an mp4 video or an HDF5 image stack.
 
-Writers take (H, W) float images in [0, 1] (clipped) one at a time, so a long
+Writers take (H, W) grayscale or (H, W, 3) RGB float images in [0, 1] (clipped;
+colour for Bayer streams, see :mod:`spikevision.color`) one at a time, so a long
 reconstruction is written in constant memory, and commit atomically: output
 goes to a temporary file or directory next to the target and is renamed on
 :meth:`ImageWriter.close`; an error or interruption leaves nothing behind
 (use them as context managers).
 
-- PNG sequence (``cv2.imwrite``): a directory of ``<frame index:06d>.png``, 8 or 16 bit.
-- mp4 (``cv2.VideoWriter``, codec ``mp4v``), 8-bit grayscale at a chosen display fps.
-- HDF5 (h5py): dataset ``images`` (N, H, W) float32, chunked one image per chunk
+- PNG sequence (``cv2.imencode``): a directory of ``<frame index:06d>.png``, 8 or 16 bit, grey or RGB.
+- mp4 (``cv2.VideoWriter``, codec ``mp4v``), 8-bit grayscale or colour at a chosen display fps.
+- HDF5 (h5py): dataset ``images`` (N, H, W) or (N, H, W, 3) float32, chunked one image per chunk
   and gzip-compressed, dataset ``frame_index`` (N,) int64 (spike frame of each
   image), and attributes (method, parameters, fps of the spike stream ...).
 
@@ -41,16 +42,25 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
 H5_EXTENSIONS = (".h5", ".hdf5")
 
 
+def _check_shape(shape: tuple) -> None:
+    if not (len(shape) == 2 or (len(shape) == 3 and shape[2] == 3)):
+        raise ValueError(f"expected an (H, W) grayscale or (H, W, 3) RGB image, got shape {shape}")
+
+
 def to_uint(image: Any, bits: int = 8) -> np.ndarray:
-    """(H, W) float image in [0, 1] (clipped) to uint8 or uint16, rounded."""
+    """(H, W) or (H, W, 3) RGB float image in [0, 1] (clipped) to uint8 or uint16, rounded (same channel order)."""
     img = np.asarray(to_numpy(image), dtype=np.float32)
-    if img.ndim != 2:
-        raise ValueError(f"expected an (H, W) grayscale image, got shape {img.shape}")
+    _check_shape(img.shape)
     top = 255 if bits == 8 else 65535
     out = np.clip(img, 0.0, 1.0)  # a new array: scaled and rounded in place
     out *= top
     np.rint(out, out=out)
     return out.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def _bgr(codes: np.ndarray) -> np.ndarray:
+    """OpenCV's channel order (BGR) for an RGB image; grayscale unchanged."""
+    return np.ascontiguousarray(codes[..., ::-1]) if codes.ndim == 3 else codes
 
 
 def image_kind(path: str | os.PathLike) -> str:
@@ -73,13 +83,12 @@ class ImageWriter:
         self.path = Path(path)
         self.overwrite = overwrite
         self.count = 0
-        self.shape: tuple[int, int] | None = None
+        self.shape: tuple[int, ...] | None = None
         self._closed = False
 
     def _check(self, image: Any) -> np.ndarray:
         img = np.asarray(to_numpy(image))
-        if img.ndim != 2:
-            raise ValueError(f"expected an (H, W) grayscale image, got shape {img.shape}")
+        _check_shape(img.shape)
         if self.shape is None:
             self.shape = img.shape
         elif img.shape != self.shape:
@@ -88,7 +97,8 @@ class ImageWriter:
         return img
 
     def write(self, image: Any, frame_index: int | None = None) -> None:
-        """Append one (H, W) image in [0, 1]; ``frame_index`` is its spike frame (default: a counter)."""
+        """Append one (H, W) or (H, W, 3) RGB image in [0, 1]; ``frame_index`` is its spike frame (default: a
+        counter). All images of one output have the same shape."""
         raise NotImplementedError
 
     def close(self) -> Path:
@@ -130,7 +140,7 @@ class PngSequenceWriter(ImageWriter):
         img = self._check(image)
         idx = self.count if frame_index is None else int(frame_index)
         name = self._tmp / f"{idx:06d}.png"
-        ok, data = cv2.imencode(".png", to_uint(img, self.bits))
+        ok, data = cv2.imencode(".png", _bgr(to_uint(img, self.bits)))
         if not ok:
             raise OutputError(f"OpenCV could not encode image {idx} as PNG; write an .h5 stack instead")
         # our own exclusive write (not cv2.imwrite): a full disk raises OSError with its errno
@@ -184,7 +194,8 @@ def _quiet_stderr():
 
 
 class VideoWriter(ImageWriter):
-    """An 8-bit grayscale video (OpenCV ``VideoWriter``, codec ``mp4v`` by default) at ``fps`` frames per second."""
+    """An 8-bit grayscale or colour video (OpenCV ``VideoWriter``, codec ``mp4v`` by default) at ``fps`` frames per
+    second; colour when the first image is (H, W, 3) RGB."""
 
     def __init__(self, path: str | os.PathLike, fps: float = 30.0, codec: str = "mp4v", overwrite: bool = True):
         super().__init__(path, overwrite)
@@ -200,14 +211,14 @@ class VideoWriter(ImageWriter):
 
         img = self._check(image)
         if self._vw is None:
-            h, w = img.shape
+            h, w = img.shape[:2]
             self._vw = cv2.VideoWriter(str(self._pending.tmp), cv2.VideoWriter_fourcc(*self.codec), self.fps, (w, h),
-                                       isColor=False)
+                                       isColor=img.ndim == 3)
             if not self._vw.isOpened():
                 self.abort()
                 raise OutputError(f"OpenCV cannot encode {self.path.suffix} with codec {self.codec!r} here; write a "
                                   f"PNG sequence (a directory name) or an .h5 stack instead")
-        self._vw.write(to_uint(img, 8))
+        self._vw.write(_bgr(to_uint(img, 8)))
         self.count += 1
 
     def close(self) -> Path:
@@ -247,7 +258,7 @@ class VideoWriter(ImageWriter):
 
 
 class H5StackWriter(ImageWriter):
-    """HDF5 image stack: ``images`` (N, H, W) float32, ``frame_index`` (N,) int64, attributes from ``attrs``."""
+    """HDF5 image stack: ``images`` (N, H, W) or (N, H, W, 3) float32, ``frame_index`` (N,) int64, attributes."""
 
     def __init__(self, path: str | os.PathLike, attrs: dict | None = None, overwrite: bool = True):
         super().__init__(path, overwrite)
@@ -283,11 +294,11 @@ class H5StackWriter(ImageWriter):
         if self._f is None:
             from ._h5file import GuardedFile
 
-            h, w = img.shape
+            shape = img.shape
             self._raw = GuardedFile(self._pending.tmp, "w+b")  # drops writes after a failed one (no SIGSEGV)
             self._f = h5py.File(self._raw, "w")
-            self._img = self._f.create_dataset("images", shape=(0, h, w), maxshape=(None, h, w), dtype=np.float32,
-                                               chunks=(1, h, w), compression="gzip", compression_opts=1)
+            self._img = self._f.create_dataset("images", shape=(0, *shape), maxshape=(None, *shape), dtype=np.float32,
+                                               chunks=(1, *shape), compression="gzip", compression_opts=1)
             self._idx = self._f.create_dataset("frame_index", shape=(0,), maxshape=(None,), dtype=np.int64,
                                                chunks=(1024,))
             for k, v in self.attrs.items():
@@ -350,7 +361,7 @@ def open_image_writer(path: str | os.PathLike, *, fps: float = 30.0, bits: int =
 
 def write_images(path: str | os.PathLike, images: Iterable[Any], frame_indices: Iterable[int] | None = None,
                  **options: Any) -> Path:
-    """Write a sequence of (H, W) images in [0, 1] atomically (see :func:`open_image_writer`); return the path."""
+    """Write (H, W) or (H, W, 3) RGB images in [0, 1] atomically (see :func:`open_image_writer`); return the path."""
     idx = iter(frame_indices) if frame_indices is not None else None
     with open_image_writer(path, **options) as w:
         for img in images:

@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
+from ._color import color_pattern, iter_reconstruct, reconstruct, reconstruct_sequence
 from .adaptive import ADAPTIVE_DEFAULTS, adaptive
-from .api import BEST, METHODS, iter_reconstruct, reconstruct, reconstruct_sequence
+from .api import BEST, METHODS
 from .dsft import dsft, last_next
 from .exposure import AUTO_PERCENTILE, auto_rate, resolve_rate
 from .streaming import StreamingAdaptive, StreamingReconstructor, StreamingTFI, StreamingTFP, streaming_reconstructor
@@ -27,5 +28,5 @@ from .tfstp import STP_DEFAULTS, tfstp
 
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "tfp", "tfi", "tfstp", "adaptive", "dsft",
            "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive",
-           "streaming_reconstructor",
+           "streaming_reconstructor", "color_pattern",
            "auto_rate", "resolve_rate", "AUTO_PERCENTILE", "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]

@@ -88,16 +88,16 @@ def to_rgb(image: np.ndarray, levels: tuple[float, float] = (0.0, 1.0), gamma: f
            colormap: str = "gray") -> np.ndarray:
     """(H, W) image -> (H, W, 3) uint8 RGB, C-contiguous (ready for a QImage or PNG).
 
-    An (H, W, 3) image is already RGB (a mode with ``rgb = True``): uint8 is shown as it is, floats in
-    [0, 1] are scaled to 0..255; levels, gamma and colormap do not apply.
+    An (H, W, 3) image is already colour: uint8 RGB (a mode with ``rgb = True``, e.g. the flow colour
+    wheel) is shown as it is; a float RGB image (a Bayer stream's linear RGB, the rain-mask overlay) gets
+    levels and gamma on every channel. The colormap applies to (H, W) images only.
     """
-    if np.ndim(image) == 3 and np.shape(image)[2] == 3:
-        img = np.asarray(image)
-        if img.dtype != np.uint8:
-            img = np.rint(np.clip(np.nan_to_num(img.astype(np.float32)), 0, 1) * np.float32(255)).astype(np.uint8)
-        return np.ascontiguousarray(img)
+    if np.ndim(image) == 3 and np.shape(image)[2] == 3 and np.asarray(image).dtype == np.uint8:
+        return np.ascontiguousarray(image)
     x = normalize(image, levels, gamma)
     idx = np.rint(x * np.float32(255.0)).astype(np.uint8)
+    if idx.ndim == 3 and idx.shape[2] == 3:
+        return np.ascontiguousarray(idx)
     return colormap_lut(colormap)[idx]
 
 

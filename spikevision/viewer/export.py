@@ -184,19 +184,12 @@ def _export_pngs(stream, idx, path: Path, mode, window, display, overwrite, prog
     return path
 
 def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overwrite, progress) -> Path:
-    import cv2
+    """The shown RGB frames through :class:`spikevision.io.video.VideoWriter` (atomic, read back when closed)."""
+    from ..io.video import VideoWriter
 
-    h, w = stream.height, stream.width
-    # the temporary name keeps the extension: OpenCV picks the container from it
-    with atomic_path(path, overwrite=overwrite, suffix=".part.mp4") as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(video_fps), (w, h))
-        if not writer.isOpened():
-            raise OutputError(f"OpenCV cannot write mp4 video to {path}; export a PNG sequence instead")
-        try:
-            _tick(progress, 0, len(idx))
-            for k, (_i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
-                writer.write(np.ascontiguousarray(rgb[..., ::-1]))
-                _tick(progress, k + 1, len(idx))
-        finally:
-            writer.release()
+    with VideoWriter(path, fps=float(video_fps), overwrite=overwrite) as writer:
+        _tick(progress, 0, len(idx))
+        for k, (_i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
+            writer.write(rgb.astype(np.float32) / np.float32(255.0))   # exact: to_uint rounds back to rgb
+            _tick(progress, k + 1, len(idx))
     return path

@@ -431,3 +431,8 @@ else:
         register_mode(HDRMode())
 
 from ..denoise import viewmodes as _denoise_modes  # noqa: E402,F401  registers "denoised" and "hot_pixels"
+from . import derain_modes as _derain_modes  # noqa: E402  (registers "derain" and "rain mask")
+
+for _m in (_derain_modes.DerainMode(), _derain_modes.RainMaskMode()):
+    register_mode(_m)
+del _m

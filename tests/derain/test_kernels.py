@@ -1,0 +1,39 @@
+"""The numba combination kernel equals its NumPy reference bit for bit; window geometry."""
+
+import numpy as np
+import pytest
+
+from spikevision.derain._blocks import window_blocks
+from spikevision.derain._kernels import combine, combine_reference
+
+
+@pytest.mark.parametrize("n", [3, 4, 8, 13])
+@pytest.mark.parametrize("center", [0, 2, -1])
+def test_combine_equals_reference(rng, n, center):
+    counts = rng.integers(0, 41, size=(n, 1500)).astype(np.float32)   # several chunks of pixels
+    counts[:, :50] = 7  # ties everywhere
+    counts[n // 2, 50:100] = 40  # outliers
+    warped = counts + rng.random(counts.shape).astype(np.float32)  # non-integer (aligned) values
+    for v, integer in ((counts, True), (counts, False), (warped, False)):
+        got, mask = combine(v, center, 3.0, 1.5, 0.05, integer=integer)
+        ref, rmask = combine_reference(v, center, 3.0, 1.5, 0.05)
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(mask, rmask)
+
+
+def test_combine_trims_outliers():
+    v = np.full((8, 3), 10.0, np.float32)
+    v[3, 0] = 40.0    # a bright drop in one block
+    v[3, 1] = 0.0     # a dark one (rain over a bright background)
+    clean, rain = combine(v, 3)
+    np.testing.assert_array_equal(clean, [10.0, 10.0, 10.0])
+    assert rain.tolist() == [True, True, False]
+
+
+def test_window_geometry():
+    w = window_blocks(200, 1000, 40, 8)
+    assert w.starts == tuple(180 + 40 * m for m in range(-4, 4)) and w.starts[w.center] == 180
+    w = window_blocks(0, 1000, 40, 8)   # one-sided at the start
+    assert w.starts[0] == 20 and w.center == 0
+    w = window_blocks(999, 1000, 40, 8)
+    assert w.starts[-1] + 40 <= 1000 and w.starts[w.center] == w.starts[-1]
