@@ -18,6 +18,7 @@ import sys
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from .. import _bits
 
@@ -429,3 +430,121 @@ def adaptive_window64(work64, centers, los, his, k, tol, tol_rel, noise_z, rate,
                 for j in range(nf):
                     tt[k + j] = ft[i, j]
                 out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
+
+
+# --- the adaptive ("best") method from a pixel-major history ------------------------------------------------
+# Frames are kept per pixel: ``hist[slot, px]`` holds 64 consecutive frames of pixel px (bit r = frame
+# 64 * chunk + r, slot = chunk % R). Finding a pixel's spikes nearest a frame is then a few
+# leading/trailing-zero counts on its own words, whatever the reach, instead of a scan of every frame.
+
+_M64 = (np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF),
+        np.uint64(0x0F0F0F0F0F0F0F0F), np.uint64(0x3333333333333333), np.uint64(0x5555555555555555))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _transpose64(a, nq):
+    """In place: 64x64 bit transposes of a (64, >= nq) uint64 block, column q by column q (vectorised
+    over q): afterwards bit r of a[i, q] is bit i of the original a[r, q]."""
+    j = 32
+    for s in range(6):
+        m = _M64[s]
+        sj = np.uint64(j)
+        for k in range(64):
+            if k & j:
+                continue
+            ak = a[k]
+            bk = a[k + j]
+            for q in range(nq):
+                t = ((ak[q] >> sj) ^ bk[q]) & m
+                bk[q] ^= t
+                ak[q] ^= t << sj
+        j >>= 1
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def history_store(work64, p0, n, hist, slot, npix):
+    """hist[slot, px] = bits r < n: frame p0 + r of ``work64`` (packed rows), pixel px (zero above n)."""
+    nw = work64.shape[1]
+    nblk = (nw + 63) // 64
+    zero = np.uint64(0)
+    for bi in numba.prange(nblk):
+        q0 = bi * 64
+        nq = min(nw, q0 + 64) - q0
+        a = np.empty((64, 64), dtype=np.uint64)
+        for r in range(64):
+            if r < n:
+                for q in range(nq):
+                    a[r, q] = work64[p0 + r, q0 + q]
+            else:
+                for q in range(nq):
+                    a[r, q] = zero
+        # a[r, q]: bit i = pixel 64 (q0 + q) + i at frame r; transposed, a[i, q]: bit r = that pixel at frame r
+        _transpose64(a, nq)
+        for i in range(64):
+            base = (q0 * 64) + i
+            for q in range(nq):
+                px = base + 64 * q
+                if px < npix:
+                    hist[slot, px] = a[i, q]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
+    """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi]: up to ``k`` at or before c into
+    tt[k-1], tt[k-2], ... and up to ``k`` after it into tt[k], tt[k+1], ...; returns (nb, nf)."""
+    one = np.uint64(1)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
+    nb = 0
+    ci = c >> 6
+    off = c & 63
+    x = hist[ci % R, px] & (full >> np.uint64(63 - off))
+    while True:
+        while x and nb < k:
+            b = 63 - np.int64(leading_zeros(x))
+            t = ci * 64 + b
+            if t < lo:
+                break
+            nb += 1
+            tt[k - nb] = t
+            x ^= one << np.uint64(b)
+        if nb >= k or ci * 64 <= lo:
+            break
+        ci -= 1
+        x = hist[ci % R, px]
+    nf = 0
+    ci = c >> 6
+    x = hist[ci % R, px] & ~(full >> np.uint64(63 - off))
+    while True:
+        while x and nf < k:
+            b = np.int64(trailing_zeros(x))
+            t = ci * 64 + b
+            if t > hi:
+                break
+            tt[k + nf] = t
+            nf += 1
+            x &= x - one
+        if nf >= k or ci * 64 + 63 >= hi:
+            break
+        ci += 1
+        x = hist[ci % R, px]
+    return nb, nf
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix):
+    """The adaptive ("best") method (see :mod:`spikevision.recon.adaptive`) for frames ``centers`` with
+    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots."""
+    n_e = centers.shape[0]
+    blk = 1024
+    nblk = (npix + blk - 1) // blk
+    for job in numba.prange(n_e * nblk):
+        e = job // nblk
+        p0 = (job - e * nblk) * blk
+        p1 = min(npix, p0 + blk)
+        c = centers[e]
+        lo = los[e]
+        hi = his[e]
+        tt = np.empty(2 * k, dtype=np.int64)
+        for px in range(p0, p1):
+            nb, nf = _gather_pixel(hist, R, px, c, lo, hi, k, tt)
+            out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
