@@ -23,7 +23,7 @@ from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 from .. import _bits
 
 __all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window",
-           "adaptive_window64"]
+           "history_store", "adaptive_hist", "clamp_hot"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -260,13 +260,20 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _ici_agrees(lo, hi, s2, m2, tol, noise, tol_rel):
-    h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
+    h2 = tol + noise * SQRT[np.int64(m2)] + tol_rel * s2
     return max(lo, (s2 - h2) / m2) <= min(hi, (s2 + h2) / m2)
+
+
+#: ISI scatter above this fraction of the mean ISI: irregular firing (see spikevision.recon.adaptive.HOT_SCATTER)
+HOT_SCATTER = 0.5
+#: sqrt(m) for window sizes m (the same values as np.sqrt)
+SQRT = np.sqrt(np.arange(130, dtype=np.float64))
 
 
 @numba.njit(cache=True, nogil=True)
 def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center):
-    """One pixel of :func:`spikevision.recon.adaptive` (the same operations in the same order)."""
+    """One pixel of :func:`spikevision.recon.adaptive` (the same operations in the same order):
+    returns (value, irregular)."""
     first = k - nb
     last = k - 1 + nf
     nd = 0
@@ -277,7 +284,7 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
         i0 = tt[j + 1] - tt[j]
         i1 = tt[j + 2] - tt[j + 1]
         i2 = tt[j + 3] - tt[j + 2]
-        d = max(max(max(i0, i1), i2) - min(min(i0, i1), i2) - 1, 0)
+        d = max(abs(i0 - 2 * i1 + i2) - 1, 0)
         dsum += d
         if d > dmax:
             dmax2 = dmax
@@ -285,7 +292,9 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
         elif d > dmax2:
             dmax2 = d
         nd += 1
-    noise = noise_z * (np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0)
+    scatter = np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0
+    noise = (noise_z * 0.5) * scatter
+    irregular = nd >= 3 and scatter * np.float64(last - first) > HOT_SCATTER * np.float64(tt[last] - tt[first])
     if nb >= 1 and nf >= 1:
         left = k - 1
     elif nf == 0 and nb >= 2:
@@ -294,7 +303,7 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
         left = k
     else:
         est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
-        return np.float32(min(est, 1.0))
+        return np.float32(min(est, 1.0)), irregular
     right = left + 1
     s0 = np.float64(tt[right] - tt[left])
     h0 = tol + noise + tol_rel * s0
@@ -322,7 +331,7 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
             right += 1
         m2 = np.float64(right - left)
         s2 = np.float64(tt[right] - tt[left])
-        h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
+        h2 = tol + noise * SQRT[right - left] + tol_rel * s2
         ici_lo = max(ici_lo, (s2 - h2) / m2)
         ici_hi = min(ici_hi, (s2 + h2) / m2)
     m = right - left
@@ -333,7 +342,7 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
         limit = (tol + noise * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
         if gap * m - span_t > limit:
             est = 1.0 / (np.float64(gap) * rate)
-    return np.float32(min(est, 1.0))
+    return np.float32(min(est, 1.0)), irregular
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -368,68 +377,6 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
                     R[px] = one - (one - r * (one - uu)) * ed
                     u[px] = u0 + (uu + f * (one - uu) - u0) * ef
                     prev[px] = cur
-
-
-@numba.njit(cache=True, nogil=True)
-def _collect_spike_times64(work64, q, f0, f1, step, k, lowbit, times, counts):
-    """Frames of the first ``k`` spikes of each of the 64 pixels of word ``q``, scanning ``range(f0, f1, step)``.
-
-    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops being
-    scanned once it has ``k`` (one load and test per frame for 64 pixels)."""
-    need = np.uint64(0xFFFFFFFFFFFFFFFF)
-    one = np.uint64(1)
-    for f in range(f0, f1, step):
-        v = work64[f, q] & need
-        if v:
-            for i in range(8):
-                b = np.uint8((v >> np.uint64(8 * i)) & np.uint64(0xFF))
-                while b:
-                    j = 8 * i + lowbit[b]
-                    b &= b - np.uint8(1)
-                    times[j, counts[j]] = f
-                    counts[j] += 1
-                    if counts[j] == k:
-                        need &= ~(one << np.uint64(j))
-            if need == 0:
-                break
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window64(work64, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix, lowbit):
-    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 64 pixels per uint64 word."""
-    n_e = centers.shape[0]
-    nw = work64.shape[1]
-    nch = (nw + 7) // 8
-    for ch in numba.prange(nch * n_e):
-        e = ch // nch
-        q0 = (ch - e * nch) * 8
-        q1 = min(nw, q0 + 8)
-        c = centers[e]
-        lo = los[e]
-        hi = his[e]
-        bt = np.empty((64, k), dtype=np.int64)
-        ft = np.empty((64, k), dtype=np.int64)
-        tt = np.empty(2 * k, dtype=np.int64)
-        nbk = np.zeros(64, dtype=np.int64)
-        nfw = np.zeros(64, dtype=np.int64)
-        for q in range(q0, q1):
-            if q * 64 >= npix:
-                break
-            nbk[:] = 0
-            nfw[:] = 0
-            _collect_spike_times64(work64, q, c, lo - 1, -1, k, lowbit, bt, nbk)
-            _collect_spike_times64(work64, q, c + 1, hi + 1, 1, k, lowbit, ft, nfw)
-            for i in range(64):
-                px = q * 64 + i
-                if px >= npix:
-                    break
-                nb = nbk[i]
-                nf = nfw[i]
-                for j in range(nb):
-                    tt[k - 1 - j] = bt[i, j]
-                for j in range(nf):
-                    tt[k + j] = ft[i, j]
-                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
 
 
 # --- the adaptive ("best") method from a pixel-major history ------------------------------------------------
@@ -531,9 +478,10 @@ def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix):
+def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, irregular, npix):
     """The adaptive ("best") method (see :mod:`spikevision.recon.adaptive`) for frames ``centers`` with
-    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots."""
+    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots; values before
+    the hot-pixel clamp (:func:`clamp_hot`) and the irregular-firing flags."""
     n_e = centers.shape[0]
     blk = 1024
     nblk = (npix + blk - 1) // blk
@@ -547,4 +495,27 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
         tt = np.empty(2 * k, dtype=np.int64)
         for px in range(p0, p1):
             nb, nf = _gather_pixel(hist, R, px, c, lo, hi, k, tt)
-            out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
+            v, irr = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
+            out[e, px] = v
+            irregular[e, px] = irr
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def clamp_hot(raw, irregular, n_e, h, w, out):
+    """out[e] = raw[e], where an irregular pixel brighter than all its neighbours takes their maximum
+    (:func:`spikevision.recon.adaptive.clamp_hot`)."""
+    for job in numba.prange(n_e * h):
+        e = job // h
+        y = job - e * h
+        for x in range(w):
+            px = y * w + x
+            v = raw[e, px]
+            if irregular[e, px]:
+                m = -np.inf
+                for yy in range(max(0, y - 1), min(h, y + 2)):
+                    for xx in range(max(0, x - 1), min(w, x + 2)):
+                        if yy != y or xx != x:
+                            m = max(m, raw[e, yy * w + xx])
+                if m > -np.inf and v > m:
+                    v = np.float32(m)
+            out[e, px] = v

@@ -72,10 +72,13 @@ import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
 
-__all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "ADAPTIVE_DEFAULTS", "MAX_SPAN"]
+__all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "clamp_hot", "ADAPTIVE_DEFAULTS", "MAX_SPAN",
+           "HOT_SCATTER"]
 
 #: Defaults of :func:`adaptive` (see the rule in the module docstring).
-ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.0, "noise_z": 3.0, "center": True}
+ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.0, "noise_z": 1.5, "center": True}
+#: ISI scatter (ticks, see the rule) above this fraction of the mean ISI marks irregular (Poisson-like) firing
+HOT_SCATTER = 0.5
 #: Largest search reach (frames on each side of the reconstructed frame).
 MAX_SPAN = 1023
 
@@ -85,7 +88,7 @@ def adaptive_bounds(at: int, n_frames: int, span: int) -> tuple[int, int]:
     return max(0, at - span), min(n_frames, at + span + 1)
 
 
-def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_z: float = 3.0) -> None:
+def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_z: float = 1.5) -> None:
     """Validate the options of :func:`adaptive`."""
     check_window(span, "span", 1, MAX_SPAN)
     check_window(intervals, "intervals", 1, 64)
@@ -94,7 +97,7 @@ def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_
 
 
 def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, tol: float = 1.0,
-             tol_rel: float = 0.0, noise_z: float = 3.0, rate: float | str = 1.0, center: bool = True,
+             tol_rel: float = 0.0, noise_z: float = 1.5, rate: float | str = 1.0, center: bool = True,
              convention: str = "spikevision") -> Any:
     """Reconstruct frame ``at`` with per-pixel spike-anchored adaptive windows (the "best" method).
 
@@ -158,17 +161,20 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
     def at_(j):
         return times[px, xp.clip(j, 0, kk - 1)]
 
-    # ISI noise in ticks: over each three successive ISIs, the range beyond the one tick that quantisation
-    # allows (a noise-free pixel at a constant rate has ISIs n or n + 1), averaged without the two largest
+    # ISI noise in ticks (see the rule): second differences of successive ISIs beyond the one tick of quantisation,
+    # averaged without the two largest (a step is in two triples); a smooth change of rate does not count as noise
     isi = times[:, 1:] - times[:, :-1]
     jj = xp.arange(kk - 3)[None, :]
     dvalid = (jj >= first[:, None]) & (jj + 3 <= last[:, None])
     i0, i1, i2 = isi[:, :-2], isi[:, 1:-1], isi[:, 2:]
-    rng = xp.maximum(xp.maximum(i0, i1), i2) - xp.minimum(xp.minimum(i0, i1), i2)
-    d = xp.where(dvalid, xp.maximum(rng - 1, 0), 0)
+    d = xp.where(dvalid, xp.maximum(xp.abs(i0 - 2 * i1 + i2) - 1, 0), 0)
     nd = dvalid.sum(axis=1)
-    trimmed = (d.sum(axis=1) - xp.sort(d, axis=1)[:, -2:].sum(axis=1)).astype(xp.float64)  # a step is in 2 triples
-    noise = noise_z * xp.where(nd >= 3, trimmed / xp.maximum(nd - 2, 1), 0.0)
+    trimmed = (d.sum(axis=1) - xp.sort(d, axis=1)[:, -2:].sum(axis=1)).astype(xp.float64)
+    scatter = xp.where(nd >= 3, trimmed / xp.maximum(nd - 2, 1), 0.0)
+    noise = (noise_z * 0.5) * scatter
+    # irregular firing (Poisson-like ISIs, not integrate-and-fire): a hot-pixel candidate
+    irregular = (nd >= 3) & (scatter * (last - first).astype(xp.float64)
+                             > HOT_SCATTER * (at_(last) - at_(first)).astype(xp.float64))
     # Core interval: the one containing `at`; one-sided next to a missing side; none below two spikes.
     both = (n_back >= 1) & (n_fwd >= 1)
     only_b = (n_fwd == 0) & (n_back >= 2)
@@ -222,4 +228,17 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
         count = (n_back + n_fwd).astype(xp.float64) / (float(b - a) * rate)
     img = xp.where(ok, est, count)
     img = xp.minimum(img, 1.0).astype(xp.float32).reshape(h, w)
-    return output_like(img, spikes)
+    return output_like(clamp_hot(img, irregular.reshape(h, w), xp), spikes)
+
+
+def clamp_hot(img, irregular, xp=np):
+    """Hot pixels: an irregular pixel brighter than all its (up to 8) neighbours takes their maximum."""
+    h, w = img.shape
+    pad = xp.full((h + 2, w + 2), -xp.inf, dtype=img.dtype)
+    pad[1:-1, 1:-1] = img
+    nbmax = xp.full((h, w), -xp.inf, dtype=img.dtype)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy != 1 or dx != 1:
+                nbmax = xp.maximum(nbmax, pad[dy : dy + h, dx : dx + w])
+    return xp.where(irregular & (img > nbmax) & (nbmax > -xp.inf), nbmax, img)

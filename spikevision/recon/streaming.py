@@ -285,7 +285,7 @@ class StreamingAdaptive(StreamingReconstructor):
     keep = 64   # frame-major rows of the chunk being filled (transposed again as it grows)
 
     def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.0, noise_z: float = 3.0, center: bool = True, emit_every: int = 40,
+                 tol_rel: float = 0.0, noise_z: float = 1.5, center: bool = True, emit_every: int = 40,
                  start: int = 0, rate: float = 1.0, block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)
@@ -297,6 +297,8 @@ class StreamingAdaptive(StreamingReconstructor):
         # 64-frame slots: the reach of the oldest pending image (2 span + a batch of frames) plus alignment
         self._slots = (2 * self.span + self._chunk + 1) // 64 + 3
         self._hist = np.zeros((self._slots, self.npix), dtype=np.uint64)
+        self._raw = np.zeros_like(self._stack)                 # before the hot-pixel clamp
+        self._irregular = np.zeros(self._stack.shape, dtype=np.uint8)
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
         first = self._base + p0
@@ -312,7 +314,8 @@ class StreamingAdaptive(StreamingReconstructor):
         lo = np.maximum(0, c - self.span)
         hi = np.minimum(self._seen - 1, c + self.span)
         K.adaptive_hist(self._hist, self._slots, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
-                        self.rate, self.center, self._stack, self.npix)
+                        self.rate, self.center, self._raw, self._irregular, self.npix)
+        K.clamp_hot(self._raw, self._irregular, len(targets), self.height, self.width, self._stack)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:

@@ -6,11 +6,12 @@ from spikevision.recon import adaptive, tfp
 from ._spikes import integrate_and_fire, random_spikes, train
 
 
-def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1.0):
+def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=1.5, rate=1.0):
     """Per-pixel transcription of the rule documented in spikevision.recon.adaptive."""
     t_len, h, w = spikes.shape
     lo, hi = max(0, at - span), min(t_len - 1, at + span)
     out = np.zeros((h, w), np.float32)
+    irregular = np.zeros((h, w), bool)
     for y in range(h):
         for x in range(w):
             back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]][:intervals]
@@ -20,8 +21,10 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1
                 out[y, x] = np.float32(min(1.0, len(times) / ((hi - lo + 1) * rate)))
                 continue
             isi = np.diff(times)
-            d = [max(0, max(isi[j:j + 3]) - min(isi[j:j + 3]) - 1) for j in range(len(isi) - 2)]
-            noise = noise_z * ((sum(d) - sum(sorted(d)[-2:])) / max(len(d) - 2, 1) if len(d) >= 3 else 0.0)
+            d = [max(0, abs(isi[j] - 2 * isi[j + 1] + isi[j + 2]) - 1) for j in range(len(isi) - 2)]
+            scatter = (sum(d) - sum(sorted(d)[-2:])) / max(len(d) - 2, 1) if len(d) >= 3 else 0.0
+            noise = noise_z * 0.5 * scatter
+            irregular[y, x] = len(d) >= 3 and scatter * (len(times) - 1) > 0.5 * (times[-1] - times[0])
             left = len(back) - 1 if (back and fwd) else (len(back) - 2 if back else 0)
             right = left + 1
 
@@ -55,7 +58,13 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1
                 if gap * m - s > (tol + noise * np.sqrt(1 + 1 / m)) * m + tol_rel * s:
                     est = 1 / (gap * rate)
             out[y, x] = np.float32(min(1.0, est))
-    return out
+    clamped = out.copy()
+    for y, x in zip(*np.nonzero(irregular)):   # hot pixels: irregular and brighter than every neighbour
+        nb = [out[yy, xx] for yy in range(y - 1, y + 2) for xx in range(x - 1, x + 2)
+              if (yy, xx) != (y, x) and 0 <= yy < h and 0 <= xx < w]
+        if nb and out[y, x] > max(nb):
+            clamped[y, x] = max(nb)
+    return clamped
 
 
 @pytest.mark.parametrize("at", [0, 10, 37, 79])
