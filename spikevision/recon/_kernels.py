@@ -259,15 +259,19 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _ici_agrees(lo, hi, s2, m2, tol, noise, tol_rel):
-    h2 = tol + noise * SQRT[np.int64(m2)] + tol_rel * s2
-    return max(lo, (s2 - h2) / m2) <= min(hi, (s2 + h2) / m2)
+def _ici_agrees(lo, hi, s2, m, tol, noise, tol_rel):
+    h2 = tol + noise * SQRT[m] + tol_rel * s2
+    r = INV[m]
+    return max(lo, (s2 - h2) * r) <= min(hi, (s2 + h2) * r)
 
 
 #: ISI scatter above this fraction of the mean ISI: irregular firing (see spikevision.recon.adaptive.HOT_SCATTER)
 HOT_SCATTER = 0.5
 #: sqrt(m) for window sizes m (the same values as np.sqrt)
 SQRT = np.sqrt(np.arange(130, dtype=np.float64))
+#: 1 / m (the rule multiplies by it: the same values as 1.0 / m in NumPy)
+with np.errstate(divide="ignore"):
+    INV = 1.0 / np.arange(130, dtype=np.float64)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -286,11 +290,8 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
         i2 = tt[j + 3] - tt[j + 2]
         d = max(abs(i0 - 2 * i1 + i2) - 1, 0)
         dsum += d
-        if d > dmax:
-            dmax2 = dmax
-            dmax = d
-        elif d > dmax2:
-            dmax2 = d
+        dmax2 = max(dmax2, min(d, dmax))   # the two largest, without branches
+        dmax = max(dmax, d)
         nd += 1
     scatter = np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0
     noise = (noise_z * 0.5) * scatter
@@ -309,31 +310,36 @@ def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, cente
     h0 = tol + noise + tol_rel * s0
     ici_lo = s0 - h0
     ici_hi = s0 + h0
-    for _ in range(2 * k - 2):
+    two_c = 2 * c
+    for _ in range(2 * k - 2):   # written without data-dependent branches but the exit (random ISIs mispredict)
         m = right - left
-        m2 = np.float64(m + 1)
-        good_l = left - 1 >= first and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right] - tt[left - 1]), m2, tol,
-                                                   noise, tol_rel)
-        good_r = right + 1 <= last and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right + 1] - tt[left]), m2, tol,
-                                                   noise, tol_rel)
-        if not (good_l or good_r):
+        t_l = tt[max(left - 1, first)]
+        t_r = tt[min(right + 1, last)]
+        t_left = tt[left]
+        t_right = tt[right]
+        s_l = np.float64(t_right - t_l)
+        s_r = np.float64(t_r - t_left)
+        hn = tol + noise * SQRT[m + 1]
+        r = INV[m + 1]
+        h_l = hn + tol_rel * s_l
+        h_r = hn + tol_rel * s_r
+        good_l = (left > first) & (max(ici_lo, (s_l - h_l) * r) <= min(ici_hi, (s_l + h_l) * r))
+        good_r = (right < last) & (max(ici_lo, (s_r - h_r) * r) <= min(ici_hi, (s_r + h_r) * r))
+        if not (good_l | good_r):
             break
-        take_l = good_l
-        if good_l and good_r:
-            if center:
-                take_l = abs(tt[left - 1] + tt[right] - 2 * c) <= abs(tt[left] + tt[right + 1] - 2 * c)
-            else:
-                span_t = tt[right] - tt[left]
-                take_l = abs((tt[left] - tt[left - 1]) * m - span_t) <= abs((tt[right + 1] - tt[right]) * m - span_t)
-        if take_l:
-            left -= 1
+        if center:
+            closer_l = abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)
         else:
-            right += 1
-        m2 = np.float64(right - left)
-        s2 = np.float64(tt[right] - tt[left])
-        h2 = tol + noise * SQRT[right - left] + tol_rel * s2
-        ici_lo = max(ici_lo, (s2 - h2) / m2)
-        ici_hi = min(ici_hi, (s2 + h2) / m2)
+            span_t = t_right - t_left
+            closer_l = abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t)
+        take_l = good_l & ((not good_r) | closer_l)
+        step_l = np.int64(take_l)
+        left -= step_l
+        right += 1 - step_l
+        s2 = s_l if take_l else s_r
+        h2 = h_l if take_l else h_r
+        ici_lo = max(ici_lo, (s2 - h2) * r)
+        ici_hi = min(ici_hi, (s2 + h2) * r)
     m = right - left
     span_t = tt[right] - tt[left]
     est = np.float64(m) / (np.float64(span_t) * rate)
@@ -381,7 +387,7 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
 
 # --- the adaptive ("best") method from a pixel-major history ------------------------------------------------
 # Frames are kept per pixel: ``hist[slot, px]`` holds 64 consecutive frames of pixel px (bit r = frame
-# 64 * chunk + r, slot = chunk % R). Finding a pixel's spikes nearest a frame is then a few
+# 64 * chunk + r, slot = chunk % R, R a power of 2). Finding a pixel's spikes nearest a frame is then a few
 # leading/trailing-zero counts on its own words, whatever the reach, instead of a scan of every frame.
 
 _M64 = (np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF),
@@ -436,7 +442,7 @@ def history_store(work64, p0, n, hist, slot, npix):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
+def _gather_pixel(hist, rmask, px, c, lo, hi, k, tt):
     """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi]: up to ``k`` at or before c into
     tt[k-1], tt[k-2], ... and up to ``k`` after it into tt[k], tt[k+1], ...; returns (nb, nf)."""
     one = np.uint64(1)
@@ -444,7 +450,7 @@ def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
     nb = 0
     ci = c >> 6
     off = c & 63
-    x = hist[ci % R, px] & (full >> np.uint64(63 - off))
+    x = hist[ci & rmask, px] & (full >> np.uint64(63 - off))
     while True:
         while x and nb < k:
             b = 63 - np.int64(leading_zeros(x))
@@ -457,10 +463,10 @@ def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
         if nb >= k or ci * 64 <= lo:
             break
         ci -= 1
-        x = hist[ci % R, px]
+        x = hist[ci & rmask, px]
     nf = 0
     ci = c >> 6
-    x = hist[ci % R, px] & ~(full >> np.uint64(63 - off))
+    x = hist[ci & rmask, px] & ~(full >> np.uint64(63 - off))
     while True:
         while x and nf < k:
             b = np.int64(trailing_zeros(x))
@@ -473,31 +479,148 @@ def _gather_pixel(hist, R, px, c, lo, hi, k, tt):
         if nf >= k or ci * 64 + 63 >= hi:
             break
         ci += 1
-        x = hist[ci % R, px]
+        x = hist[ci & rmask, px]
     return nb, nf
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, irregular, npix):
     """The adaptive ("best") method (see :mod:`spikevision.recon.adaptive`) for frames ``centers`` with
-    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots; values before
-    the hot-pixel clamp (:func:`clamp_hot`) and the irregular-firing flags."""
+    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots (R a power of 2);
+    values before the hot-pixel clamp (:func:`clamp_hot`) and the irregular-firing flags.
+
+    Each job gathers the spike times of B pixels (a few bit scans each), then runs the rule on all B at
+    once, structure of arrays ``T[j * B + i]`` (spike j of pixel i) and no data-dependent branches
+    inside the pixel loops, so they vectorise (SIMD lanes = pixels). Operations and their order are
+    those of the NumPy reference, so the images are bit-identical.
+    """
     n_e = centers.shape[0]
-    blk = 1024
-    nblk = (npix + blk - 1) // blk
+    B = 128
+    nblk = (npix + B - 1) // B
+    kk = 2 * k
+    half_z = noise_z * 0.5
     for job in numba.prange(n_e * nblk):
         e = job // nblk
-        p0 = (job - e * nblk) * blk
-        p1 = min(npix, p0 + blk)
+        p0 = (job - e * nblk) * B
+        n = min(npix, p0 + B) - p0
         c = centers[e]
         lo = los[e]
         hi = his[e]
-        tt = np.empty(2 * k, dtype=np.int64)
-        for px in range(p0, p1):
-            nb, nf = _gather_pixel(hist, R, px, c, lo, hi, k, tt)
-            v, irr = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
-            out[e, px] = v
-            irregular[e, px] = irr
+        two_c = 2 * c
+        tt = np.empty(kk, dtype=np.int64)
+        T = np.zeros(kk * B, dtype=np.int64)
+        first = np.full(B, k, dtype=np.int64)
+        last = np.full(B, k - 1, dtype=np.int64)
+        for i in range(n):
+            nb, nf = _gather_pixel(hist, R - 1, p0 + i, c, lo, hi, k, tt)
+            for j in range(k - nb, k + nf):
+                T[j * B + i] = tt[j]
+            first[i] = k - nb
+            last[i] = k - 1 + nf
+        # ISI scatter: second differences beyond one tick, the two largest left out
+        dsum = np.zeros(B, dtype=np.int64)
+        dmax = np.zeros(B, dtype=np.int64)
+        dmax2 = np.zeros(B, dtype=np.int64)
+        nd = np.zeros(B, dtype=np.int64)
+        for j in range(kk - 3):
+            for i in range(B):
+                a0 = T[j * B + i]
+                a1 = T[(j + 1) * B + i]
+                a2 = T[(j + 2) * B + i]
+                a3 = T[(j + 3) * B + i]
+                v = (j >= first[i]) & (j + 3 <= last[i])
+                d = max(abs((a1 - a0) - 2 * (a2 - a1) + (a3 - a2)) - 1, 0) if v else 0
+                dsum[i] += d
+                dmax2[i] = max(dmax2[i], min(d, dmax[i]))
+                dmax[i] = max(dmax[i], d)
+                nd[i] += np.int64(v)
+        noise = np.empty(B, dtype=np.float64)
+        left = np.empty(B, dtype=np.int64)
+        right = np.empty(B, dtype=np.int64)
+        ici_lo = np.empty(B, dtype=np.float64)
+        ici_hi = np.empty(B, dtype=np.float64)
+        active = np.empty(B, dtype=np.bool_)
+        irr_b = np.empty(B, dtype=np.bool_)
+        for i in range(B):
+            f = first[i]
+            la = last[i]
+            nb = k - f
+            nf = la - k + 1
+            sc = np.float64(dsum[i] - dmax[i] - dmax2[i]) / max(nd[i] - 2, 1) if nd[i] >= 3 else 0.0
+            nz = half_z * sc
+            noise[i] = nz
+            irr = (nd[i] >= 3) & (sc * np.float64(la - f) > HOT_SCATTER * np.float64(T[la * B + i] - T[f * B + i]))
+            irr_b[i] = irr
+            both = (nb >= 1) & (nf >= 1)
+            only_b = (nf == 0) & (nb >= 2)
+            only_f = (nb == 0) & (nf >= 2)
+            lf = k - 2 if only_b else (k if only_f else k - 1)
+            lf = max(lf, 0)
+            left[i] = lf
+            right[i] = lf + 1
+            s0 = np.float64(T[(lf + 1) * B + i] - T[lf * B + i])
+            h0 = tol + nz + tol_rel * s0
+            ici_lo[i] = s0 - h0
+            ici_hi[i] = s0 + h0
+            active[i] = both | only_b | only_f
+        for _ in range(kk - 2):   # ICI growth, one spike per step; B pixels in lockstep
+            nact = 0
+            for i in range(B):
+                lf = left[i]
+                rt = right[i]
+                f = first[i]
+                la = last[i]
+                m = rt - lf
+                t_l = T[max(lf - 1, f) * B + i]
+                t_r = T[min(rt + 1, la) * B + i]
+                t_left = T[lf * B + i]
+                t_right = T[rt * B + i]
+                s_l = np.float64(t_right - t_l)
+                s_r = np.float64(t_r - t_left)
+                hn = tol + noise[i] * SQRT[m + 1]
+                r = INV[m + 1]
+                h_l = hn + tol_rel * s_l
+                h_r = hn + tol_rel * s_r
+                lo_i = ici_lo[i]
+                hi_i = ici_hi[i]
+                act = active[i]
+                good_l = act & (lf > f) & (max(lo_i, (s_l - h_l) * r) <= min(hi_i, (s_l + h_l) * r))
+                good_r = act & (rt < la) & (max(lo_i, (s_r - h_r) * r) <= min(hi_i, (s_r + h_r) * r))
+                if center:
+                    closer_l = abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)
+                else:
+                    span_t = t_right - t_left
+                    closer_l = abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t)
+                take_l = good_l & ((not good_r) | closer_l)
+                take_r = good_r & (not take_l)
+                left[i] = lf - np.int64(take_l)
+                right[i] = rt + np.int64(take_r)
+                s2 = s_l if take_l else s_r
+                h2 = h_l if take_l else h_r
+                upd = take_l | take_r
+                ici_lo[i] = max(lo_i, (s2 - h2) * r) if upd else lo_i
+                ici_hi[i] = min(hi_i, (s2 + h2) * r) if upd else hi_i
+                active[i] = upd
+                nact += np.int64(upd)
+            if nact == 0:
+                break
+        for i in range(n):
+            f = first[i]
+            la = last[i]
+            nb = k - f
+            nf = la - k + 1
+            ok = ((nb >= 1) & (nf >= 1)) | ((nf == 0) & (nb >= 2)) | ((nb == 0) & (nf >= 2))
+            m = max(right[i] - left[i], 1)
+            span_t = T[right[i] * B + i] - T[left[i] * B + i]
+            est = np.float64(m) / (np.float64(span_t) * rate)
+            gap = hi + 1 - T[(k - 1) * B + i] if nf == 0 else T[k * B + i] - (lo - 1)
+            limit = (tol + noise[i] * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
+            if ((nb == 0) | (nf == 0)) & (gap * m - span_t > limit):
+                est = 1.0 / (np.float64(gap) * rate)
+            if not ok:
+                est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
+            out[e, p0 + i] = np.float32(min(est, 1.0))
+            irregular[e, p0 + i] = irr_b[i]
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

@@ -190,7 +190,8 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
 
     def agrees(s2, m2):
         h2 = tol + noise * xp.sqrt(m2) + tol_rel * s2
-        return xp.maximum(ici_lo, (s2 - h2) / m2) <= xp.minimum(ici_hi, (s2 + h2) / m2)
+        r2 = 1.0 / m2
+        return xp.maximum(ici_lo, (s2 - h2) * r2) <= xp.minimum(ici_hi, (s2 + h2) * r2)
 
     for _ in range(kk - 2):
         m = right - left
@@ -214,8 +215,9 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
         m2 = (right - left).astype(xp.float64)
         s2 = (at_(right) - at_(left)).astype(xp.float64)
         h2 = tol + noise * xp.sqrt(m2) + tol_rel * s2
-        ici_lo = xp.where(active, xp.maximum(ici_lo, (s2 - h2) / m2), ici_lo)
-        ici_hi = xp.where(active, xp.minimum(ici_hi, (s2 + h2) / m2), ici_hi)
+        r2 = 1.0 / m2
+        ici_lo = xp.where(active, xp.maximum(ici_lo, (s2 - h2) * r2), ici_lo)
+        ici_hi = xp.where(active, xp.minimum(ici_hi, (s2 + h2) * r2), ici_hi)
     m = right - left
     span_t = at_(right) - at_(left)
     # a silent side: the interval containing `at` is at least `gap` ticks; longer than the window allows -> 1 / gap

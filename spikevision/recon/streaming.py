@@ -295,7 +295,7 @@ class StreamingAdaptive(StreamingReconstructor):
         self.lookback = self.lookahead = self.span
         super().__init__(height, width, emit_every, start, block)
         # 64-frame slots: the reach of the oldest pending image (2 span + a batch of frames) plus alignment
-        self._slots = (2 * self.span + self._chunk + 1) // 64 + 3
+        self._slots = 1 << ((2 * self.span + self._chunk + 1) // 64 + 2).bit_length()   # a power of 2
         self._hist = np.zeros((self._slots, self.npix), dtype=np.uint64)
         self._raw = np.zeros_like(self._stack)                 # before the hot-pixel clamp
         self._irregular = np.zeros(self._stack.shape, dtype=np.uint8)

@@ -31,7 +31,7 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=1.5, rate=1
             def bounds(lft, rgt, times=times, noise=noise):
                 m, s = rgt - lft, times[rgt] - times[lft]
                 hw = tol + noise * np.sqrt(m) + tol_rel * s
-                return (s - hw) / m, (s + hw) / m
+                return (s - hw) * (1 / m), (s + hw) * (1 / m)
 
             lo_b, hi_b = times[right] - times[left] - (tol + noise + tol_rel * (times[right] - times[left])), \
                 times[right] - times[left] + (tol + noise + tol_rel * (times[right] - times[left]))
