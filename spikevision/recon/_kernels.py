@@ -586,11 +586,9 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
                 act = active[i]
                 good_l = act & (lf > f) & (max(lo_i, (s_l - h_l) * r) <= min(hi_i, (s_l + h_l) * r))
                 good_r = act & (rt < la) & (max(lo_i, (s_r - h_r) * r) <= min(hi_i, (s_r + h_r) * r))
-                if center:
-                    closer_l = abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)
-                else:
-                    span_t = t_right - t_left
-                    closer_l = abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t)
+                span_t = t_right - t_left
+                closer_l = (abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)) if center else (
+                    abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t))
                 take_l = good_l & ((not good_r) | closer_l)
                 take_r = good_r & (not take_l)
                 left[i] = lf - np.int64(take_l)
