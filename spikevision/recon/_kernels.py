@@ -7,6 +7,9 @@ counters (pixel 64 q + 8 i + j is byte i of plane j, word q). TFI keeps its
 per-pixel interval values bit-sliced (bit plane k holds bit k of 64 pixels), so
 recording "a spike here at distance d" is one and/or per plane per 64 pixels.
 Loops over words vectorise; threads split the frame into 4096-pixel chunks.
+The adaptive ("best") method keeps frames per pixel instead (64 frames per uint64
+word, bit-transposed once as they arrive), so a pixel's spikes nearest a frame
+are a few leading/trailing-zero counts away whatever the reach.
 
 Emission windows are positions in ``work`` (consecutive packed frames). The
 NumPy functions of this package are the reference these kernels are tested against.
@@ -258,13 +261,6 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
                 dst[k] = table[pix8[k]]
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _ici_agrees(lo, hi, s2, m, tol, noise, tol_rel):
-    h2 = tol + noise * SQRT[m] + tol_rel * s2
-    r = INV[m]
-    return max(lo, (s2 - h2) * r) <= min(hi, (s2 + h2) * r)
-
-
 #: ISI scatter above this fraction of the mean ISI: irregular firing (see spikevision.recon.adaptive.HOT_SCATTER)
 HOT_SCATTER = 0.5
 #: sqrt(m) for window sizes m (the same values as np.sqrt)
@@ -272,83 +268,6 @@ SQRT = np.sqrt(np.arange(130, dtype=np.float64))
 #: 1 / m (the rule multiplies by it: the same values as 1.0 / m in NumPy)
 with np.errstate(divide="ignore"):
     INV = 1.0 / np.arange(130, dtype=np.float64)
-
-
-@numba.njit(cache=True, nogil=True)
-def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center):
-    """One pixel of :func:`spikevision.recon.adaptive` (the same operations in the same order):
-    returns (value, irregular)."""
-    first = k - nb
-    last = k - 1 + nf
-    nd = 0
-    dsum = 0
-    dmax = 0
-    dmax2 = 0
-    for j in range(first, last - 2):
-        i0 = tt[j + 1] - tt[j]
-        i1 = tt[j + 2] - tt[j + 1]
-        i2 = tt[j + 3] - tt[j + 2]
-        d = max(abs(i0 - 2 * i1 + i2) - 1, 0)
-        dsum += d
-        dmax2 = max(dmax2, min(d, dmax))   # the two largest, without branches
-        dmax = max(dmax, d)
-        nd += 1
-    scatter = np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0
-    noise = (noise_z * 0.5) * scatter
-    irregular = nd >= 3 and scatter * np.float64(last - first) > HOT_SCATTER * np.float64(tt[last] - tt[first])
-    if nb >= 1 and nf >= 1:
-        left = k - 1
-    elif nf == 0 and nb >= 2:
-        left = k - 2
-    elif nb == 0 and nf >= 2:
-        left = k
-    else:
-        est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
-        return np.float32(min(est, 1.0)), irregular
-    right = left + 1
-    s0 = np.float64(tt[right] - tt[left])
-    h0 = tol + noise + tol_rel * s0
-    ici_lo = s0 - h0
-    ici_hi = s0 + h0
-    two_c = 2 * c
-    for _ in range(2 * k - 2):   # written without data-dependent branches but the exit (random ISIs mispredict)
-        m = right - left
-        t_l = tt[max(left - 1, first)]
-        t_r = tt[min(right + 1, last)]
-        t_left = tt[left]
-        t_right = tt[right]
-        s_l = np.float64(t_right - t_l)
-        s_r = np.float64(t_r - t_left)
-        hn = tol + noise * SQRT[m + 1]
-        r = INV[m + 1]
-        h_l = hn + tol_rel * s_l
-        h_r = hn + tol_rel * s_r
-        good_l = (left > first) & (max(ici_lo, (s_l - h_l) * r) <= min(ici_hi, (s_l + h_l) * r))
-        good_r = (right < last) & (max(ici_lo, (s_r - h_r) * r) <= min(ici_hi, (s_r + h_r) * r))
-        if not (good_l | good_r):
-            break
-        if center:
-            closer_l = abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)
-        else:
-            span_t = t_right - t_left
-            closer_l = abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t)
-        take_l = good_l & ((not good_r) | closer_l)
-        step_l = np.int64(take_l)
-        left -= step_l
-        right += 1 - step_l
-        s2 = s_l if take_l else s_r
-        h2 = h_l if take_l else h_r
-        ici_lo = max(ici_lo, (s2 - h2) * r)
-        ici_hi = min(ici_hi, (s2 + h2) * r)
-    m = right - left
-    span_t = tt[right] - tt[left]
-    est = np.float64(m) / (np.float64(span_t) * rate)
-    if nb == 0 or nf == 0:   # a silent side: the interval containing c is at least `gap` ticks
-        gap = hi + 1 - tt[k - 1] if nf == 0 else tt[k] - (lo - 1)
-        limit = (tol + noise * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
-        if gap * m - span_t > limit:
-            est = 1.0 / (np.float64(gap) * rate)
-    return np.float32(min(est, 1.0)), irregular
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -442,44 +361,65 @@ def history_store(work64, p0, n, hist, slot, npix):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _gather_pixel(hist, rmask, px, c, lo, hi, k, tt):
-    """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi]: up to ``k`` at or before c into
-    tt[k-1], tt[k-2], ... and up to ``k`` after it into tt[k], tt[k+1], ...; returns (nb, nf)."""
+def _gather_back(hist, rmask, px, c, lo, kmax, tt, base):
+    """Up to ``kmax`` spikes of pixel ``px`` in [lo, c], nearest first, into tt[base - 1], tt[base - 2], ...;
+    returns their number."""
     one = np.uint64(1)
     full = np.uint64(0xFFFFFFFFFFFFFFFF)
     nb = 0
     ci = c >> 6
-    off = c & 63
-    x = hist[ci & rmask, px] & (full >> np.uint64(63 - off))
+    x = hist[ci & rmask, px] & (full >> np.uint64(63 - (c & 63)))
     while True:
-        while x and nb < k:
+        while x and nb < kmax:
             b = 63 - np.int64(leading_zeros(x))
             t = ci * 64 + b
             if t < lo:
                 break
             nb += 1
-            tt[k - nb] = t
+            tt[base - nb] = t
             x ^= one << np.uint64(b)
-        if nb >= k or ci * 64 <= lo:
-            break
+        if nb >= kmax or ci * 64 <= lo:
+            return nb
         ci -= 1
         x = hist[ci & rmask, px]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_fwd(hist, rmask, px, c, hi, kmax, tt, base):
+    """Up to ``kmax`` spikes of pixel ``px`` in (c, hi], nearest first, into tt[base], tt[base + 1], ...;
+    returns their number."""
+    one = np.uint64(1)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
     nf = 0
     ci = c >> 6
-    x = hist[ci & rmask, px] & ~(full >> np.uint64(63 - off))
+    x = hist[ci & rmask, px] & ~(full >> np.uint64(63 - (c & 63)))
     while True:
-        while x and nf < k:
+        while x and nf < kmax:
             b = np.int64(trailing_zeros(x))
             t = ci * 64 + b
             if t > hi:
                 break
-            tt[k + nf] = t
+            tt[base + nf] = t
             nf += 1
             x &= x - one
-        if nf >= k or ci * 64 + 63 >= hi:
-            break
+        if nf >= kmax or ci * 64 + 63 >= hi:
+            return nf
         ci += 1
         x = hist[ci & rmask, px]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_pixel(hist, rmask, px, c, lo, hi, k, tt):
+    """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi], at or before c into tt[2k - 1], tt[2k - 2], ...
+    and after it into tt[2k], tt[2k + 1], ...: up to k a side, and a side with fewer leaves the rest of the
+    2k to the other; returns (nb, nf)."""
+    k2 = 2 * k
+    nb = _gather_back(hist, rmask, px, c, lo, k, tt, k2)
+    nf = _gather_fwd(hist, rmask, px, c, hi, k, tt, k2)
+    if nf < k and nb == k:
+        nb = _gather_back(hist, rmask, px, c, lo, k2 - nf, tt, k2)
+    elif nb < k and nf == k:
+        nf = _gather_fwd(hist, rmask, px, c, hi, k2 - nb, tt, k2)
     return nb, nf
 
 
@@ -497,7 +437,8 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
     n_e = centers.shape[0]
     B = 128
     nblk = (npix + B - 1) // B
-    kk = 2 * k
+    k2 = 2 * k   # index of the first spike after the frame
+    kk = 4 * k
     half_z = noise_z * 0.5
     for job in numba.prange(n_e * nblk):
         e = job // nblk
@@ -509,14 +450,14 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
         two_c = 2 * c
         tt = np.empty(kk, dtype=np.int64)
         T = np.zeros(kk * B, dtype=np.int64)
-        first = np.full(B, k, dtype=np.int64)
-        last = np.full(B, k - 1, dtype=np.int64)
+        first = np.full(B, 2 * k, dtype=np.int64)
+        last = np.full(B, 2 * k - 1, dtype=np.int64)
         for i in range(n):
             nb, nf = _gather_pixel(hist, R - 1, p0 + i, c, lo, hi, k, tt)
-            for j in range(k - nb, k + nf):
+            for j in range(k2 - nb, k2 + nf):
                 T[j * B + i] = tt[j]
-            first[i] = k - nb
-            last[i] = k - 1 + nf
+            first[i] = k2 - nb
+            last[i] = k2 - 1 + nf
         # ISI scatter: second differences beyond one tick, the two largest left out
         dsum = np.zeros(B, dtype=np.int64)
         dmax = np.zeros(B, dtype=np.int64)
@@ -544,8 +485,8 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
         for i in range(B):
             f = first[i]
             la = last[i]
-            nb = k - f
-            nf = la - k + 1
+            nb = k2 - f
+            nf = la - k2 + 1
             sc = np.float64(dsum[i] - dmax[i] - dmax2[i]) / max(nd[i] - 2, 1) if nd[i] >= 3 else 0.0
             nz = half_z * sc
             noise[i] = nz
@@ -554,8 +495,7 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
             both = (nb >= 1) & (nf >= 1)
             only_b = (nf == 0) & (nb >= 2)
             only_f = (nb == 0) & (nf >= 2)
-            lf = k - 2 if only_b else (k if only_f else k - 1)
-            lf = max(lf, 0)
+            lf = k2 - 2 if only_b else (k2 if only_f else k2 - 1)
             left[i] = lf
             right[i] = lf + 1
             s0 = np.float64(T[(lf + 1) * B + i] - T[lf * B + i])
@@ -563,7 +503,7 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
             ici_lo[i] = s0 - h0
             ici_hi[i] = s0 + h0
             active[i] = both | only_b | only_f
-        for _ in range(kk - 2):   # ICI growth, one spike per step; B pixels in lockstep
+        for _ in range(k2 - 2):   # ICI growth, one spike per step; B pixels in lockstep
             nact = 0
             for i in range(B):
                 lf = left[i]
@@ -605,13 +545,13 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
         for i in range(n):
             f = first[i]
             la = last[i]
-            nb = k - f
-            nf = la - k + 1
+            nb = k2 - f
+            nf = la - k2 + 1
             ok = ((nb >= 1) & (nf >= 1)) | ((nf == 0) & (nb >= 2)) | ((nb == 0) & (nf >= 2))
             m = max(right[i] - left[i], 1)
             span_t = T[right[i] * B + i] - T[left[i] * B + i]
             est = np.float64(m) / (np.float64(span_t) * rate)
-            gap = hi + 1 - T[(k - 1) * B + i] if nf == 0 else T[k * B + i] - (lo - 1)
+            gap = hi + 1 - T[(k2 - 1) * B + i] if nf == 0 else T[k2 * B + i] - (lo - 1)
             limit = (tol + noise[i] * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
             if ((nb == 0) | (nf == 0)) & (gap * m - span_t > limit):
                 est = 1.0 / (np.float64(gap) * rate)
@@ -623,20 +563,22 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def clamp_hot(raw, irregular, n_e, h, w, out):
-    """out[e] = raw[e], where an irregular pixel brighter than all its neighbours takes their maximum
+    """out[e] = raw[e], where an irregular pixel brighter than all its neighbours takes their lower median
     (:func:`spikevision.recon.adaptive.clamp_hot`)."""
     for job in numba.prange(n_e * h):
         e = job // h
         y = job - e * h
+        nb = np.empty(8, dtype=np.float32)
         for x in range(w):
             px = y * w + x
             v = raw[e, px]
             if irregular[e, px]:
-                m = -np.inf
+                n = 0
                 for yy in range(max(0, y - 1), min(h, y + 2)):
                     for xx in range(max(0, x - 1), min(w, x + 2)):
                         if yy != y or xx != x:
-                            m = max(m, raw[e, yy * w + xx])
-                if m > -np.inf and v > m:
-                    v = np.float32(m)
+                            nb[n] = raw[e, yy * w + xx]
+                            n += 1
+                if n > 0 and v > nb[:n].max():
+                    v = np.sort(nb[:n])[(n - 1) // 2]
             out[e, px] = v

@@ -285,7 +285,7 @@ class StreamingAdaptive(StreamingReconstructor):
     keep = 64   # frame-major rows of the chunk being filled (transposed again as it grows)
 
     def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.0, noise_z: float = 1.5, center: bool = True, emit_every: int = 40,
+                 tol_rel: float = 0.0, noise_z: float = 2.0, center: bool = True, emit_every: int = 40,
                  start: int = 0, rate: float = 1.0, block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)

@@ -6,7 +6,7 @@ from spikevision.recon import adaptive, tfp
 from ._spikes import integrate_and_fire, random_spikes, train
 
 
-def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=1.5, rate=1.0):
+def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=2.0, rate=1.0):
     """Per-pixel transcription of the rule documented in spikevision.recon.adaptive."""
     t_len, h, w = spikes.shape
     lo, hi = max(0, at - span), min(t_len - 1, at + span)
@@ -14,8 +14,12 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=1.5, rate=1
     irregular = np.zeros((h, w), bool)
     for y in range(h):
         for x in range(w):
-            back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]][:intervals]
-            fwd = [f for f in range(at + 1, hi + 1) if spikes[f, y, x]][:intervals]
+            back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]]
+            fwd = [f for f in range(at + 1, hi + 1) if spikes[f, y, x]]
+            # 2 * intervals spikes: up to `intervals` a side, a side with fewer leaves the rest to the other
+            nb = min(len(back), max(intervals, 2 * intervals - len(fwd)))
+            nf = min(len(fwd), max(intervals, 2 * intervals - nb))
+            back, fwd = back[:nb], fwd[:nf]
             times = back[::-1] + fwd
             if not ((back and fwd) or len(times) >= 2):
                 out[y, x] = np.float32(min(1.0, len(times) / ((hi - lo + 1) * rate)))
@@ -59,11 +63,11 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=1.5, rate=1
                     est = 1 / (gap * rate)
             out[y, x] = np.float32(min(1.0, est))
     clamped = out.copy()
-    for y, x in zip(*np.nonzero(irregular)):   # hot pixels: irregular and brighter than every neighbour
+    for y, x in zip(*np.nonzero(irregular)):   # hot pixels: irregular and brighter than every neighbour -> lower median
         nb = [out[yy, xx] for yy in range(y - 1, y + 2) for xx in range(x - 1, x + 2)
               if (yy, xx) != (y, x) and 0 <= yy < h and 0 <= xx < w]
         if nb and out[y, x] > max(nb):
-            clamped[y, x] = max(nb)
+            clamped[y, x] = sorted(nb)[(len(nb) - 1) // 2]
     return clamped
 
 
