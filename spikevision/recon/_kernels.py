@@ -263,6 +263,8 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
 
 #: ISI scatter above this fraction of the mean ISI: irregular firing (see spikevision.recon.adaptive.HOT_SCATTER)
 HOT_SCATTER = 0.5
+#: an irregular pixel above this multiple of all its neighbours is a hot pixel (adaptive.HOT_MARGIN)
+HOT_MARGIN = 1.25
 #: sqrt(m) for window sizes m (the same values as np.sqrt)
 SQRT = np.sqrt(np.arange(130, dtype=np.float64))
 #: 1 / m (the rule multiplies by it: the same values as 1.0 / m in NumPy)
@@ -579,6 +581,6 @@ def clamp_hot(raw, irregular, n_e, h, w, out):
                         if yy != y or xx != x:
                             nb[n] = raw[e, yy * w + xx]
                             n += 1
-                if n > 0 and v > nb[:n].max():
+                if n > 0 and v > nb[:n].max() * np.float32(HOT_MARGIN):
                     v = np.sort(nb[:n])[(n - 1) // 2]
             out[e, px] = v

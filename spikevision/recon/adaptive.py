@@ -85,12 +85,14 @@ import numpy as np
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
 
 __all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "clamp_hot", "ADAPTIVE_DEFAULTS", "MAX_SPAN",
-           "HOT_SCATTER"]
+           "HOT_SCATTER", "HOT_MARGIN"]
 
 #: Defaults of :func:`adaptive` (see the rule in the module docstring).
 ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.0, "noise_z": 2.0, "center": True}
 #: ISI scatter (ticks, see the rule) above this fraction of the mean ISI marks irregular (Poisson-like) firing
 HOT_SCATTER = 0.5
+#: an irregular pixel above this multiple of all its neighbours is a hot pixel
+HOT_MARGIN = 1.25
 #: Largest search reach (frames on each side of the reconstructed frame).
 MAX_SPAN = 1023
 
@@ -253,7 +255,7 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
 
 
 def clamp_hot(img, irregular, xp=np):
-    """Hot pixels: an irregular pixel brighter than all its (up to 8) neighbours takes their median
+    """Hot pixels: an irregular pixel brighter than ``HOT_MARGIN`` times all its (up to 8) neighbours takes their median
     (the lower one, ``sorted[(n - 1) // 2]``, of the n neighbours inside the image)."""
     h, w = img.shape
     pad = xp.full((h + 2, w + 2), xp.inf, dtype=img.dtype)
@@ -263,4 +265,4 @@ def clamp_hot(img, irregular, xp=np):
     nb_sorted = xp.sort(nb, axis=0)                       # neighbours outside the image (inf) sort last
     below = xp.where(nb < xp.inf, nb, -xp.inf).max(axis=0)
     median = xp.take_along_axis(nb_sorted, xp.maximum(n_in - 1, 0)[None] // 2, axis=0)[0]
-    return xp.where(irregular & (n_in > 0) & (img > below), median, img)
+    return xp.where(irregular & (n_in > 0) & (img > below * np.float32(HOT_MARGIN)), median, img)

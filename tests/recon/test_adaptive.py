@@ -66,7 +66,7 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=2.0, rate=1
     for y, x in zip(*np.nonzero(irregular)):   # hot pixels: irregular and brighter than every neighbour -> lower median
         nb = [out[yy, xx] for yy in range(y - 1, y + 2) for xx in range(x - 1, x + 2)
               if (yy, xx) != (y, x) and 0 <= yy < h and 0 <= xx < w]
-        if nb and out[y, x] > max(nb):
+        if nb and out[y, x] > max(nb) * np.float32(1.25):
             clamped[y, x] = sorted(nb)[(len(nb) - 1) // 2]
     return clamped
 
