@@ -308,7 +308,7 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
 
 # --- the adaptive ("best") method from a pixel-major history ------------------------------------------------
 # Frames are kept per pixel: ``hist[slot, px]`` holds 64 consecutive frames of pixel px (bit r = frame
-# 64 * chunk + r, slot = chunk % R, R a power of 2). Finding a pixel's spikes nearest a frame is then a few
+# 64 * chunk + r, slot = chunk % R). Finding a pixel's spikes nearest a frame is then a few
 # leading/trailing-zero counts on its own words, whatever the reach, instead of a scan of every frame.
 
 _M64 = (np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF),
@@ -363,14 +363,14 @@ def history_store(work64, p0, n, hist, slot, npix):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _gather_back(hist, rmask, px, c, lo, kmax, tt, base):
+def _gather_back(hist, slot_of, ci0, px, c, lo, kmax, tt, base):
     """Up to ``kmax`` spikes of pixel ``px`` in [lo, c], nearest first, into tt[base - 1], tt[base - 2], ...;
     returns their number."""
     one = np.uint64(1)
     full = np.uint64(0xFFFFFFFFFFFFFFFF)
     nb = 0
     ci = c >> 6
-    x = hist[ci & rmask, px] & (full >> np.uint64(63 - (c & 63)))
+    x = hist[slot_of[ci - ci0], px] & (full >> np.uint64(63 - (c & 63)))
     while True:
         while x and nb < kmax:
             b = 63 - np.int64(leading_zeros(x))
@@ -383,18 +383,18 @@ def _gather_back(hist, rmask, px, c, lo, kmax, tt, base):
         if nb >= kmax or ci * 64 <= lo:
             return nb
         ci -= 1
-        x = hist[ci & rmask, px]
+        x = hist[slot_of[ci - ci0], px]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _gather_fwd(hist, rmask, px, c, hi, kmax, tt, base):
+def _gather_fwd(hist, slot_of, ci0, px, c, hi, kmax, tt, base):
     """Up to ``kmax`` spikes of pixel ``px`` in (c, hi], nearest first, into tt[base], tt[base + 1], ...;
     returns their number."""
     one = np.uint64(1)
     full = np.uint64(0xFFFFFFFFFFFFFFFF)
     nf = 0
     ci = c >> 6
-    x = hist[ci & rmask, px] & ~(full >> np.uint64(63 - (c & 63)))
+    x = hist[slot_of[ci - ci0], px] & ~(full >> np.uint64(63 - (c & 63)))
     while True:
         while x and nf < kmax:
             b = np.int64(trailing_zeros(x))
@@ -407,28 +407,29 @@ def _gather_fwd(hist, rmask, px, c, hi, kmax, tt, base):
         if nf >= kmax or ci * 64 + 63 >= hi:
             return nf
         ci += 1
-        x = hist[ci & rmask, px]
+        x = hist[slot_of[ci - ci0], px]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _gather_pixel(hist, rmask, px, c, lo, hi, k, tt):
+def _gather_pixel(hist, slot_of, ci0, px, c, lo, hi, k, tt):
     """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi], at or before c into tt[2k - 1], tt[2k - 2], ...
     and after it into tt[2k], tt[2k + 1], ...: up to k a side, and a side with fewer leaves the rest of the
     2k to the other; returns (nb, nf)."""
     k2 = 2 * k
-    nb = _gather_back(hist, rmask, px, c, lo, k, tt, k2)
-    nf = _gather_fwd(hist, rmask, px, c, hi, k, tt, k2)
+    nb = _gather_back(hist, slot_of, ci0, px, c, lo, k, tt, k2)
+    nf = _gather_fwd(hist, slot_of, ci0, px, c, hi, k, tt, k2)
     if nf < k and nb == k:
-        nb = _gather_back(hist, rmask, px, c, lo, k2 - nf, tt, k2)
+        nb = _gather_back(hist, slot_of, ci0, px, c, lo, k2 - nf, tt, k2)
     elif nb < k and nf == k:
-        nf = _gather_fwd(hist, rmask, px, c, hi, k2 - nb, tt, k2)
+        nf = _gather_fwd(hist, slot_of, ci0, px, c, hi, k2 - nb, tt, k2)
     return nb, nf
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, irregular, npix):
+def adaptive_hist(hist, slot_of, ci0, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, irregular, npix):
     """The adaptive ("best") method (see :mod:`spikevision.recon.adaptive`) for frames ``centers`` with
-    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` of R chunk slots (R a power of 2);
+    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` (chunk ci in slot
+    ``slot_of[ci - ci0]``: a table, no division per word);
     values before the hot-pixel clamp (:func:`clamp_hot`) and the irregular-firing flags.
 
     Each job gathers the spike times of B pixels (a few bit scans each), then runs the rule on all B at
@@ -455,7 +456,7 @@ def adaptive_hist(hist, R, centers, los, his, k, tol, tol_rel, noise_z, rate, ce
         first = np.full(B, 2 * k, dtype=np.int64)
         last = np.full(B, 2 * k - 1, dtype=np.int64)
         for i in range(n):
-            nb, nf = _gather_pixel(hist, R - 1, p0 + i, c, lo, hi, k, tt)
+            nb, nf = _gather_pixel(hist, slot_of, ci0, p0 + i, c, lo, hi, k, tt)
             for j in range(k2 - nb, k2 + nf):
                 T[j * B + i] = tt[j]
             first[i] = k2 - nb

@@ -295,7 +295,7 @@ class StreamingAdaptive(StreamingReconstructor):
         self.lookback = self.lookahead = self.span
         super().__init__(height, width, emit_every, start, block)
         # 64-frame slots: the reach of the oldest pending image (2 span + a batch of frames) plus alignment
-        self._slots = 1 << ((2 * self.span + self._chunk + 1) // 64 + 2).bit_length()   # a power of 2
+        self._slots = (2 * self.span + self._chunk + 1) // 64 + 3
         self._hist = np.zeros((self._slots, self.npix), dtype=np.uint64)
         self._raw = np.zeros_like(self._stack)                 # before the hot-pixel clamp
         self._irregular = np.zeros(self._stack.shape, dtype=np.uint8)
@@ -313,7 +313,9 @@ class StreamingAdaptive(StreamingReconstructor):
         c = np.array(targets, dtype=np.int64)
         lo = np.maximum(0, c - self.span)
         hi = np.minimum(self._seen - 1, c + self.span)
-        K.adaptive_hist(self._hist, self._slots, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
+        ci0 = int(lo.min()) // 64
+        slot_of = np.arange(ci0, int(hi.max()) // 64 + 1, dtype=np.int64) % self._slots
+        K.adaptive_hist(self._hist, slot_of, ci0, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
                         self.rate, self.center, self._raw, self._irregular, self.npix)
         K.clamp_hot(self._raw, self._irregular, len(targets), self.height, self.width, self._stack)
 
