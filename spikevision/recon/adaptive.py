@@ -12,11 +12,12 @@ The rule, per pixel and per frame ``c``:
 
 1. Reach in spikes, not frames. The spikes nearest ``c`` are gathered on each side,
    searching outwards until ``intervals`` spikes are found on that side or ``span``
-   frames are searched; a side with fewer (the start or end of the stream, a pixel
-   that went dark) leaves the rest of the ``2 intervals`` budget to the other side (the documented maximum, and the lookahead of the streaming
-   version; default 255 frames = 12.8 ms at 20 kHz). A bright pixel (a spike every
-   2 ticks) stops after 16 frames, a low-light pixel (a spike every 30-100 ticks)
-   searches the whole reach: windows grow in intervals, up to ``span`` ticks.
+   frames are searched (the documented maximum, and the lookahead of the streaming
+   version; default 255 frames = 12.8 ms at 20 kHz); a side with fewer (the start or
+   end of the stream, a pixel that went dark) leaves the rest of the ``2 intervals``
+   budget to the other side. A bright pixel (a spike every 2 ticks) stops after 16
+   frames, a low-light pixel (a spike every 30-100 ticks) searches the whole reach:
+   windows grow in intervals, up to ``span`` ticks.
 2. Spike-anchored estimate. Over m consecutive inter-spike intervals spanning
    ``S`` ticks the rate is ``m / S``: an integrate-and-fire pixel fires once per
    threshold of light, so the only error is the tick quantisation of the two end
