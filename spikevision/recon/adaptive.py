@@ -65,7 +65,7 @@ Quality (benchmarks/bench_recon_quality.py, PSNR against the expected rate, best
 TFP-41 at the first, middle and last frames of 7 scenes x 4 sensors: clean,
 calibrated-noise, hot-pixel and photon-starved; normal and low light): >= 0 dB in 95
 of 96 cases (the last frame of a fast translation on the photon-starved sensor reads
--0.02 dB), >= +4 dB on the static low-light scenes with every sensor, +0.1..+14 dB on
+-0.02 dB), >= +4 dB on the static low-light scenes with every sensor, +0.06..+14 dB on
 clean moving scenes. With the calibrated sensor noise every temporal estimator is
 capped by the fixed-pattern noise (gain, threshold offset, dark current); removing it
 needs calibration (denoising), not a better window.
