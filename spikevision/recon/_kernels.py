@@ -7,6 +7,9 @@ counters (pixel 64 q + 8 i + j is byte i of plane j, word q). TFI keeps its
 per-pixel interval values bit-sliced (bit plane k holds bit k of 64 pixels), so
 recording "a spike here at distance d" is one and/or per plane per 64 pixels.
 Loops over words vectorise; threads split the frame into 4096-pixel chunks.
+The adaptive ("best") method keeps frames per pixel instead (64 frames per uint64
+word, bit-transposed once as they arrive), so a pixel's spikes nearest a frame
+are a few leading/trailing-zero counts away whatever the reach.
 
 Emission windows are positions in ``work`` (consecutive packed frames). The
 NumPy functions of this package are the reference these kernels are tested against.
@@ -18,11 +21,12 @@ import sys
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from .. import _bits
 
 __all__ = ["LUT_ONE", "LOWBIT", "copy_rows", "stp_run", "tfp_window", "tfp_running", "tfi_window",
-           "adaptive_window64"]
+           "history_store", "adaptive_hist", "clamp_hot"]
 
 if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
     raise ImportError("spikevision.recon kernels need a little-endian CPU")
@@ -257,82 +261,15 @@ def tfi_window(work64, centers, los, his, nbits, table, out, npix, lut_one):
                 dst[k] = table[pix8[k]]
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _ici_agrees(lo, hi, s2, m2, tol, noise, tol_rel):
-    h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
-    return max(lo, (s2 - h2) / m2) <= min(hi, (s2 + h2) / m2)
-
-
-@numba.njit(cache=True, nogil=True)
-def _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center):
-    """One pixel of :func:`spikevision.recon.adaptive` (the same operations in the same order)."""
-    first = k - nb
-    last = k - 1 + nf
-    nd = 0
-    dsum = 0
-    dmax = 0
-    dmax2 = 0
-    for j in range(first, last - 2):
-        i0 = tt[j + 1] - tt[j]
-        i1 = tt[j + 2] - tt[j + 1]
-        i2 = tt[j + 3] - tt[j + 2]
-        d = max(max(max(i0, i1), i2) - min(min(i0, i1), i2) - 1, 0)
-        dsum += d
-        if d > dmax:
-            dmax2 = dmax
-            dmax = d
-        elif d > dmax2:
-            dmax2 = d
-        nd += 1
-    noise = noise_z * (np.float64(dsum - dmax - dmax2) / max(nd - 2, 1) if nd >= 3 else 0.0)
-    if nb >= 1 and nf >= 1:
-        left = k - 1
-    elif nf == 0 and nb >= 2:
-        left = k - 2
-    elif nb == 0 and nf >= 2:
-        left = k
-    else:
-        est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
-        return np.float32(min(est, 1.0))
-    right = left + 1
-    s0 = np.float64(tt[right] - tt[left])
-    h0 = tol + noise + tol_rel * s0
-    ici_lo = s0 - h0
-    ici_hi = s0 + h0
-    for _ in range(2 * k - 2):
-        m = right - left
-        m2 = np.float64(m + 1)
-        good_l = left - 1 >= first and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right] - tt[left - 1]), m2, tol,
-                                                   noise, tol_rel)
-        good_r = right + 1 <= last and _ici_agrees(ici_lo, ici_hi, np.float64(tt[right + 1] - tt[left]), m2, tol,
-                                                   noise, tol_rel)
-        if not (good_l or good_r):
-            break
-        take_l = good_l
-        if good_l and good_r:
-            if center:
-                take_l = abs(tt[left - 1] + tt[right] - 2 * c) <= abs(tt[left] + tt[right + 1] - 2 * c)
-            else:
-                span_t = tt[right] - tt[left]
-                take_l = abs((tt[left] - tt[left - 1]) * m - span_t) <= abs((tt[right + 1] - tt[right]) * m - span_t)
-        if take_l:
-            left -= 1
-        else:
-            right += 1
-        m2 = np.float64(right - left)
-        s2 = np.float64(tt[right] - tt[left])
-        h2 = tol + noise * np.sqrt(m2) + tol_rel * s2
-        ici_lo = max(ici_lo, (s2 - h2) / m2)
-        ici_hi = min(ici_hi, (s2 + h2) / m2)
-    m = right - left
-    span_t = tt[right] - tt[left]
-    est = np.float64(m) / (np.float64(span_t) * rate)
-    if nb == 0 or nf == 0:   # a silent side: the interval containing c is at least `gap` ticks
-        gap = hi + 1 - tt[k - 1] if nf == 0 else tt[k] - (lo - 1)
-        limit = (tol + noise * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
-        if gap * m - span_t > limit:
-            est = 1.0 / (np.float64(gap) * rate)
-    return np.float32(min(est, 1.0))
+#: ISI scatter above this fraction of the mean ISI: irregular firing (see spikevision.recon.adaptive.HOT_SCATTER)
+HOT_SCATTER = 0.5
+#: an irregular pixel above this multiple of all its neighbours is a hot pixel (adaptive.HOT_MARGIN)
+HOT_MARGIN = 1.25
+#: sqrt(m) for window sizes m (the same values as np.sqrt)
+SQRT = np.sqrt(np.arange(130, dtype=np.float64))
+#: 1 / m (the rule multiplies by it: the same values as 1.0 / m in NumPy)
+with np.errstate(divide="ignore"):
+    INV = 1.0 / np.arange(130, dtype=np.float64)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -369,63 +306,282 @@ def stp_run(packed, cur0, R, u, prev, exp_d, exp_f, u0, f, one, npix, lowbit):
                     prev[px] = cur
 
 
-@numba.njit(cache=True, nogil=True)
-def _collect_spike_times64(work64, q, f0, f1, step, k, lowbit, times, counts):
-    """Frames of the first ``k`` spikes of each of the 64 pixels of word ``q``, scanning ``range(f0, f1, step)``.
+# --- the adaptive ("best") method from a pixel-major history ------------------------------------------------
+# Frames are kept per pixel: ``hist[slot, px]`` holds 64 consecutive frames of pixel px (bit r = frame
+# 64 * chunk + r, slot = chunk % R). Finding a pixel's spikes nearest a frame is then a few
+# leading/trailing-zero counts on its own words, whatever the reach, instead of a scan of every frame.
 
-    ``times[i, :counts[i]]`` receive pixel i's spike frames in scan order; a pixel stops being
-    scanned once it has ``k`` (one load and test per frame for 64 pixels)."""
-    need = np.uint64(0xFFFFFFFFFFFFFFFF)
-    one = np.uint64(1)
-    for f in range(f0, f1, step):
-        v = work64[f, q] & need
-        if v:
-            for i in range(8):
-                b = np.uint8((v >> np.uint64(8 * i)) & np.uint64(0xFF))
-                while b:
-                    j = 8 * i + lowbit[b]
-                    b &= b - np.uint8(1)
-                    times[j, counts[j]] = f
-                    counts[j] += 1
-                    if counts[j] == k:
-                        need &= ~(one << np.uint64(j))
-            if need == 0:
-                break
+_M64 = (np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF),
+        np.uint64(0x0F0F0F0F0F0F0F0F), np.uint64(0x3333333333333333), np.uint64(0x5555555555555555))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _transpose64(a, nq):
+    """In place: 64x64 bit transposes of a (64, >= nq) uint64 block, column q by column q (vectorised
+    over q): afterwards bit r of a[i, q] is bit i of the original a[r, q]."""
+    j = 32
+    for s in range(6):
+        m = _M64[s]
+        sj = np.uint64(j)
+        for k in range(64):
+            if k & j:
+                continue
+            ak = a[k]
+            bk = a[k + j]
+            for q in range(nq):
+                t = ((ak[q] >> sj) ^ bk[q]) & m
+                bk[q] ^= t
+                ak[q] ^= t << sj
+        j >>= 1
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def adaptive_window64(work64, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, npix, lowbit):
-    """Spike-anchored adaptive windows (see :mod:`spikevision.recon.adaptive`), 64 pixels per uint64 word."""
-    n_e = centers.shape[0]
+def history_store(work64, p0, n, hist, slot, npix):
+    """hist[slot, px] = bits r < n: frame p0 + r of ``work64`` (packed rows), pixel px (zero above n)."""
     nw = work64.shape[1]
-    nch = (nw + 7) // 8
-    for ch in numba.prange(nch * n_e):
-        e = ch // nch
-        q0 = (ch - e * nch) * 8
-        q1 = min(nw, q0 + 8)
+    nblk = (nw + 63) // 64
+    zero = np.uint64(0)
+    for bi in numba.prange(nblk):
+        q0 = bi * 64
+        nq = min(nw, q0 + 64) - q0
+        a = np.empty((64, 64), dtype=np.uint64)
+        for r in range(64):
+            if r < n:
+                for q in range(nq):
+                    a[r, q] = work64[p0 + r, q0 + q]
+            else:
+                for q in range(nq):
+                    a[r, q] = zero
+        # a[r, q]: bit i = pixel 64 (q0 + q) + i at frame r; transposed, a[i, q]: bit r = that pixel at frame r
+        _transpose64(a, nq)
+        for i in range(64):
+            base = (q0 * 64) + i
+            for q in range(nq):
+                px = base + 64 * q
+                if px < npix:
+                    hist[slot, px] = a[i, q]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_back(hist, slot_of, ci0, px, c, lo, kmax, tt, base):
+    """Up to ``kmax`` spikes of pixel ``px`` in [lo, c], nearest first, into tt[base - 1], tt[base - 2], ...;
+    returns their number."""
+    one = np.uint64(1)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
+    nb = 0
+    ci = c >> 6
+    x = hist[slot_of[ci - ci0], px] & (full >> np.uint64(63 - (c & 63)))
+    while True:
+        while x and nb < kmax:
+            b = 63 - np.int64(leading_zeros(x))
+            t = ci * 64 + b
+            if t < lo:
+                break
+            nb += 1
+            tt[base - nb] = t
+            x ^= one << np.uint64(b)
+        if nb >= kmax or ci * 64 <= lo:
+            return nb
+        ci -= 1
+        x = hist[slot_of[ci - ci0], px]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_fwd(hist, slot_of, ci0, px, c, hi, kmax, tt, base):
+    """Up to ``kmax`` spikes of pixel ``px`` in (c, hi], nearest first, into tt[base], tt[base + 1], ...;
+    returns their number."""
+    one = np.uint64(1)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
+    nf = 0
+    ci = c >> 6
+    x = hist[slot_of[ci - ci0], px] & ~(full >> np.uint64(63 - (c & 63)))
+    while True:
+        while x and nf < kmax:
+            b = np.int64(trailing_zeros(x))
+            t = ci * 64 + b
+            if t > hi:
+                break
+            tt[base + nf] = t
+            nf += 1
+            x &= x - one
+        if nf >= kmax or ci * 64 + 63 >= hi:
+            return nf
+        ci += 1
+        x = hist[slot_of[ci - ci0], px]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gather_pixel(hist, slot_of, ci0, px, c, lo, hi, k, tt):
+    """Spikes of pixel ``px`` nearest frame ``c`` within [lo, hi], at or before c into tt[2k - 1], tt[2k - 2], ...
+    and after it into tt[2k], tt[2k + 1], ...: up to k a side, and a side with fewer leaves the rest of the
+    2k to the other; returns (nb, nf)."""
+    k2 = 2 * k
+    nb = _gather_back(hist, slot_of, ci0, px, c, lo, k, tt, k2)
+    nf = _gather_fwd(hist, slot_of, ci0, px, c, hi, k, tt, k2)
+    if nf < k and nb == k:
+        nb = _gather_back(hist, slot_of, ci0, px, c, lo, k2 - nf, tt, k2)
+    elif nb < k and nf == k:
+        nf = _gather_fwd(hist, slot_of, ci0, px, c, hi, k2 - nb, tt, k2)
+    return nb, nf
+
+
+@numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+def adaptive_hist(hist, slot_of, ci0, centers, los, his, k, tol, tol_rel, noise_z, rate, center, out, irregular, npix):
+    """The adaptive ("best") method (see :mod:`spikevision.recon.adaptive`) for frames ``centers`` with
+    reaches [los, his] (absolute frames), from the pixel-major history ``hist`` (chunk ci in slot
+    ``slot_of[ci - ci0]``: a table, no division per word);
+    values before the hot-pixel clamp (:func:`clamp_hot`) and the irregular-firing flags.
+
+    Each job gathers the spike times of B pixels (a few bit scans each), then runs the rule on all B at
+    once, structure of arrays ``T[j * B + i]`` (spike j of pixel i) and no data-dependent branches
+    inside the pixel loops, so they vectorise (SIMD lanes = pixels). Operations and their order are
+    those of the NumPy reference, so the images are bit-identical.
+    """
+    n_e = centers.shape[0]
+    B = 128
+    nblk = (npix + B - 1) // B
+    k2 = 2 * k   # index of the first spike after the frame
+    kk = 4 * k
+    half_z = noise_z * 0.5
+    for job in numba.prange(n_e * nblk):
+        e = job // nblk
+        p0 = (job - e * nblk) * B
+        n = min(npix, p0 + B) - p0
         c = centers[e]
         lo = los[e]
         hi = his[e]
-        bt = np.empty((64, k), dtype=np.int64)
-        ft = np.empty((64, k), dtype=np.int64)
-        tt = np.empty(2 * k, dtype=np.int64)
-        nbk = np.zeros(64, dtype=np.int64)
-        nfw = np.zeros(64, dtype=np.int64)
-        for q in range(q0, q1):
-            if q * 64 >= npix:
+        two_c = 2 * c
+        tt = np.empty(kk, dtype=np.int64)
+        T = np.zeros(kk * B, dtype=np.int64)
+        first = np.full(B, 2 * k, dtype=np.int64)
+        last = np.full(B, 2 * k - 1, dtype=np.int64)
+        for i in range(n):
+            nb, nf = _gather_pixel(hist, slot_of, ci0, p0 + i, c, lo, hi, k, tt)
+            for j in range(k2 - nb, k2 + nf):
+                T[j * B + i] = tt[j]
+            first[i] = k2 - nb
+            last[i] = k2 - 1 + nf
+        # ISI scatter: second differences beyond one tick, the two largest left out
+        dsum = np.zeros(B, dtype=np.int64)
+        dmax = np.zeros(B, dtype=np.int64)
+        dmax2 = np.zeros(B, dtype=np.int64)
+        nd = np.zeros(B, dtype=np.int64)
+        for j in range(kk - 3):
+            for i in range(B):
+                a0 = T[j * B + i]
+                a1 = T[(j + 1) * B + i]
+                a2 = T[(j + 2) * B + i]
+                a3 = T[(j + 3) * B + i]
+                v = (j >= first[i]) & (j + 3 <= last[i])
+                d = max(abs((a1 - a0) - 2 * (a2 - a1) + (a3 - a2)) - 1, 0) if v else 0
+                dsum[i] += d
+                dmax2[i] = max(dmax2[i], min(d, dmax[i]))
+                dmax[i] = max(dmax[i], d)
+                nd[i] += np.int64(v)
+        noise = np.empty(B, dtype=np.float64)
+        left = np.empty(B, dtype=np.int64)
+        right = np.empty(B, dtype=np.int64)
+        ici_lo = np.empty(B, dtype=np.float64)
+        ici_hi = np.empty(B, dtype=np.float64)
+        active = np.empty(B, dtype=np.bool_)
+        irr_b = np.empty(B, dtype=np.bool_)
+        for i in range(B):
+            f = first[i]
+            la = last[i]
+            nb = k2 - f
+            nf = la - k2 + 1
+            sc = np.float64(dsum[i] - dmax[i] - dmax2[i]) / max(nd[i] - 2, 1) if nd[i] >= 3 else 0.0
+            nz = half_z * sc
+            noise[i] = nz
+            irr = (nd[i] >= 3) & (sc * np.float64(la - f) > HOT_SCATTER * np.float64(T[la * B + i] - T[f * B + i]))
+            irr_b[i] = irr
+            both = (nb >= 1) & (nf >= 1)
+            only_b = (nf == 0) & (nb >= 2)
+            only_f = (nb == 0) & (nf >= 2)
+            lf = k2 - 2 if only_b else (k2 if only_f else k2 - 1)
+            left[i] = lf
+            right[i] = lf + 1
+            s0 = np.float64(T[(lf + 1) * B + i] - T[lf * B + i])
+            h0 = tol + nz + tol_rel * s0
+            ici_lo[i] = s0 - h0
+            ici_hi[i] = s0 + h0
+            active[i] = both | only_b | only_f
+        for _ in range(k2 - 2):   # ICI growth, one spike per step; B pixels in lockstep
+            nact = 0
+            for i in range(B):
+                lf = left[i]
+                rt = right[i]
+                f = first[i]
+                la = last[i]
+                m = rt - lf
+                t_l = T[max(lf - 1, f) * B + i]
+                t_r = T[min(rt + 1, la) * B + i]
+                t_left = T[lf * B + i]
+                t_right = T[rt * B + i]
+                s_l = np.float64(t_right - t_l)
+                s_r = np.float64(t_r - t_left)
+                hn = tol + noise[i] * SQRT[m + 1]
+                r = INV[m + 1]
+                h_l = hn + tol_rel * s_l
+                h_r = hn + tol_rel * s_r
+                lo_i = ici_lo[i]
+                hi_i = ici_hi[i]
+                act = active[i]
+                good_l = act & (lf > f) & (max(lo_i, (s_l - h_l) * r) <= min(hi_i, (s_l + h_l) * r))
+                good_r = act & (rt < la) & (max(lo_i, (s_r - h_r) * r) <= min(hi_i, (s_r + h_r) * r))
+                span_t = t_right - t_left
+                closer_l = (abs(t_l + t_right - two_c) <= abs(t_left + t_r - two_c)) if center else (
+                    abs((t_left - t_l) * m - span_t) <= abs((t_r - t_right) * m - span_t))
+                take_l = good_l & ((not good_r) | closer_l)
+                take_r = good_r & (not take_l)
+                left[i] = lf - np.int64(take_l)
+                right[i] = rt + np.int64(take_r)
+                s2 = s_l if take_l else s_r
+                h2 = h_l if take_l else h_r
+                upd = take_l | take_r
+                ici_lo[i] = max(lo_i, (s2 - h2) * r) if upd else lo_i
+                ici_hi[i] = min(hi_i, (s2 + h2) * r) if upd else hi_i
+                active[i] = upd
+                nact += np.int64(upd)
+            if nact == 0:
                 break
-            nbk[:] = 0
-            nfw[:] = 0
-            _collect_spike_times64(work64, q, c, lo - 1, -1, k, lowbit, bt, nbk)
-            _collect_spike_times64(work64, q, c + 1, hi + 1, 1, k, lowbit, ft, nfw)
-            for i in range(64):
-                px = q * 64 + i
-                if px >= npix:
-                    break
-                nb = nbk[i]
-                nf = nfw[i]
-                for j in range(nb):
-                    tt[k - 1 - j] = bt[i, j]
-                for j in range(nf):
-                    tt[k + j] = ft[i, j]
-                out[e, px] = _adaptive_pixel(tt, nb, nf, k, c, lo, hi, tol, tol_rel, noise_z, rate, center)
+        for i in range(n):
+            f = first[i]
+            la = last[i]
+            nb = k2 - f
+            nf = la - k2 + 1
+            ok = ((nb >= 1) & (nf >= 1)) | ((nf == 0) & (nb >= 2)) | ((nb == 0) & (nf >= 2))
+            m = max(right[i] - left[i], 1)
+            span_t = T[right[i] * B + i] - T[left[i] * B + i]
+            est = np.float64(m) / (np.float64(span_t) * rate)
+            gap = hi + 1 - T[(k2 - 1) * B + i] if nf == 0 else T[k2 * B + i] - (lo - 1)
+            limit = (tol + noise[i] * np.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
+            if ((nb == 0) | (nf == 0)) & (gap * m - span_t > limit):
+                est = 1.0 / (np.float64(gap) * rate)
+            if not ok:
+                est = np.float64(nb + nf) / (np.float64(hi - lo + 1) * rate)
+            out[e, p0 + i] = np.float32(min(est, 1.0))
+            irregular[e, p0 + i] = irr_b[i]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def clamp_hot(raw, irregular, n_e, h, w, out):
+    """out[e] = raw[e], where an irregular pixel brighter than all its neighbours takes their lower median
+    (:func:`spikevision.recon.adaptive.clamp_hot`)."""
+    for job in numba.prange(n_e * h):
+        e = job // h
+        y = job - e * h
+        nb = np.empty(8, dtype=np.float32)
+        for x in range(w):
+            px = y * w + x
+            v = raw[e, px]
+            if irregular[e, px]:
+                n = 0
+                for yy in range(max(0, y - 1), min(h, y + 2)):
+                    for xx in range(max(0, x - 1), min(w, x + 2)):
+                        if yy != y or xx != x:
+                            nb[n] = raw[e, yy * w + xx]
+                            n += 1
+                if n > 0 and v > nb[:n].max() * np.float32(HOT_MARGIN):
+                    v = np.sort(nb[:n])[(n - 1) // 2]
+            out[e, px] = v

@@ -275,14 +275,17 @@ class StreamingTFI(StreamingReconstructor):
 class StreamingAdaptive(StreamingReconstructor):
     """Streaming spike-anchored adaptive windows: same images as :func:`spikevision.recon.adaptive`.
 
-    Latency: ``span`` frames (default 255). Heavier than TFP/TFI (per-pixel work at each image):
-    meant for display rates (tens to hundreds of images per second), not every frame.
-    ``rate`` is a number (a scale cannot be measured before the frames arrive; measure one with
-    :func:`~spikevision.recon.auto_rate` on a first block).
+    Latency: ``span`` frames (default 255: the image of frame t needs the spikes up to t + span).
+    Frames are kept per pixel (64 frames per uint64 word, transposed once as they arrive), so an
+    image costs a few bit scans per pixel whatever the reach. ``rate`` is a number (a scale cannot
+    be measured before the frames arrive; measure one with :func:`~spikevision.recon.auto_rate`
+    on a first block).
     """
 
+    keep = 64   # frame-major rows of the chunk being filled (transposed again as it grows)
+
     def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.0, noise_z: float = 3.0, center: bool = True, emit_every: int = 40,
+                 tol_rel: float = 0.0, noise_z: float = 2.0, center: bool = True, emit_every: int = 40,
                  start: int = 0, rate: float = 1.0, block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)
@@ -290,14 +293,31 @@ class StreamingAdaptive(StreamingReconstructor):
         self.noise_z = float(noise_z)
         self.rate = check_rate(rate)
         self.lookback = self.lookahead = self.span
-        self.keep = 2 * self.span
         super().__init__(height, width, emit_every, start, block)
+        # 64-frame slots: the reach of the oldest pending image (2 span + a batch of frames) plus alignment
+        self._slots = (2 * self.span + self._chunk + 1) // 64 + 3
+        self._hist = np.zeros((self._slots, self.npix), dtype=np.uint64)
+        self._raw = np.zeros_like(self._stack)                 # before the hot-pixel clamp
+        self._irregular = np.zeros(self._stack.shape, dtype=np.uint8)
+
+    def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
+        first = self._base + p0
+        for ci in range(first // 64, (self._base + p1 - 1) // 64 + 1):   # the chunks the new frames touch
+            a = ci * 64
+            n = min(a + 64, self._base + p1) - a
+            K.history_store(self._work64, a - self._base, n, self._hist, ci % self._slots, self.npix)
+        if targets:
+            self._compute_end(targets)
 
     def _compute_end(self, targets: list[int]) -> None:
-        c, lo, hi = self._window_positions(targets)   # lookback = lookahead = span
-        K.adaptive_window64(self._work64, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
-                            self.rate, self.center,
-                          self._stack, self.npix, K.LOWBIT)
+        c = np.array(targets, dtype=np.int64)
+        lo = np.maximum(0, c - self.span)
+        hi = np.minimum(self._seen - 1, c + self.span)
+        ci0 = int(lo.min()) // 64
+        slot_of = np.arange(ci0, int(hi.max()) // 64 + 1, dtype=np.int64) % self._slots
+        K.adaptive_hist(self._hist, slot_of, ci0, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
+                        self.rate, self.center, self._raw, self._irregular, self.npix)
+        K.clamp_hot(self._raw, self._irregular, len(targets), self.height, self.width, self._stack)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:

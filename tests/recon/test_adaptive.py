@@ -6,29 +6,36 @@ from spikevision.recon import adaptive, tfp
 from ._spikes import integrate_and_fire, random_spikes, train
 
 
-def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1.0):
+def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=2.0, rate=1.0):
     """Per-pixel transcription of the rule documented in spikevision.recon.adaptive."""
     t_len, h, w = spikes.shape
     lo, hi = max(0, at - span), min(t_len - 1, at + span)
     out = np.zeros((h, w), np.float32)
+    irregular = np.zeros((h, w), bool)
     for y in range(h):
         for x in range(w):
-            back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]][:intervals]
-            fwd = [f for f in range(at + 1, hi + 1) if spikes[f, y, x]][:intervals]
+            back = [f for f in range(at, lo - 1, -1) if spikes[f, y, x]]
+            fwd = [f for f in range(at + 1, hi + 1) if spikes[f, y, x]]
+            # 2 * intervals spikes: up to `intervals` a side, a side with fewer leaves the rest to the other
+            nb = min(len(back), max(intervals, 2 * intervals - len(fwd)))
+            nf = min(len(fwd), max(intervals, 2 * intervals - nb))
+            back, fwd = back[:nb], fwd[:nf]
             times = back[::-1] + fwd
             if not ((back and fwd) or len(times) >= 2):
                 out[y, x] = np.float32(min(1.0, len(times) / ((hi - lo + 1) * rate)))
                 continue
             isi = np.diff(times)
-            d = [max(0, max(isi[j:j + 3]) - min(isi[j:j + 3]) - 1) for j in range(len(isi) - 2)]
-            noise = noise_z * ((sum(d) - sum(sorted(d)[-2:])) / max(len(d) - 2, 1) if len(d) >= 3 else 0.0)
+            d = [max(0, abs(isi[j] - 2 * isi[j + 1] + isi[j + 2]) - 1) for j in range(len(isi) - 2)]
+            scatter = (sum(d) - sum(sorted(d)[-2:])) / max(len(d) - 2, 1) if len(d) >= 3 else 0.0
+            noise = noise_z * 0.5 * scatter
+            irregular[y, x] = len(d) >= 3 and scatter * (len(times) - 1) > 0.5 * (times[-1] - times[0])
             left = len(back) - 1 if (back and fwd) else (len(back) - 2 if back else 0)
             right = left + 1
 
             def bounds(lft, rgt, times=times, noise=noise):
                 m, s = rgt - lft, times[rgt] - times[lft]
                 hw = tol + noise * np.sqrt(m) + tol_rel * s
-                return (s - hw) / m, (s + hw) / m
+                return (s - hw) * (1 / m), (s + hw) * (1 / m)
 
             lo_b, hi_b = times[right] - times[left] - (tol + noise + tol_rel * (times[right] - times[left])), \
                 times[right] - times[left] + (tol + noise + tol_rel * (times[right] - times[left]))
@@ -55,7 +62,13 @@ def slow_adaptive(spikes, at, span, intervals, tol, tol_rel, noise_z=3.0, rate=1
                 if gap * m - s > (tol + noise * np.sqrt(1 + 1 / m)) * m + tol_rel * s:
                     est = 1 / (gap * rate)
             out[y, x] = np.float32(min(1.0, est))
-    return out
+    clamped = out.copy()
+    for y, x in zip(*np.nonzero(irregular)):   # hot pixels: irregular and brighter than every neighbour -> lower median
+        nb = [out[yy, xx] for yy in range(y - 1, y + 2) for xx in range(x - 1, x + 2)
+              if (yy, xx) != (y, x) and 0 <= yy < h and 0 <= xx < w]
+        if nb and out[y, x] > max(nb) * np.float32(1.25):
+            clamped[y, x] = sorted(nb)[(len(nb) - 1) // 2]
+    return clamped
 
 
 @pytest.mark.parametrize("at", [0, 10, 37, 79])
@@ -107,3 +120,56 @@ def test_convention_option():
     assert adaptive(s, 25, convention="spikevision") == adaptive(s, 25)
     with pytest.raises(ValueError, match="convention"):
         adaptive(s, 25, convention="spikecv")
+
+
+@pytest.mark.parametrize("h,w,n", [(5, 7, 64), (3, 130, 17), (1, 1, 1), (9, 64, 40)])
+def test_history_store_transposes_to_pixel_major_words(h, w, n):
+    from spikevision import _bits
+    from spikevision.recon import _kernels as K
+
+    s = random_spikes(h * w + n, n, h, w, p=0.3)
+    packed = _bits.pack_frames(s)
+    work = np.zeros((n + 3, (packed.shape[1] + 7) // 8 * 8), np.uint8)
+    work[3 : 3 + n, : packed.shape[1]] = packed
+    hist = np.full((2, h * w), 0xFFFF, np.uint64)
+    K.history_store(work.view(np.uint64), 3, n, hist, 1, h * w)
+    bits = (hist[1][None, :] >> np.arange(64, dtype=np.uint64)[:, None]) & np.uint64(1)
+    np.testing.assert_array_equal(bits[:n], s.reshape(n, -1))     # bit r of pixel px = frame r
+    assert not bits[n:].any()                                     # frames not yet seen read as silent
+    assert (hist[0] == 0xFFFF).all()                              # other slots untouched
+
+
+@pytest.mark.parametrize("span,every,blocks", [(300, 37, [1, 63, 64, 65, 200, 700]), (1023, 100, [513, 1024]),
+                                               (70, 1, [5, 129])])
+def test_streaming_long_reach_equals_offline(span, every, blocks):
+    # low and mixed rates, reaches over many 64-frame words and across the history ring's wrap-around
+    from spikevision import _bits
+    from spikevision.recon import StreamingAdaptive
+
+    rng = np.random.default_rng(span)
+    rates = np.concatenate([rng.uniform(0.002, 0.03, 40), rng.uniform(0.05, 0.6, 25)]).reshape(5, 13)
+    s = (rng.random((1500, 5, 13)) < rates).astype(np.uint8)
+    rec = StreamingAdaptive(5, 13, span=span, emit_every=every, start=3)
+    packed = _bits.pack_frames(s)
+    out, a = [], 0
+    for i in range(10**6):
+        b = min(len(s), a + blocks[i % len(blocks)])
+        out += rec.push_packed(packed[a:b])
+        a = b
+        if a == len(s):
+            break
+    out += rec.flush()
+    assert [t for t, _ in out] == list(range(3, len(s), every))
+    for t, img in out[:: max(1, len(out) // 25)] + out[-3:]:
+        np.testing.assert_array_equal(img, adaptive(s, t, span=span), err_msg=f"frame {t}")
+
+
+def test_a_side_with_fewer_spikes_leaves_its_budget_to_the_other():
+    # at the last frame there is no spike after it: the window spans 2 * intervals spikes before it
+    s = integrate_and_fire(np.full((1, 1), 0.3), 200)
+    t = np.flatnonzero(s[:, 0, 0])
+    for intervals in (2, 3, 5):
+        n = 2 * intervals
+        expect = np.float32((n - 1) / (t[-1] - t[-n]))
+        assert adaptive(s, at=t[-1], intervals=intervals)[0, 0] == expect
+        assert adaptive(s[t[0]:], at=0, intervals=intervals)[0, 0] == np.float32((n - 1) / (t[n - 1] - t[0]))
