@@ -29,4 +29,5 @@ from .tfstp import STP_DEFAULTS, tfstp
 __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "tfp", "tfi", "tfstp", "adaptive", "dsft",
            "last_next", "StreamingReconstructor", "StreamingTFP", "StreamingTFI", "StreamingAdaptive",
            "streaming_reconstructor", "color_pattern",
-           "auto_rate", "resolve_rate", "AUTO_PERCENTILE", "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS", "ADAPTIVE_DEFAULTS"]
+           "auto_rate", "resolve_rate", "AUTO_PERCENTILE", "METHODS", "BEST", "CONVENTIONS", "STP_DEFAULTS",
+           "ADAPTIVE_DEFAULTS"]
