@@ -19,3 +19,15 @@ def rng() -> np.random.Generator:
 def random_spikes(rng: np.random.Generator, t: int, h: int, w: int, p: float = 0.3) -> np.ndarray:
     """Random (t, h, w) uint8 spikes with firing probability p."""
     return (rng.random((t, h, w)) < p).astype(np.uint8)
+
+
+@pytest.fixture
+def cp():
+    """The CuPy module; the test is skipped where CuPy has no CUDA GPU (GPU tests also carry the ``gpu`` mark)."""
+    from spikevision.backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("needs CuPy with a CUDA GPU")
+    import cupy
+
+    return cupy

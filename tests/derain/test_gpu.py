@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from spikevision.backend import cupy_available
 from spikevision.color import demosaic
 from spikevision.derain import derain, rain_mask
 from spikevision.derain._kernels import combine, combine_reference
@@ -12,14 +11,6 @@ from ._scenes import drop_spikes
 
 pytestmark = pytest.mark.gpu
 
-
-@pytest.fixture
-def cp():
-    if not cupy_available():
-        pytest.skip("needs CuPy with a CUDA GPU")
-    import cupy
-
-    return cupy
 
 
 def test_combine_on_gpu_equals_numba(cp):

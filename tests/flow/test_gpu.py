@@ -4,20 +4,11 @@ import numpy as np
 import pytest
 
 from spikevision import flow
-from spikevision.backend import cupy_available
 from spikevision.flow.warp import warp_reference
 from spikevision.metrics import flow_metrics
 
 pytestmark = pytest.mark.gpu
 
-
-@pytest.fixture
-def cp():
-    if not cupy_available():
-        pytest.skip("needs CuPy with a CUDA GPU")
-    import cupy
-
-    return cupy
 
 
 def test_cupy_warp_equals_reference(cp, rng):

@@ -5,19 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikevision.backend import cupy_available
 from spikevision.hdr import poisson_dct, unwrap
 
 pytestmark = pytest.mark.gpu
 
-
-@pytest.fixture
-def cp():
-    if not cupy_available():
-        pytest.skip("needs CuPy with a CUDA GPU")
-    import cupy
-
-    return cupy
 
 
 def _case(seed=0, S=60, H=33, W=41):

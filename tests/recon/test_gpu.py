@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from spikevision.backend import cupy_available
 from spikevision.metrics import psnr, ssim
 from spikevision.recon import adaptive, dsft, reconstruct_sequence, tfi, tfp, tfstp
 
@@ -11,14 +10,6 @@ from ._spikes import random_spikes
 
 pytestmark = pytest.mark.gpu
 
-
-@pytest.fixture
-def cp():
-    if not cupy_available():
-        pytest.skip("needs CuPy with a CUDA GPU")
-    import cupy
-
-    return cupy
 
 
 @pytest.mark.parametrize("fn,kw", [(tfp, {}), (tfp, dict(convention="spikecv")), (tfp, dict(convention="spikezoo")),

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import spikevision.stereo as st
-from spikevision.backend import cupy_available
 from spikevision.stereo import _cuda
 from spikevision.stereo._kernels import log2_table
 from spikevision.stereo._reference import interval_features_ref
@@ -16,14 +15,6 @@ from ._pairs import random_pair, shifted_texture_pair
 def test_module_imports_without_a_gpu():
     assert "sgm_path" in _cuda._SOURCE and _cuda.MAX_GPU_DISPARITIES == 1024
 
-
-@pytest.fixture
-def cp():
-    if not cupy_available():
-        pytest.skip("needs CuPy with a CUDA GPU")
-    import cupy
-
-    return cupy
 
 
 @pytest.mark.gpu
