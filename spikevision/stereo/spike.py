@@ -107,8 +107,9 @@ class SpikeMatcher:
 
     def __init__(self, height: int, width: int, max_disparity: int, params: SpikeParams):
         self.h, self.w, self.nd, self.p = height, width, max_disparity + 1, params
-        self._cost = np.empty((height, width, self.nd), np.int16)
-        self._agg = np.empty((height, width, self.nd), np.int32)
+        self._cost = np.empty((height, width, self.nd), np.uint8 if params.border <= 255 else np.int16)
+        self._agg = np.empty((height, width, self.nd), K.agg_dtype(params.border, params.p2))
+        self._sentinel = params.border + 2 * params.p2 + 1
         self._cl = np.empty((height, width), np.uint64)
         self._cr = np.empty((height, width), np.uint64)
         self._ql = np.empty((height, width), np.int32)
@@ -127,8 +128,8 @@ class SpikeMatcher:
         K.census(ql, p.radius, self._cl)
         K.census(qr, p.radius, self._cr)
         K.cost_volume(self._cl, self._cr, ql, qr, p.ad_shift, p.ad_max, p.border, self._cost)
-        K.sgm(self._cost, p.p1, p.p2, self._agg)
-        K.select(self._agg, p.lr_tol, self._disp, self._valid, self._conf)
+        K.sgm_select(self._cost, p.p1, p.p2, p.lr_tol, self._sentinel, self._agg, self._disp, self._valid,
+                     self._conf, False)
         return self._disp, self._valid, self._conf
 
 

@@ -90,6 +90,34 @@ def test_cost_sgm_select(rng):
     np.testing.assert_array_equal(conf, rc)
 
 
+@pytest.mark.parametrize("h,w,nd,p1,p2", [(10, 30, 9, 7, 40), (7, 12, 20, 3, 30), (5, 9, 3, 5, 5), (6, 40, 2, 1, 9),
+                                           (12, 50, 17, 10, 60), (4, 6, 6, 0, 0)])
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32])
+def test_fused_sgm_select(h, w, nd, p1, p2, dtype, rng):
+    """The fused three-pass kernel (uint16 or int32 path costs) equals select_ref(sgm_ref(cost))."""
+    base = rng.integers(0, 40, (h, w))
+    cost = (base[..., None] + rng.integers(0, 20, (h, w, nd))).astype(np.uint8)
+    cost[:, :3, 1:] = 60   # a border of the same cost: ties must keep the smallest disparity
+    ref = sgm_ref(cost.astype(np.int32), p1, p2)
+    rd, rv, rc = select_ref(ref, 1)
+    agg = np.empty((h, w, nd), dtype)
+    K.sgm(cost, p1, p2, agg)
+    np.testing.assert_array_equal(agg, ref)
+    disp, valid, conf = np.empty((h, w), np.float32), np.empty((h, w), bool), np.empty((h, w), np.float32)
+    K.sgm_select(cost, p1, p2, 1, int(cost.max()) + 2 * p2 + 1, agg, disp, valid, conf, False)
+    np.testing.assert_array_equal(disp, rd)
+    np.testing.assert_array_equal(valid, rv)
+    np.testing.assert_array_equal(conf, rc)
+
+
+def test_agg_dtype_bound():
+    """uint16 path costs only where the sum of four paths (each <= border + P2) and the sentinel fit."""
+    assert K.agg_dtype(48, 60) == np.uint16
+    assert K.agg_dtype(1072, 20000) == np.int32
+    p = SpikeParams.of(dict(ad_max=1000, radius=3, p2=40000, p1=10))
+    assert SpikeMatcher(4, 8, 3, p)._agg.dtype == np.int32 and SpikeMatcher(4, 8, 3, p)._cost.dtype == np.int16
+
+
 def test_popcount(rng):
     v = rng.integers(0, 2**63, 200, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     from spikevision.stereo._reference import _popcount
@@ -99,7 +127,8 @@ def test_popcount(rng):
 
 
 @pytest.mark.parametrize("params", [{}, dict(radius=1, p1=3, p2=20, intervals=3, window=30, smooth=0),
-                                    dict(radius=3, smooth=2, ad_shift=0, ad_max=40)])
+                                    dict(radius=3, smooth=2, ad_shift=0, ad_max=40),
+                                    dict(ad_shift=0, ad_max=1000, p1=40, p2=40000)])   # int16 cost, int32 paths
 def test_matcher_end_to_end(params):
     left, right = random_pair(t=70, h=14, w=28)
     p = SpikeParams.of(params)
