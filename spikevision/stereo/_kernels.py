@@ -35,6 +35,21 @@ def log2_table(n: int) -> np.ndarray:
     return np.rint(QSCALE * np.log2(x)).astype(np.int32)
 
 
+@intrinsic
+def _ctz64(typingctx, v):  # pragma: no cover - compiled
+    """Index of the lowest set bit of a non-zero uint64 (LLVM ``cttz``: one TZCNT instruction)."""
+    if v != types.uint64:
+        return None
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fn = builder.module.declare_intrinsic("llvm.cttz", [i64], ir.FunctionType(i64, [i64, ir.IntType(1)]))
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def ring_update(packed, t0, npix, ring, head, count):  # pragma: no cover - compiled
     """Record the spikes of packed frames ``packed`` (n, F) at times ``t0, t0 + 1, ...``.
@@ -50,18 +65,16 @@ def ring_update(packed, t0, npix, ring, head, count):  # pragma: no cover - comp
         for i in range(n):
             t = t0 + i
             for b in range(b0, b1):
-                v = packed[i, b]
-                if v == 0:
-                    continue
-                for j in range(8):
-                    if (v >> j) & 1:
-                        p = b * 8 + j
-                        if p < npix:
-                            hd = head[p]
-                            ring[p, hd] = t
-                            head[p] = hd + 1 if hd + 1 < k else 0
-                            if count[p] < k:
-                                count[p] += 1
+                v = np.uint64(packed[i, b])
+                while v != 0:   # the set bits, lowest first: one trailing-zero count per spike, no per-bit branch
+                    p = b * 8 + _ctz64(v)
+                    v &= v - np.uint64(1)
+                    if p < npix:
+                        hd = head[p]
+                        ring[p, hd] = t
+                        head[p] = hd + 1 if hd + 1 < k else 0
+                        if count[p] < k:
+                            count[p] += 1
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
