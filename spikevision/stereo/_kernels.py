@@ -78,12 +78,14 @@ def ring_update(packed, t0, npix, ring, head, count):  # pragma: no cover - comp
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def interval_features(ring, head, count, t, window, lut, out):  # pragma: no cover - compiled
+def interval_features(ring, head, count, t, window, lut, out, adapt=0):  # pragma: no cover - compiled
     """``out[p]`` = QSCALE log2 of pixel p's mean inter-spike interval at frame ``t``.
 
-    Uses the spikes of the ring within the last ``window`` frames ``(t - window, t]``: with n >= 2 of them,
-    ``lut[s_1 - s_n] - lut[n - 1]`` (newest s_1, oldest s_n), raised to ``lut[t - s_1]`` when the interval
-    still open at ``t`` is longer (the pixel went darker); with fewer, ``lut[window]``."""
+    Uses the spikes of the ring within the last ``window`` frames ``(t - window, t]``, newest first:
+    s_1 > s_2 > ...; the run stops at the first older interval that departs from the mean of the newer
+    ones by more than ``adapt`` % of it plus one tick (the light changed: a moving edge; ``adapt = 0``
+    keeps them all). With n >= 2 spikes kept, ``lut[s_1 - s_n] - lut[n - 1]``, raised to ``lut[t - s_1]``
+    when the interval still open at ``t`` is longer (the pixel went darker); with fewer, ``lut[window]``."""
     npix, k = ring.shape
     oldest = t - window + 1
     for p in numba.prange(npix):
@@ -102,6 +104,13 @@ def interval_features(ring, head, count, t, window, lut, out):  # pragma: no cov
                 break
             if n == 0:
                 s1 = s
+            elif adapt > 0 and n >= 2:
+                span = s1 - sn       # n - 1 intervals kept so far
+                dev = (sn - s) * (n - 1) - span
+                if dev < 0:
+                    dev = -dev
+                if 100 * dev > adapt * span + 100 * (n - 1):
+                    break
             sn = s
             n += 1
         if n >= 2:

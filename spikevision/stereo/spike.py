@@ -42,7 +42,7 @@ from ._reference import box_mean_ref, census_ref, cost_volume_ref, interval_feat
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=0, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class SpikeParams:
 
     window: int = SPIKE_DEFAULTS["window"]
     intervals: int = SPIKE_DEFAULTS["intervals"]
+    adapt: int = SPIKE_DEFAULTS["adapt"]
     smooth: int = SPIKE_DEFAULTS["smooth"]
     radius: int = SPIKE_DEFAULTS["radius"]
     ad_shift: int = SPIKE_DEFAULTS["ad_shift"]
@@ -60,7 +61,8 @@ class SpikeParams:
     lr_tol: int = SPIKE_DEFAULTS["lr_tol"]
 
     def __post_init__(self):
-        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "smooth": (0, 3), "radius": (1, 3), "ad_shift": (0, 16),
+        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "adapt": (0, 10000), "smooth": (0, 3), "radius": (1, 3),
+               "ad_shift": (0, 16),
                "ad_max": (0, 1024), "p1": (0, 4096), "p2": (0, 65536), "lr_tol": (0, 1 << 16)}
         for name, (lo, hi) in lim.items():
             v = getattr(self, name)
@@ -96,10 +98,10 @@ def spike_features(spikes: Any, t: int, p: SpikeParams, engine: str = "auto"):
         count = np.zeros(h * w, np.int32)
         K.ring_update(packed, a, h * w, ring, head, count)
         out = np.empty(h * w, np.int32)
-        K.interval_features(ring, head, count, t, p.window, lut, out)
+        K.interval_features(ring, head, count, t, p.window, lut, out, p.adapt)
         return out.reshape(h, w)
     frames = read_window(spikes, a, t + 1)
-    return interval_features_ref(frames, p.window, p.intervals, lut)
+    return interval_features_ref(frames, p.window, p.intervals, lut, p.adapt)
 
 
 class SpikeMatcher:

@@ -19,7 +19,7 @@ from spikevision.stereo.spike import SpikeMatcher, SpikeParams, match_reference
 from ._pairs import random_pair
 
 
-def _ring_features(frames, window, intervals):
+def _ring_features(frames, window, intervals, adapt=0):
     n, h, w = frames.shape
     t = n - 1
     a = max(0, t - window + 1)
@@ -28,18 +28,22 @@ def _ring_features(frames, window, intervals):
     count = np.zeros(h * w, np.int32)
     K.ring_update(_bits.pack_frames(frames[a:]), a, h * w, ring, head, count)
     out = np.empty(h * w, np.int32)
-    K.interval_features(ring, head, count, t, window, K.log2_table(window), out)
+    K.interval_features(ring, head, count, t, window, K.log2_table(window), out, adapt)
     return out.reshape(h, w)
 
 
-@pytest.mark.parametrize("window,intervals", [(16, 1), (40, 4), (300, 8), (7, 12)])
-def test_interval_features(window, intervals, rng):
+@pytest.mark.parametrize("window,intervals,adapt", [(16, 1, 0), (40, 4, 0), (300, 8, 0), (7, 12, 0), (300, 8, 50),
+                                                    (60, 12, 20), (40, 3, 1)])
+def test_interval_features(window, intervals, adapt, rng):
     frames = (rng.random((90, 9, 13)) < rng.random((1, 9, 13)) * 0.7).astype(np.uint8)
     frames[:, 0, 0] = 0                       # a pixel that never fires
     frames[:, 0, 1] = 0
     frames[5, 0, 1] = 1                       # one spike only
-    got = _ring_features(frames, window, intervals)
-    ref = interval_features_ref(frames, window, intervals, K.log2_table(window))
+    frames[:, 1, 0] = 0
+    frames[1:40:3, 1, 0] = 1                  # every 3 ticks, then every 9: the light changed
+    frames[40::9, 1, 0] = 1
+    got = _ring_features(frames, window, intervals, adapt)
+    ref = interval_features_ref(frames, window, intervals, K.log2_table(window), adapt)
     np.testing.assert_array_equal(got, ref)
     assert got[0, 0] == K.log2_table(window)[window]
 
@@ -49,6 +53,17 @@ def test_features_of_a_regular_pixel():
     frames = np.zeros((80, 1, 8), np.uint8)
     frames[3::4] = 1
     assert (_ring_features(frames, 64, 8) == 128).all()
+
+
+def test_adaptive_run_stops_at_a_change_of_light():
+    """Every 12 ticks, then every 2: with ``adapt`` only the recent intervals count (log2(2) = 64), without
+    it the mean mixes both regimes."""
+    frames = np.zeros((120, 1, 4), np.uint8)
+    frames[4:100:12] = 1
+    frames[100::2] = 1
+    assert (_ring_features(frames, 256, 12, adapt=50) == 64).all()
+    assert (_ring_features(frames, 256, 12) > 64 + 32).all()
+    assert (interval_features_ref(frames, 256, 12, K.log2_table(256), 50) == 64).all()
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3])
