@@ -10,6 +10,13 @@ bright ones, where a fixed 41-frame window counts only 0-2 spikes. The map is
 causal (frames ``t - window + 1 .. t``), so a live matcher emits it the moment
 frame ``t`` arrives.
 
+Where the light of a pixel changes (a moving edge), older intervals belong to
+the surface that was there before: the run of intervals stops at the first
+older one that departs from the mean of the newer ones by more than ``adapt``
+% (default 30) plus one tick, so the feature follows the new surface after one
+or two spikes instead of lagging by ``intervals`` of them (a motion-adaptive
+window, as the adaptive reconstruction's change test; ``adapt=0`` keeps all).
+
 The feature maps are averaged over (2 s + 1)^2 pixels (``smooth``; the two
 sensors' fixed-pattern noise differs, and a census of it is noise). Matching
 cost per pixel and disparity d: the Hamming distance of census words
@@ -42,7 +49,7 @@ from ._reference import box_mean_ref, census_ref, cost_volume_ref, interval_feat
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=0, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=30, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
 
 
 @dataclass(frozen=True)
