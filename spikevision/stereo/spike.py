@@ -49,7 +49,8 @@ from ._reference import box_mean_ref, census_ref, cost_volume_ref, interval_feat
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=30, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=30, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60,
+                      lr_tol=1)
 
 
 @dataclass(frozen=True)
