@@ -14,11 +14,13 @@ __all__ = ["interval_features_ref", "box_mean_ref", "census_ref", "cost_volume_r
 BIG = 1 << 28
 
 
-def interval_features_ref(frames, window: int, intervals: int, lut):
+def interval_features_ref(frames, window: int, intervals: int, lut, adapt: int = 0):
     """Features of the last frame of ``frames`` (n, H, W) 0/1 (frame i at time i, the map at n - 1).
 
-    The last ``intervals + 1`` spikes of each pixel within the last ``window`` frames: with n >= 2 of them,
-    ``lut[s_1 - s_n] - lut[n - 1]``, at least ``lut[t - s_1]``; else ``lut[window]``.
+    The last ``intervals + 1`` spikes s_1 > s_2 > ... of each pixel within the last ``window`` frames, cut
+    at the first older interval that departs from the mean of the newer ones by more than ``adapt`` % of it
+    plus one tick (``adapt = 0``: no cut): with n >= 2 of them, ``lut[s_1 - s_n] - lut[n - 1]``, at least
+    ``lut[t - s_1]``; else ``lut[window]``.
     """
     xp = get_namespace(frames)
     lut = xp.asarray(lut)
@@ -28,9 +30,20 @@ def interval_features_ref(frames, window: int, intervals: int, lut):
     t_first = t - part.shape[0] + 1
     times = xp.arange(part.shape[0], dtype=xp.int64)[:, None, None] + t_first
     rev = xp.cumsum(part[::-1].astype(xp.int32), axis=0)[::-1]   # spikes at or after each frame
+    # s[k - 1]: the k-th newest spike time (-1 where the pixel has fewer than k)
+    s = [xp.max(xp.where(part & (rev == k), times, -1), axis=0) for k in range(1, intervals + 2)]
     n = xp.minimum(rev[0], intervals + 1)
-    s1 = xp.max(xp.where(part, times, -1), axis=0)
-    sn = xp.max(xp.where(part & (rev == n[None]), times, -1), axis=0)
+    if adapt > 0:
+        going = xp.ones(n.shape, dtype=bool)
+        for k in range(3, intervals + 2):   # the interval s_{k-1} - s_k against the k - 2 newer ones
+            span = s[0] - s[k - 2]
+            dev = xp.abs((s[k - 2] - s[k - 1]) * (k - 2) - span)
+            going &= (n >= k) & (100 * dev <= adapt * span + 100 * (k - 2))
+            n = xp.where(~going & (n >= k), k - 1, n)
+    s1 = s[0]
+    sn = xp.zeros_like(s1)
+    for k in range(2, intervals + 2):
+        sn = xp.where(n == k, s[k - 1], sn)
     ok = n >= 2
     span = xp.where(ok, s1 - sn, 0)
     q = lut[span] - lut[xp.where(ok, n - 1, 0)]

@@ -51,8 +51,8 @@ def disparity(left: Any, right: Any, t: int, *, method: str = "best", max_dispar
         method: "best" (default, = "spike"), "spike" or "sgbm".
         max_disparity: largest disparity searched, in pixels (``1 <= max_disparity < W``).
         return_confidence: also return an (H, W) float32 confidence in [0, 1].
-        **params: the method's options: "spike": ``window``, ``intervals``, ``radius``, ``ad_shift``,
-            ``ad_max``, ``p1``, ``p2``, ``lr_tol``, ``engine`` ("auto", "numba", "reference");
+        **params: the method's options: "spike": ``window``, ``intervals``, ``adapt``, ``smooth``, ``radius``,
+            ``ad_shift``, ``ad_max``, ``p1``, ``p2``, ``lr_tol``, ``engine`` ("auto", "numba", "reference");
             "sgbm": ``recon`` (reconstruction method, default "best"), ``window``, ``block_size``,
             ``uniqueness``, ``lr_tol``.
 

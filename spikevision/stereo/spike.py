@@ -10,6 +10,13 @@ bright ones, where a fixed 41-frame window counts only 0-2 spikes. The map is
 causal (frames ``t - window + 1 .. t``), so a live matcher emits it the moment
 frame ``t`` arrives.
 
+Where the light of a pixel changes (a moving edge), older intervals belong to
+the surface that was there before: the run of intervals stops at the first
+older one that departs from the mean of the newer ones by more than ``adapt``
+% (default 30) plus one tick, so the feature follows the new surface after one
+or two spikes instead of lagging by ``intervals`` of them (a motion-adaptive
+window, as the adaptive reconstruction's change test; ``adapt=0`` keeps all).
+
 The feature maps are averaged over (2 s + 1)^2 pixels (``smooth``; the two
 sensors' fixed-pattern noise differs, and a census of it is noise). Matching
 cost per pixel and disparity d: the Hamming distance of census words
@@ -42,7 +49,8 @@ from ._reference import box_mean_ref, census_ref, cost_volume_ref, interval_feat
 __all__ = ["SPIKE_DEFAULTS", "SpikeParams", "spike_disparity", "SpikeMatcher", "spike_features"]
 
 #: defaults of the "spike" method
-SPIKE_DEFAULTS = dict(window=256, intervals=8, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60, lr_tol=1)
+SPIKE_DEFAULTS = dict(window=256, intervals=8, adapt=30, smooth=1, radius=2, ad_shift=1, ad_max=24, p1=10, p2=60,
+                      lr_tol=1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class SpikeParams:
 
     window: int = SPIKE_DEFAULTS["window"]
     intervals: int = SPIKE_DEFAULTS["intervals"]
+    adapt: int = SPIKE_DEFAULTS["adapt"]
     smooth: int = SPIKE_DEFAULTS["smooth"]
     radius: int = SPIKE_DEFAULTS["radius"]
     ad_shift: int = SPIKE_DEFAULTS["ad_shift"]
@@ -60,7 +69,8 @@ class SpikeParams:
     lr_tol: int = SPIKE_DEFAULTS["lr_tol"]
 
     def __post_init__(self):
-        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "smooth": (0, 3), "radius": (1, 3), "ad_shift": (0, 16),
+        lim = {"window": (2, 1 << 20), "intervals": (1, 255), "adapt": (0, 10000), "smooth": (0, 3), "radius": (1, 3),
+               "ad_shift": (0, 16),
                "ad_max": (0, 1024), "p1": (0, 4096), "p2": (0, 65536), "lr_tol": (0, 1 << 16)}
         for name, (lo, hi) in lim.items():
             v = getattr(self, name)
@@ -96,10 +106,10 @@ def spike_features(spikes: Any, t: int, p: SpikeParams, engine: str = "auto"):
         count = np.zeros(h * w, np.int32)
         K.ring_update(packed, a, h * w, ring, head, count)
         out = np.empty(h * w, np.int32)
-        K.interval_features(ring, head, count, t, p.window, lut, out)
+        K.interval_features(ring, head, count, t, p.window, lut, out, p.adapt)
         return out.reshape(h, w)
     frames = read_window(spikes, a, t + 1)
-    return interval_features_ref(frames, p.window, p.intervals, lut)
+    return interval_features_ref(frames, p.window, p.intervals, lut, p.adapt)
 
 
 class SpikeMatcher:
@@ -107,8 +117,9 @@ class SpikeMatcher:
 
     def __init__(self, height: int, width: int, max_disparity: int, params: SpikeParams):
         self.h, self.w, self.nd, self.p = height, width, max_disparity + 1, params
-        self._cost = np.empty((height, width, self.nd), np.int16)
-        self._agg = np.empty((height, width, self.nd), np.int32)
+        self._cost = np.empty((height, width, self.nd), np.uint8 if params.border <= 255 else np.int16)
+        self._agg = np.empty((height, width, self.nd), K.agg_dtype(params.border, params.p2))
+        self._sentinel = params.border + 2 * params.p2 + 1
         self._cl = np.empty((height, width), np.uint64)
         self._cr = np.empty((height, width), np.uint64)
         self._ql = np.empty((height, width), np.int32)
@@ -127,8 +138,8 @@ class SpikeMatcher:
         K.census(ql, p.radius, self._cl)
         K.census(qr, p.radius, self._cr)
         K.cost_volume(self._cl, self._cr, ql, qr, p.ad_shift, p.ad_max, p.border, self._cost)
-        K.sgm(self._cost, p.p1, p.p2, self._agg)
-        K.select(self._agg, p.lr_tol, self._disp, self._valid, self._conf)
+        K.sgm_select(self._cost, p.p1, p.p2, p.lr_tol, self._sentinel, self._agg, self._disp, self._valid,
+                     self._conf, False)
         return self._disp, self._valid, self._conf
 
 

@@ -165,7 +165,7 @@ class StreamingStereo:
             if t == self._next:
                 for s in range(2):
                     K.interval_features(self._rings[s], self._heads[s], self._counts[s], t, p.window, self._lut,
-                                        self._q[s])
+                                        self._q[s], p.adapt)
                 ql = self._q[0].reshape(self.height, self.width)
                 qr = self._q[1].reshape(self.height, self.width)
                 disp, conf = finish(*self._matcher.match(ql, qr), self.max_disparity)
