@@ -74,7 +74,8 @@ def _combine_range(values, rows, center, k, floor, rel, out, mask, j0, j1, srt, 
     """Pixels [j0, j1) of the blocks ``values[rows]``; ``srt`` (n, CHUNK) is the sorting scratch: float32 is
     exact for integer counts (sorted values, medians and deviations are integers or halves), float64 for any."""
     n = rows.shape[0]
-    med = np.empty(CHUNK, np.float64)
+    med = np.empty(CHUNK, srt.dtype)  # in the scratch's precision: exact (integers or halves) in float32
+    mad = np.empty(CHUNK, srt.dtype)
     tol = np.empty(CHUNK, np.float64)
     acc = np.empty(CHUNK, np.float64)
     cnt = np.empty(CHUNK, np.float64)
@@ -91,26 +92,26 @@ def _combine_range(values, rows, center, k, floor, rel, out, mask, j0, j1, srt, 
             src = values[rows[i], c0: c0 + w]
             row = srt[i]
             for j in range(w):
-                row[j] = abs(np.float64(src[j]) - med[j])
+                row[j] = abs(src[j] - med[j])
         _sort_rows(srt, net, w)
-        _median_row(srt, n, w, tol)
+        _median_row(srt, n, w, mad)
         for j in range(w):
-            tol[j] = max(k * 1.4826 * tol[j], floor) + rel * med[j]
+            tol[j] = max(k * 1.4826 * np.float64(mad[j]), floor) + rel * np.float64(med[j])
             acc[j] = 0.0
             cnt[j] = 0.0
         for i in range(n):  # trimmed sums in the order of the blocks (as the reference adds them)
             src = values[rows[i], c0: c0 + w]
             for j in range(w):
-                v = np.float64(src[j])
-                keep = abs(v - med[j]) <= tol[j]
-                acc[j] += v if keep else 0.0
+                v = src[j]
+                keep = np.float64(abs(v - med[j])) <= tol[j]
+                acc[j] += np.float64(v) if keep else 0.0
                 cnt[j] += 1.0 if keep else 0.0
         for j in range(w):
-            out[c0 + j] = acc[j] / cnt[j] if cnt[j] > 0 else med[j]
+            out[c0 + j] = acc[j] / cnt[j] if cnt[j] > 0 else np.float64(med[j])
         if center >= 0:
             src = values[rows[center], c0: c0 + w]
             for j in range(w):
-                mask[c0 + j] = abs(np.float64(src[j]) - med[j]) > tol[j]
+                mask[c0 + j] = np.float64(abs(src[j] - med[j])) > tol[j]
         else:
             for j in range(w):
                 mask[c0 + j] = False
