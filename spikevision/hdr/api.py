@@ -87,7 +87,8 @@ class HDRResult:
             j, k: read indices of the window.
             calibration: a ModuloRecord or a dict with ``response`` and ``dark`` (scalars or (H, W)); default:
                 the calibration given to :func:`unwrap` (from the record), else response 1, dark 0.
-            demosaic: for CFA counters, return (H, W, 3) linear RGB (bilinear :func:`spikevision.color.demosaic`), else the mosaic.
+            demosaic: for CFA counters, return (H, W, 3) linear RGB (bilinear, :func:`spikevision.color.demosaic`),
+                else the mosaic.
         """
         xp = get_namespace(self.counts)
         resp, dark = self.response, self.dark
