@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikevision.color import demosaic
 from spikevision.hdr import unwrap
-from spikevision.hdr._demosaic import demosaic_bilinear
 from spikevision.metrics import fold_error_rate, modulo_bandwidth, psnr_linear, psnr_mu
 from spikevision.sim import NoiseModel, benchmark_entries, simulate_modulo
 from spikevision.sim.benchmark import HDR_SCHEDULE, THETA
@@ -42,7 +42,7 @@ def _truth(rec, j: int, k: int) -> np.ndarray:
 
 def _image(rate: np.ndarray, rec, response_scale: float = 1.0) -> np.ndarray:
     img = np.maximum((rate - rec.dark) / (rec.response * response_scale), 0).astype(np.float32)
-    return demosaic_bilinear(img, rec.cfa) if rec.cfa else img
+    return demosaic(img, rec.cfa) if rec.cfa else img
 
 
 def _scores(images, truths) -> tuple[float, float]:

@@ -30,19 +30,35 @@ __all__ = ["combine", "combine_reference"]
 CHUNK = 512  # pixels per vectorised pass (the scratch rows stay in L1/L2)
 
 
+def sorting_network(n: int) -> np.ndarray:
+    """Comparators (m, 2) of Batcher's odd-even merge sort for ``n`` values (19 for n=8, against 28
+    for odd-even transposition); correct for any ``n`` (checked on all 0/1 inputs in the tests)."""
+    pairs = []
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return np.array(pairs, np.int64).reshape(-1, 2)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _sort_rows(buf, n, w):  # pragma: no cover - compiled
-    """Sort each column of buf[:n, :w] by odd-even transposition (a sorting network: rows of
-    compare-exchanges that vectorise along the pixels)."""
-    for r in range(n):
-        for i in range(r % 2, n - 1, 2):
-            a = buf[i]
-            b = buf[i + 1]
-            for j in range(w):
-                x = a[j]
-                y = b[j]
-                a[j] = min(x, y)
-                b[j] = max(x, y)
+def _sort_rows(buf, net, w):  # pragma: no cover - compiled
+    """Sort each column of buf[:, :w] by the comparators ``net`` (rows of compare-exchanges that
+    vectorise along the pixels)."""
+    for c in range(net.shape[0]):
+        a = buf[net[c, 0]]
+        b = buf[net[c, 1]]
+        for j in range(w):
+            x = a[j]
+            y = b[j]
+            a[j] = min(x, y)
+            b[j] = max(x, y)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -54,47 +70,48 @@ def _median_row(srt, n, w, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _combine_range(values, center, k, floor, rel, out, mask, j0, j1, srt):  # pragma: no cover - compiled
-    """Pixels [j0, j1); ``srt`` (n, CHUNK) is the sorting scratch: float32 is exact for integer counts
-    (sorted values, medians and deviations are integers or halves), float64 for any values."""
-    n = values.shape[0]
-    med = np.empty(CHUNK, np.float64)
+def _combine_range(values, rows, center, k, floor, rel, out, mask, j0, j1, srt, net):  # pragma: no cover
+    """Pixels [j0, j1) of the blocks ``values[rows]``; ``srt`` (n, CHUNK) is the sorting scratch: float32 is
+    exact for integer counts (sorted values, medians and deviations are integers or halves), float64 for any."""
+    n = rows.shape[0]
+    med = np.empty(CHUNK, srt.dtype)  # in the scratch's precision: exact (integers or halves) in float32
+    mad = np.empty(CHUNK, srt.dtype)
     tol = np.empty(CHUNK, np.float64)
     acc = np.empty(CHUNK, np.float64)
     cnt = np.empty(CHUNK, np.float64)
     for c0 in range(j0, j1, CHUNK):
         w = min(CHUNK, j1 - c0)
         for i in range(n):
-            src = values[i, c0: c0 + w]
+            src = values[rows[i], c0: c0 + w]
             row = srt[i]
             for j in range(w):
                 row[j] = src[j]
-        _sort_rows(srt, n, w)
+        _sort_rows(srt, net, w)
         _median_row(srt, n, w, med)
         for i in range(n):  # absolute deviations, row by row (vectorises along the pixels)
-            src = values[i, c0: c0 + w]
+            src = values[rows[i], c0: c0 + w]
             row = srt[i]
             for j in range(w):
-                row[j] = abs(np.float64(src[j]) - med[j])
-        _sort_rows(srt, n, w)
-        _median_row(srt, n, w, tol)
+                row[j] = abs(src[j] - med[j])
+        _sort_rows(srt, net, w)
+        _median_row(srt, n, w, mad)
         for j in range(w):
-            tol[j] = max(k * 1.4826 * tol[j], floor) + rel * med[j]
+            tol[j] = max(k * 1.4826 * np.float64(mad[j]), floor) + rel * np.float64(med[j])
             acc[j] = 0.0
             cnt[j] = 0.0
         for i in range(n):  # trimmed sums in the order of the blocks (as the reference adds them)
-            src = values[i, c0: c0 + w]
+            src = values[rows[i], c0: c0 + w]
             for j in range(w):
-                v = np.float64(src[j])
-                keep = abs(v - med[j]) <= tol[j]
-                acc[j] += v if keep else 0.0
+                v = src[j]
+                keep = np.float64(abs(v - med[j])) <= tol[j]
+                acc[j] += np.float64(v) if keep else 0.0
                 cnt[j] += 1.0 if keep else 0.0
         for j in range(w):
-            out[c0 + j] = acc[j] / cnt[j] if cnt[j] > 0 else med[j]
+            out[c0 + j] = acc[j] / cnt[j] if cnt[j] > 0 else np.float64(med[j])
         if center >= 0:
-            src = values[center, c0: c0 + w]
+            src = values[rows[center], c0: c0 + w]
             for j in range(w):
-                mask[c0 + j] = abs(np.float64(src[j]) - med[j]) > tol[j]
+                mask[c0 + j] = np.float64(abs(src[j] - med[j])) > tol[j]
         else:
             for j in range(w):
                 mask[c0 + j] = False
@@ -115,28 +132,41 @@ def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, r
     return clean, rain
 
 
-def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05, integer: bool = False):
+def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05, integer: bool = False,
+            rows=None):
     """(N, P) block values -> (clean (P,) float64, rain (P,) bool): numba for NumPy input, else the reference.
 
     ``integer=True`` promises integer values below 2**23 (spike counts): the kernel then sorts in float32,
-    with the same results, twice as many pixels per vector instruction. The kernel runs on the calling
-    thread (nogil: a caller may run several).
+    with the same results, twice as many pixels per vector instruction. ``rows`` (NumPy only) selects and
+    orders the blocks ``values[rows]`` without copying them (a ring buffer of block counts); ``center``
+    indexes ``rows``. The kernel releases the GIL; large images are split across threads.
     """
     if get_namespace(values) is not np:
-        return combine_reference(values, center, k, floor, rel)
+        return combine_reference(values if rows is None else values[list(rows)], center, k, floor, rel)
     values = np.ascontiguousarray(values)
-    out = np.empty(values.shape[1], np.float64)
-    mask = np.empty(values.shape[1], np.bool_)
-    n, p = values.shape
-    args = (values, int(center), float(k), float(floor), float(rel), out, mask)
+    rows = np.arange(values.shape[0], dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+    n, p = rows.shape[0], values.shape[1]
+    out = np.empty(p, np.float64)
+    mask = np.empty(p, np.bool_)
+    args = (values, rows, int(center), float(k), float(floor), float(rel), out, mask)
     dtype = np.float32 if integer else np.float64
+    net = _network(n)
     parts = _threads() if p >= PARALLEL_PIXELS else 1
     if parts == 1:
-        _combine_range(*args, 0, p, np.empty((n, CHUNK), dtype))
+        _combine_range(*args, 0, p, np.empty((n, CHUNK), dtype), net)
         return out, mask
     bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
-    list(_pool().map(lambda ab: _combine_range(*args, ab[0], ab[1], np.empty((n, CHUNK), dtype)), bounds))
+    list(_pool().map(lambda ab: _combine_range(*args, ab[0], ab[1], np.empty((n, CHUNK), dtype), net), bounds))
     return out, mask
+
+
+_NETWORKS: dict[int, np.ndarray] = {}
+
+
+def _network(n: int) -> np.ndarray:
+    if n not in _NETWORKS:
+        _NETWORKS[n] = sorting_network(n)
+    return _NETWORKS[n]
 
 
 #: images with at least this many pixels are split across threads (the kernel releases the GIL)

@@ -7,8 +7,11 @@ search", ECCV 2016, preset MEDIUM) between motion references, each the mean of a
 block and its two neighbours (3 B frames: less quantisation noise than one block,
 little motion blur), scaled to 8 bits at the 99.5th percentile of the centre
 reference. Rain moves much faster than the background and covers few pixels, so
-DIS's coarse-to-fine patches follow the background. :func:`flow_between` is the
-single place that computes flow (to be served by spikevision.flow where available).
+DIS's coarse-to-fine patches follow the background. The matcher is :mod:`spikevision.flow`'s
+(``flow.classical.make_dis("medium")``) and blocks are warped with :func:`spikevision.flow.warp`
+(bilinear, border replicated). ``flow.estimate`` itself is not called: it reconstructs its
+own images from the spikes, while the block counts here are already in hand (and the
+rain-robust 3-block references matter more than the flow method).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ def references(values: np.ndarray) -> np.ndarray:
 
 def flow_between(ref0: np.ndarray, ref1: np.ndarray, top: float) -> np.ndarray:
     """(H, W, 2) float32 flow (dx, dy) in pixels from ``ref0`` to ``ref1`` (8-bit images of ``x / top``)."""
-    import cv2
+    from ..flow.classical import make_dis
 
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = make_dis("medium")
     a = np.clip(ref0 * (255.0 / top), 0, 255).astype(np.uint8)
     b = np.clip(ref1 * (255.0 / top), 0, 255).astype(np.uint8)
     return dis.calc(a, b, None)
@@ -44,7 +47,7 @@ def flow_between(ref0: np.ndarray, ref1: np.ndarray, top: float) -> np.ndarray:
 
 def align(values: np.ndarray, center: int) -> np.ndarray:
     """Warp each (H, W) or (H, W, C) block image onto the centre block's geometry (bilinear, edges replicated)."""
-    import cv2
+    from ..flow import warp
 
     n = values.shape[0]
     h, w = values.shape[1:3]
@@ -52,13 +55,11 @@ def align(values: np.ndarray, center: int) -> np.ndarray:
         return values
     refs = references(values)
     top = max(float(np.percentile(refs[center], 99.5)), 1e-6)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     out = np.empty_like(values)
     for i in range(n):
         if i == center:
             out[i] = values[i]
             continue
         fl = flow_between(refs[center], refs[i], top)
-        out[i] = cv2.remap(np.ascontiguousarray(values[i]), xx + fl[..., 0], yy + fl[..., 1], cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE).reshape(values[i].shape)
+        out[i] = warp(values[i], fl)
     return out

@@ -28,8 +28,9 @@ import numpy as np
 
 from .. import _bits
 from ..color import check_cfa, check_even
-from ._blocks import Window, check_params, count_packed, window_blocks
+from ._blocks import Window, check_params, window_blocks
 from ._core import estimate
+from ._kernels import combine
 
 __all__ = ["StreamingDerain"]
 
@@ -87,7 +88,11 @@ class StreamingDerain:
         self._grid0 = (self.start - self.block // 2) % self.block
         self._pending = np.zeros((self.block, self.frame_nbytes), np.uint8)
         self._fill = 0
-        self._counts: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._counts: OrderedDict[int, int] = OrderedDict()  # block start -> its row of the ring
+        if getattr(self, "_ring", None) is None:
+            self._ring = np.empty((self.blocks + 2, self.npix), np.float32)  # block counts, reused
+            self._tally = np.zeros(self.frame_nbytes * 8, np.int64)
+        self._free = list(range(self._ring.shape[0]))
         self._next = self.start
         self.mask = None
 
@@ -122,10 +127,21 @@ class StreamingDerain:
             i += m
             if self._fill == self.block:
                 a = self._seen - self.block
-                self._counts[a] = count_packed(self._pending, self.npix).astype(np.float32).reshape(
-                    self.height, self.width)
+                self._counts[a] = self._store(self._pending)
                 self._fill = 0
                 yield from self._emit(final=False)
+
+    def _store(self, block: np.ndarray) -> int:
+        """Count a block's spikes (popcount of the packed bytes) into a free row of the ring; its row."""
+        if not self._free:  # images farther apart than a window keep more blocks: grow the ring
+            extra = self._ring.shape[0]
+            self._ring = np.concatenate([self._ring, np.empty_like(self._ring)])
+            self._free = list(range(extra, 2 * extra))
+        row = self._free.pop()
+        self._tally[:] = 0
+        _bits.count_bits(block, self._tally)
+        self._ring[row] = self._tally[: self.npix]
+        return row
 
     def push_packed(self, packed: np.ndarray) -> list[tuple[int, Any]]:
         """Push packed frames; return ``[(frame_index, image), ...]`` of the images that became ready."""
@@ -161,11 +177,18 @@ class StreamingDerain:
             if not all(a in self._counts for a in win.starts):  # a recording shorter than a window: no image
                 self._next += self.emit_every
                 continue
-            values = np.stack([self._counts[a] for a in win.starts])
-            img, self.mask = estimate(values, Window(win.starts, win.center, self.block), self.method, self.params,
-                                      self.cfa, self.demosaic_method)
+            rows = [self._counts[a] for a in win.starts]
+            if self.method == "temporal" and self.cfa is None:  # the blocks straight from the ring
+                p = self.params
+                clean, rain = combine(self._ring, win.center, p["k"], p["floor"], p["rel"], integer=True, rows=rows)
+                img = np.clip(clean * (1.0 / (self.block * float(p["rate"]))), 0.0, 1.0).astype(np.float32)
+                img, self.mask = img.reshape(self.height, self.width), rain.reshape(self.height, self.width)
+            else:
+                values = self._ring[rows].reshape(len(rows), self.height, self.width)
+                img, self.mask = estimate(values, Window(win.starts, win.center, self.block), self.method,
+                                          self.params, self.cfa, self.demosaic_method)
             self._next += self.emit_every
             oldest = self._next - self.lookback
             while self._counts and next(iter(self._counts)) < oldest:
-                self._counts.popitem(last=False)
+                self._free.append(self._counts.popitem(last=False)[1])
             yield t + self._offset, img

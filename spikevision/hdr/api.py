@@ -87,7 +87,8 @@ class HDRResult:
             j, k: read indices of the window.
             calibration: a ModuloRecord or a dict with ``response`` and ``dark`` (scalars or (H, W)); default:
                 the calibration given to :func:`unwrap` (from the record), else response 1, dark 0.
-            demosaic: for CFA counters, return (H, W, 3) linear RGB (bilinear demosaic), else the mosaic.
+            demosaic: for CFA counters, return (H, W, 3) linear RGB (bilinear, :func:`spikevision.color.demosaic`),
+                else the mosaic.
         """
         xp = get_namespace(self.counts)
         resp, dark = self.response, self.dark
@@ -97,9 +98,9 @@ class HDRResult:
         dark = xp.asarray(dark, dtype=xp.float64) if not np.isscalar(dark) else dark
         img = xp.maximum((self.rate(j, k).astype(xp.float64) - dark) / resp, 0).astype(xp.float32)
         if self.cfa is not None and demosaic:
-            from ._demosaic import demosaic_bilinear
+            from ..color import demosaic as _demosaic
 
-            return demosaic_bilinear(img, self.cfa)
+            return _demosaic(img, self.cfa)  # bilinear, linear float: radiance spans many decades
         return img
 
     @property

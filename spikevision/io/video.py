@@ -124,10 +124,13 @@ class ImageWriter:
 
 
 class PngSequenceWriter(ImageWriter):
-    """A directory of ``<frame index:06d>.png`` (8 or 16 bit), created whole on :meth:`close`."""
+    """A directory of ``<prefix><frame index:06d>.png`` (8 or 16 bit), created whole on :meth:`close`."""
 
-    def __init__(self, path: str | os.PathLike, bits: int = 8, overwrite: bool = True):
+    def __init__(self, path: str | os.PathLike, bits: int = 8, overwrite: bool = True, prefix: str = ""):
         super().__init__(path, overwrite)
+        if not isinstance(prefix, str) or "/" in prefix or "\\" in prefix:
+            raise ValueError(f"prefix must be a file-name prefix without path separators, got {prefix!r}")
+        self.prefix = prefix
         if bits not in (8, 16):
             raise ValueError(f"bits must be 8 or 16, got {bits}")
         self.bits = bits
@@ -139,7 +142,7 @@ class PngSequenceWriter(ImageWriter):
 
         img = self._check(image)
         idx = self.count if frame_index is None else int(frame_index)
-        name = self._tmp / f"{idx:06d}.png"
+        name = self._tmp / f"{self.prefix}{idx:06d}.png"
         ok, data = cv2.imencode(".png", _bgr(to_uint(img, self.bits)))
         if not ok:
             raise OutputError(f"OpenCV could not encode image {idx} as PNG; write an .h5 stack instead")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError
-from ..io._atomic import PendingDir, atomic_path
+from ..io._atomic import atomic_path
 from ..stream import SpikeStream
 from .display import DisplaySettings, auto_levels, to_rgb
 from .modes import get_mode
@@ -167,21 +167,18 @@ def _export_spikes(part: SpikeStream, path: Path, overwrite: bool, progress: Pro
 
 
 def _export_pngs(stream, idx, path: Path, mode, window, display, overwrite, progress) -> Path:
-    import cv2
+    """The shown RGB frames as ``frame_<index:06d>.png`` through :class:`spikevision.io.video.PngSequenceWriter`
+    (a folder created whole when complete)."""
+    from ..io.video import PngSequenceWriter
 
-    pending = PendingDir(path, overwrite)
-    try:
+    with PngSequenceWriter(path, overwrite=overwrite, prefix="frame_") as writer:
         _tick(progress, 0, len(idx))
         for k, (i, rgb) in enumerate(iter_rgb(stream, idx, mode, window, display)):
-            if not cv2.imwrite(str(pending.tmp / f"frame_{i:06d}.png"), np.ascontiguousarray(rgb[..., ::-1])):
-                raise OutputError(f"could not write PNG frames into {path.parent}; check free space")
+            writer.write(rgb.astype(np.float32) / np.float32(255.0), frame_index=i)  # exact: rounds back to rgb
             _tick(progress, k + 1, len(idx))
         _tick(progress, len(idx), len(idx))
-        pending.commit()
-    except BaseException:
-        pending.discard()
-        raise
     return path
+
 
 def _export_mp4(stream, idx, path: Path, mode, window, display, video_fps, overwrite, progress) -> Path:
     """The shown RGB frames through :class:`spikevision.io.video.VideoWriter` (atomic, read back when closed)."""

@@ -67,6 +67,7 @@ def build_menus(win: Any) -> None:
         win.mode_actions[name] = a
     v.addSeparator()
     act(v, "Auto levels", lambda: win.display_panel.auto.toggle(), "A")
+    win.raw_mosaic_action = act(v, "Raw mosaic (colour streams)", lambda c: win.set_raw_mosaic(c), "M", True)
     act(v, "Zoom in", lambda: win.canvas.set_zoom(win.canvas.zoom * 1.25), ["+", "="])
     act(v, "Zoom out", lambda: win.canvas.set_zoom(win.canvas.zoom * 0.8), "-")
     act(v, "Actual pixels (1:1)", lambda: win.canvas.set_zoom(1.0), "Ctrl+1")

@@ -62,6 +62,8 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self.settings = settings
         self.prefetch = prefetch
         self.stream = None
+        self.raw_mosaic = False  # show a colour (Bayer) stream's raw mosaic instead of its colour images
+        self._cfa = None  # the opened stream's Bayer pattern (kept while the raw mosaic is shown)
         self.player: FramePlayer | None = None
         self.live: LiveSession | None = None
         self.source_name = ""
@@ -119,6 +121,9 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
             self.show_error("Cannot open file", str(exc))
             return False
         self.close_source()
+        self._cfa = stream.meta.cfa
+        if self.raw_mosaic and self._cfa is not None:
+            stream = stream.with_meta(cfa=None)
         self.stream = stream
         self.player = FramePlayer(stream, prefetch=self.prefetch, on_ready=lambda _f: self.frameReady.emit())
         self.clock = PlaybackClock(len(stream))
@@ -140,6 +145,18 @@ class ViewerWindow(RenderLoop, Commands, QMainWindow):
         self.set_message(msg, warn=bool(caught))
         self.set_frame(0)
         return True
+
+    def set_raw_mosaic(self, on: bool) -> None:
+        """Show a colour (Bayer) stream's raw colour-filtered mosaic (``True``, grey) or its demosaiced colour
+        images (``False``, the default); streams without a Bayer pattern look the same either way."""
+        self.raw_mosaic = bool(on)
+        if self.stream is None or self._cfa is None:
+            return
+        self.stream = self.stream.with_meta(cfa=None if self.raw_mosaic else self._cfa)
+        if self.player is not None:
+            self.player.close()
+        self.player = FramePlayer(self.stream, prefetch=self.prefetch, on_ready=lambda _f: self.frameReady.emit())
+        self.set_frame(self.index)
 
     def open_camera(self, url: Any) -> LiveSession:
         """Connect to a camera URL (or an unopened :class:`~spikevision.camera.Camera`); its state, counters

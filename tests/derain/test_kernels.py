@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spikevision.derain._blocks import window_blocks
-from spikevision.derain._kernels import combine, combine_reference
+from spikevision.derain._kernels import combine, combine_reference, sorting_network
 
 
 @pytest.mark.parametrize("n", [3, 4, 8, 13])
@@ -37,3 +37,24 @@ def test_window_geometry():
     assert w.starts[0] == 20 and w.center == 0
     w = window_blocks(999, 1000, 40, 8)
     assert w.starts[-1] + 40 <= 1000 and w.starts[w.center] == w.starts[-1]
+
+
+@pytest.mark.parametrize("n", range(2, 17))
+def test_sorting_network_sorts_every_01_input(n):
+    """The 0/1 principle: a comparator network that sorts all 2**n 0/1 inputs sorts everything."""
+    net = sorting_network(n)
+    x = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1).T.copy()   # (n, 2**n): every 0/1 column
+    for a, b in net:
+        x[a], x[b] = np.minimum(x[a], x[b]), np.maximum(x[a], x[b])
+    assert (np.diff(x, axis=0) >= 0).all()
+    if n == 8:
+        assert len(net) == 19
+
+
+def test_combine_rows_selects_blocks_without_copy(rng):
+    ring = rng.integers(0, 41, size=(10, 700)).astype(np.float32)
+    rows = [7, 2, 9, 0, 4]
+    got = combine(ring, 1, integer=True, rows=rows)
+    ref = combine_reference(ring[rows], 1)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])

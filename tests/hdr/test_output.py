@@ -6,9 +6,9 @@ import h5py
 import numpy as np
 import pytest
 
+from spikevision.color import demosaic
 from spikevision.errors import FormatError
 from spikevision.hdr import save_hdr, tonemap, unwrap
-from spikevision.hdr._demosaic import demosaic_bilinear
 from spikevision.metrics import fold_error_rate, modulo_bandwidth, psnr_linear, psnr_mu, ssim_mu
 from spikevision.sim import HDRScene, mosaic, simulate_modulo
 
@@ -48,7 +48,7 @@ def test_save_hdr_tiff_and_h5_round_trip(tmp_path):
 @pytest.mark.parametrize("cfa", ["rggb", "bggr", "grbg", "gbrg"])
 def test_bilinear_demosaic_recovers_flat_colour(cfa):
     rgb = np.broadcast_to(np.array([0.2, 5.0, 1e-3], np.float32), (10, 12, 3)).copy()
-    out = demosaic_bilinear(mosaic(rgb, cfa), cfa)
+    out = demosaic(mosaic(rgb, cfa), cfa)
     np.testing.assert_allclose(out[2:-2, 2:-2], rgb[2:-2, 2:-2], rtol=1e-5)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spikevision.color import demosaic
 from spikevision.hdr import unwrap
-from spikevision.hdr._demosaic import demosaic_bilinear
 from spikevision.metrics import fold_error_rate, psnr_mu
 from spikevision.sim import HDRScene, NoiseModel, simulate_modulo
 
@@ -22,7 +22,7 @@ def _period_images(rec, res, spikes):
         dt = float(rec.ticks[k] - rec.ticks[j])
         tfp = np.maximum((cum[rec.ticks[k]] - cum[rec.ticks[j]]) / dt - rec.dark, 0) / (rec.response * scale)
         if rec.cfa:
-            tfp = demosaic_bilinear(tfp.astype(np.float32), rec.cfa)
+            tfp = demosaic(tfp.astype(np.float32), rec.cfa)
         yield res.radiance(j, k), tfp, truth
 
 
