@@ -152,8 +152,8 @@ def _flow(stream, state, method: str = "best", dt: int = 40, step: int = 40, sta
 
     fields = estimate_sequence(stream, dt, step=step, start=start, stop=stop, method=method, **params)
     last = (len(stream) if stop is None else min(stop, len(stream))) - dt
-    return {"flow": np.asarray(fields, np.float32), "frames": np.arange(start, last + 1, step, dtype=np.int64)[:len(fields)],
-            "dt": int(dt), "method": method}
+    frames = np.arange(start, last + 1, step, dtype=np.int64)[:len(fields)]
+    return {"flow": np.asarray(fields, np.float32), "frames": frames, "dt": int(dt), "method": method}
 
 
 def _denoise(stream, state, method: str = "best", calibration: str | None = None, **params: Any) -> dict[str, Any]:
@@ -225,6 +225,6 @@ register_step("flow", _flow, help="flow fields every STEP frames over DT frames 
 register_step("stereo", _stereo, source="pair",
               help="disparity every STEP frames of a pair file or LEFT/RIGHT files (method best|spike|sgbm)")
 register_step("derain", _derain, help="rain-free images every STEP frames (method best|temporal|motion|rpca)")
-register_step("hdr", _hdr, help="unwrapped counts and radiance of a modulo record (method best|temporal|hierarchical|spatial)",
-              source="modulo")
+register_step("hdr", _hdr, source="modulo",
+              help="unwrapped counts and radiance of a modulo record (method best|temporal|hierarchical|spatial)")
 register_step("convert", _convert, primary="format", help="write the spikes as FORMAT (h5|dat|npz) next to the output")
