@@ -221,7 +221,7 @@ register_step("info", _info, primary=None, help="frames, size, fps, spike densit
 register_step("recon", _recon, help="images every STEP frames (method best|tfp|tfi|tfstp|adaptive)")
 register_step("denoise", _denoise, help="denoised spikes feed the steps after it (method best|hot|fpn|temporal; "
                                          "calibration=FILE.h5)")
-register_step("flow", _flow, help="flow fields every STEP frames over DT frames (method best|spike|dis|...)")
+register_step("flow", _flow, help="flow fields every STEP frames over DT frames (method best|spike|dis|farneback)")
 register_step("stereo", _stereo, source="pair",
               help="disparity every STEP frames of a pair file or LEFT/RIGHT files (method best|spike|sgbm)")
 register_step("derain", _derain, help="rain-free images every STEP frames (method best|temporal|motion|rpca)")
