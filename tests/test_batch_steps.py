@@ -121,3 +121,21 @@ def test_convert_step(tmp_path):
     with _one(tmp_path, inp, "convert:h5") as f:
         assert f["convert"].attrs["file"] == "r.dat.spikes.h5"
     np.testing.assert_array_equal(sv.open(tmp_path / "out" / "r.dat.spikes.h5").unpack(), sv.open(inp).unpack())
+
+
+def test_short_recording_fails_with_a_clear_flow_error(tmp_path):
+    inp = _rec(tmp_path / "d" / "r.dat", t=30)
+    rep = batch.run([inp], "flow:dis:dt=40", tmp_path / "o")
+    assert rep.count("failed") == 1 and "flow:dt=N" in rep.results[0].error
+
+
+def test_denoise_then_recon_in_worker_processes_equals_serial(tmp_path):
+    paths = [_rec(tmp_path / "d" / f"r{k}.dat", t=80, seed=k) for k in range(2)]
+    spec = "denoise:temporal,recon:tfp:window=11:step=20"
+    a = batch.run(paths, spec, tmp_path / "a")
+    b = batch.run(paths, spec, tmp_path / "b", executor="process", workers=2)
+    assert a.ok and b.ok, b.table()
+    for p in paths:
+        with h5py.File(tmp_path / "a" / (p.name + ".h5")) as fa, h5py.File(tmp_path / "b" / (p.name + ".h5")) as fb:
+            np.testing.assert_array_equal(fa["recon/images"][()], fb["recon/images"][()])
+            np.testing.assert_array_equal(fa["denoise/spike_counts"][()], fb["denoise/spike_counts"][()])

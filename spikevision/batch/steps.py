@@ -150,6 +150,10 @@ def _flow(stream, state, method: str = "best", dt: int = 40, step: int = 40, sta
     """Dense flow fields every ``step`` frames over ``dt`` frames (:func:`spikevision.flow.estimate_sequence`)."""
     from ..flow import estimate_sequence
 
+    end = len(stream) if stop is None else min(stop, len(stream))
+    if start + dt >= end:
+        raise PipelineError(f"the recording has {len(stream)} frames, too few for flow over dt={dt} "
+                            f"from frame {start}; give a smaller dt (flow:dt=N)")
     fields = estimate_sequence(stream, dt, step=step, start=start, stop=stop, method=method, **params)
     last = (len(stream) if stop is None else min(stop, len(stream))) - dt
     frames = np.arange(start, last + 1, step, dtype=np.int64)[:len(fields)]
