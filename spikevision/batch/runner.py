@@ -245,26 +245,28 @@ def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spe
         digest = _sha256(src) if checksum else f"size:{src.stat().st_size}:mtime:{src.stat().st_mtime_ns}"
         if dest.exists() and is_finished(dest, digest, spec):
             return FileResult(inp, out, "skipped", worker=who)
-        stream = open_source(src, {_source(n) for n, _, _ in steps}, read_options)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        state: dict[str, Any] = {}
-        with atomic_path(dest) as tmp:
-            for name, fn, opts in steps:
-                extra = {"_out": dest} if name == "convert" else {}
-                result = dict(fn(stream, state, **opts, **extra) or {})
-                if _STREAM in result:
-                    stream = result.pop(_STREAM)
-                state[name] = result
-            with h5py.File(tmp, "w") as f:
-                f.attrs.update({"format": _FORMAT, "input": str(src), "input_sha256": digest, "pipeline": spec,
-                                "spikevision": __version__, "frames": len(stream), "height": stream.height,
-                                "width": stream.width, "fps": stream.fps})
-                for name, result in state.items():
-                    g = f.create_group(name)
-                    for k, v in (result or {}).items():
-                        _store(g, v, k)
-        stream.close()
-        return FileResult(inp, out, "done", len(stream), time.perf_counter() - t0, worker=who)
+        source = stream = open_source(src, {_source(n) for n, _, _ in steps}, read_options)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            state: dict[str, Any] = {}
+            with atomic_path(dest) as tmp:
+                for name, fn, opts in steps:
+                    extra = {"_out": dest} if name == "convert" else {}
+                    result = dict(fn(stream, state, **opts, **extra) or {})
+                    if _STREAM in result:  # e.g. denoise: the steps after it read its spikes
+                        stream = result.pop(_STREAM)
+                    state[name] = result
+                with h5py.File(tmp, "w") as f:
+                    f.attrs.update({"format": _FORMAT, "input": str(src), "input_sha256": digest, "pipeline": spec,
+                                    "spikevision": __version__, "frames": len(source), "height": source.height,
+                                    "width": source.width, "fps": source.fps})
+                    for name, result in state.items():
+                        g = f.create_group(name)
+                        for k, v in (result or {}).items():
+                            _store(g, v, k)
+        finally:
+            source.close()
+        return FileResult(inp, out, "done", len(source), time.perf_counter() - t0, worker=who)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # one bad recording must not stop the run
