@@ -274,11 +274,11 @@ def test_cli_serial_reports_failures_with_exit_1(tmp_path):
 def test_cli_ctrl_c_stops_cleanly(tmp_path):
     rng = np.random.default_rng(0)
     (tmp_path / "d").mkdir()
-    for k in range(12):
+    for k in range(16):
         sv.save(tmp_path / "d" / f"r{k:02d}.dat", (rng.random((3000, 32, 48)) < 0.2).astype(np.uint8))
     out = tmp_path / "o"
     p = subprocess.Popen([sys.executable, "-m", "spikevision", "batch", str(tmp_path / "d"), "--pipeline",
-                          "recon:tfi:step=5", "--out", str(out)], env=_cli_env(), stdout=subprocess.PIPE,
+                          "recon:best:step=5", "--out", str(out)], env=_cli_env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     end = time.time() + 120
     while not list(out.glob("*.h5")) and time.time() < end and p.poll() is None:
@@ -288,7 +288,7 @@ def test_cli_ctrl_c_stops_cleanly(tmp_path):
     assert p.returncode == 130, err
     assert "interrupted" in err
     rep = json.loads((out / batch.REPORT_NAME).read_text())
-    assert rep["interrupted"] and 1 <= rep["done"] < 12
+    assert rep["interrupted"] and 1 <= rep["done"] < 16
     assert sorted(f.name for f in out.iterdir()) == sorted([batch.REPORT_NAME] + [
         Path(r["output"]).name for r in rep["results"] if r["status"] == "done"])
 
