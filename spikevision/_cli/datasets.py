@@ -78,8 +78,47 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return n
+
+
+def _option(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. dt=10)")
+    from ..batch.steps import _value
+
+    k, v = text.split("=", 1)
+    return k.strip().replace("-", "_"), _value(v.strip())
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..datasets import evaluate, load
+    from ._common import progress
+
+    n = len(load(args.name, args.root, split=args.split))
+    n = n if args.limit is None else min(n, args.limit)
+    with progress(n, f"evaluate {args.name}", unit="recording") as bar:
+        rep = evaluate(args.name, args.task, method=args.method, root=args.root, split=args.split, limit=args.limit,
+                       progress=bar.update, **dict(args.option))
+    if args.report:
+        from ..io._atomic import atomic_path
+
+        with atomic_path(args.report) as tmp:
+            tmp.write_text(json.dumps(rep.as_dict(), indent=2))
+    report(args, rep.table(), rep.as_dict())
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("datasets", help="public spike datasets: list, describe, verify, prepare",
+    p = sub.add_parser("datasets", help="public spike datasets: list, describe, verify, prepare, evaluate",
                        description="Public spike datasets described by cards. Nothing is downloaded: obtain a "
                        "dataset as its card says (`spikevision datasets info NAME`), then verify it and, if you "
                        "like, prepare it as spikevision HDF5. ROOT defaults to $SPIKEVISION_DATA/NAME.")
@@ -106,3 +145,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--compression", help="spike compression of the HDF5 files (default: the writer's)")
     q.add_argument("--json", action="store_true", help="print the summary as JSON")
     q.set_defaults(func=_prepare)
+    q = s.add_parser("evaluate", help="score a method against a dataset's ground truth (flow, stereo, recon)")
+    q.add_argument("name")
+    q.add_argument("--task", required=True, choices=["flow", "stereo", "recon"],
+                   help="flow: EPE/AAE/Fl; stereo: disparity EPE/bad1/bad3/D1; recon: PSNR/SSIM")
+    q.add_argument("--method", default="best", help="the module's method (default best)")
+    q.add_argument("--root", help="the dataset folder (default $SPIKEVISION_DATA/NAME)")
+    q.add_argument("--split", default=None, help="one split (default: all)")
+    q.add_argument("--limit", type=_positive, help="score only the first N recordings")
+    q.add_argument("-o", "--option", action="append", default=[], type=_option, metavar="KEY=VALUE",
+                   help="task option (t, dt, at, max_disparity) or method parameter; repeatable")
+    q.add_argument("--report", help="also write the scores as JSON to this file")
+    q.add_argument("--json", action="store_true", help="print the scores as JSON")
+    q.set_defaults(func=_evaluate)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import OutputError, SpikevisionError
 from ..io._atomic import atomic_path
-from .steps import get_step, parse_pipeline, pipeline_spec
+from .steps import _STREAM, PipelineError, get_step, parse_pipeline, pipeline_spec
 
 __all__ = ["run", "process_one", "expand_inputs", "output_path", "BatchReport", "FileResult", "REPORT_NAME",
            "EXECUTORS", "is_finished"]
@@ -162,6 +162,68 @@ def _set_threads(threads: int | None) -> None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
 
 
+class _RecordSource:
+    """A modulo record where the runner expects a stream (length, size and rate for the output's attributes)."""
+
+    def __init__(self, record) -> None:
+        self.record = record
+        self.height, self.width = record.y.shape[1:3]
+        self.fps = record.fps
+
+    def __len__(self) -> int:
+        return len(self.record.y)
+
+    def close(self) -> None:
+        pass
+
+
+def partner_path(left: Path) -> Path | None:
+    """The RIGHT file of a LEFT recording: the name with its last 'left' (any case) turned into 'right'."""
+    name = left.name
+    low = name.lower()
+    i = low.rfind("left")
+    if i < 0:
+        return None
+    word = name[i:i + 4]
+    right = "RIGHT" if word.isupper() else "Right" if word[0].isupper() else "right"
+    return left.with_name(name[:i] + right + name[i + 4:])
+
+
+def open_source(src: Path, sources: set[str], read_options: dict | None = None):
+    """Open ``src`` for steps reading ``sources``: a stream, a stereo pair (as a PairedStream) or a modulo record."""
+    from ..io import open_stream
+
+    if "modulo" in sources:
+        if len(sources) > 1:
+            raise PipelineError("the hdr step reads modulo records; run it in a pipeline of its own")
+        from ..sim.modulo import load_modulo
+
+        return _RecordSource(load_modulo(src))
+    if "pair" in sources:
+        from ..stereo import StereoPair, open_pair
+
+        if src.suffix.lower() in (".h5", ".hdf5"):
+            try:
+                return open_pair(src).as_stream()
+            except SpikevisionError:
+                pass
+        right = partner_path(src)
+        if right is None or not right.is_file():
+            why = f"{right.name} is missing" if right else "the name has no 'left'"
+            raise PipelineError(f"{src}: not a stereo pair file, and no RIGHT file beside it ({why}); give pair "
+                                f"files, or name the views *left*/*right* and pass only the left ones")
+        return StereoPair(open_stream(src, **(read_options or {})),
+                          open_stream(right, **(read_options or {}))).as_stream()
+    return open_stream(src, **(read_options or {}))
+
+
+def _source(name: str) -> str:
+    try:
+        return get_step(name).source
+    except PipelineError:  # a step registered only in the parent process reads a stream
+        return "stream"
+
+
 def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spec: str,
                 read_options: dict | None = None, checksum: bool = True, threads: int | None = None) -> FileResult:
     """Run the pipeline on one recording and write its output atomically (the task every executor runs).
@@ -174,7 +236,6 @@ def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spe
     import h5py
 
     from .. import __version__
-    from ..io import open_stream
 
     t0 = time.perf_counter()
     src, dest = Path(inp), Path(out)
@@ -184,23 +245,28 @@ def process_one(inp: str, out: str, steps: list[tuple[str, Callable, dict]], spe
         digest = _sha256(src) if checksum else f"size:{src.stat().st_size}:mtime:{src.stat().st_mtime_ns}"
         if dest.exists() and is_finished(dest, digest, spec):
             return FileResult(inp, out, "skipped", worker=who)
-        stream = open_stream(src, **(read_options or {}))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        state: dict[str, Any] = {}
-        with atomic_path(dest) as tmp:
-            for name, fn, opts in steps:
-                extra = {"_out": dest} if name == "convert" else {}
-                state[name] = fn(stream, state, **opts, **extra)
-            with h5py.File(tmp, "w") as f:
-                f.attrs.update({"format": _FORMAT, "input": str(src), "input_sha256": digest, "pipeline": spec,
-                                "spikevision": __version__, "frames": len(stream), "height": stream.height,
-                                "width": stream.width, "fps": stream.fps})
-                for name, result in state.items():
-                    g = f.create_group(name)
-                    for k, v in (result or {}).items():
-                        _store(g, v, k)
-        stream.close()
-        return FileResult(inp, out, "done", len(stream), time.perf_counter() - t0, worker=who)
+        source = stream = open_source(src, {_source(n) for n, _, _ in steps}, read_options)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            state: dict[str, Any] = {}
+            with atomic_path(dest) as tmp:
+                for name, fn, opts in steps:
+                    extra = {"_out": dest} if name == "convert" else {}
+                    result = dict(fn(stream, state, **opts, **extra) or {})
+                    if _STREAM in result:  # e.g. denoise: the steps after it read its spikes
+                        stream = result.pop(_STREAM)
+                    state[name] = result
+                with h5py.File(tmp, "w") as f:
+                    f.attrs.update({"format": _FORMAT, "input": str(src), "input_sha256": digest, "pipeline": spec,
+                                    "spikevision": __version__, "frames": len(source), "height": source.height,
+                                    "width": source.width, "fps": source.fps})
+                    for name, result in state.items():
+                        g = f.create_group(name)
+                        for k, v in (result or {}).items():
+                            _store(g, v, k)
+        finally:
+            source.close()
+        return FileResult(inp, out, "done", len(source), time.perf_counter() - t0, worker=who)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # one bad recording must not stop the run

@@ -30,10 +30,12 @@ from .api import (
     sha256_file,
     verify,
 )
+from .evaluate import EVAL_TASKS, EvalReport, EvaluationError, evaluate
 from .fetch import DownloadError, fetch
 from .prepare import prepare
 
-__all__ = ["list_datasets", "card", "load", "verify", "fetch", "prepare", "data_root", "Card", "GroundTruth",
+__all__ = ["list_datasets", "card", "load", "verify", "evaluate", "EvalReport", "EvaluationError", "EVAL_TASKS",
+           "fetch", "prepare", "data_root", "Card", "GroundTruth",
            "parse_card", "read_card", "Sample", "SpikeDataset", "VerifyReport", "DatasetNotFound", "DownloadError",
            "sha256_file", "PREPARED_MANIFEST"]
 
