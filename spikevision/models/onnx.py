@@ -1,0 +1,49 @@
+"""ONNX export of a :class:`~spikevision.models.SpikeUNet` (needs the ``onnx`` package for the exporter).
+
+The graph takes a (B, 41, H, W) uint8 spike window and returns (B, H, W) float32 rates (spikes per tick);
+batch, height and width are dynamic. onnxruntime is not a dependency: check an export with it where it is
+installed (``onnxruntime.InferenceSession(path).run(None, {"spikes": window})``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendUnavailable
+from ..io._atomic import PendingFile
+
+__all__ = ["export_onnx"]
+
+
+def export_onnx(path: str | os.PathLike, weights: Any = None, *, height: int = 64, width: int = 64,
+                opset: int = 18) -> Path:
+    """Write the model of ``weights`` (name, path or ``SpikeUNet``; default the shipped weights) as ONNX.
+
+    Raises:
+        BackendUnavailable: the ``onnx`` package (needed by torch's exporter) is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is None:
+        raise BackendUnavailable("ONNX export needs the onnx package: pip install onnx (and onnxruntime to run it)")
+    import torch
+
+    from .infer import load_model
+    from .net import WINDOW
+
+    model = load_model(weights).to("cpu").eval()
+    example = torch.zeros((1, WINDOW, int(height), int(width)), dtype=torch.uint8)
+    dest = Path(path)
+    pending = PendingFile(dest, overwrite=True)
+    try:
+        torch.onnx.export(model, (example,), str(pending.tmp), input_names=["spikes"], output_names=["rate"],
+                          dynamic_axes={"spikes": {0: "batch", 2: "height", 3: "width"},
+                                        "rate": {0: "batch", 1: "height", 2: "width"}},
+                          opset_version=opset, dynamo=False)
+        pending.commit()
+    except BaseException:
+        pending.discard()
+        raise
+    return dest
