@@ -104,3 +104,20 @@ def test_view_mode_renders(tiny_model):
     it = dict(mode.iterate(stream, 0, 60, 20, 41))
     assert sorted(it) == [0, 20, 40]
     np.testing.assert_allclose(it[20], mode.render(stream, 20, 41), atol=1e-6)
+
+
+def test_cli_recon_learned(tmp_path, capsys):
+    import h5py
+
+    from spikevision.cli import main as cli
+
+    s = spikes(60, 16, 24, seed=4)
+    sv.save(tmp_path / "in.h5", s)
+    assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "out.h5"), "--method", "learned", "--step", "25",
+                "--rate", "0.5"]) == 0
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert f["frame_index"][:].tolist() == [0, 25, 50]
+        np.testing.assert_allclose(f["images"][1], reconstruct(s, "learned", at=25, rate=0.5), atol=1e-6)
+    assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "o.h5"), "--method", "learned", "--window",
+                "9"]) == 1
+    assert "learned" in capsys.readouterr().err and not (tmp_path / "o.h5").exists()
