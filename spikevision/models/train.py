@@ -108,7 +108,7 @@ def train(out: str | os.PathLike, *, resume: bool = False, progress: bool = True
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step += 1
         if progress and (step % 20 == 0 or step == end):
             el = time.perf_counter() - t0
