@@ -94,9 +94,7 @@ class SpikeUNet(nn.Module):
         scale = torch.clamp(base.mean(dim=(1, 2), keepdim=True), min=1e-3)
         z = torch.cat([f[:, :-1] / scale.unsqueeze(1), f[:, -1:]], dim=1)
         h, w = z.shape[-2:]
-        ph, pw = (-h) % 4, (-w) % 4
-        if ph or pw:
-            z = nn.functional.pad(z, (0, pw, 0, ph), mode="replicate")
+        z = nn.functional.pad(z, (0, (-w) % 4, 0, (-h) % 4), mode="replicate")   # always (ONNX: dynamic sizes)
         e1 = self.enc1(z)
         e2 = self.enc2(nn.functional.avg_pool2d(e1, 2))
         m = self.mid(nn.functional.avg_pool2d(e2, 2))

@@ -8,6 +8,7 @@ installed (``onnxruntime.InferenceSession(path).run(None, {"spikes": window})``)
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,12 @@ def export_onnx(path: str | os.PathLike, weights: Any = None, *, height: int = 6
     dest = Path(path)
     pending = PendingFile(dest, overwrite=True)
     try:
-        torch.onnx.export(model, (example,), str(pending.tmp), input_names=["spikes"], output_names=["rate"],
-                          dynamic_axes={"spikes": {0: "batch", 2: "height", 3: "width"},
-                                        "rate": {0: "batch", 1: "height", 2: "width"}},
-                          opset_version=opset, dynamo=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # the legacy exporter's deprecation and tracer notes
+            torch.onnx.export(model, (example,), str(pending.tmp), input_names=["spikes"], output_names=["rate"],
+                              dynamic_axes={"spikes": {0: "batch", 2: "height", 3: "width"},
+                                            "rate": {0: "batch", 1: "height", 2: "width"}},
+                              opset_version=opset, dynamo=False)
         pending.commit()
     except BaseException:
         pending.discard()
