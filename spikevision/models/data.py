@@ -89,7 +89,7 @@ def training_batch(seed: int, step: int, batch: int = 8, size: int = 48, scenes:
     rng = np.random.default_rng([seed, step, 0x5EED])
     xs, ys = [], []
     per = -(-batch // scenes)
-    for k in range(scenes):
+    for _ in range(scenes):
         sseed = int(rng.integers(0, 2**31 - 1))
         scene = _random_scene(rng, size, frames, sseed)
         gain = float(np.exp(rng.uniform(np.log(0.05), np.log(1.5))))

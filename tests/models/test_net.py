@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spikevision.backend import cupy_available
-from spikevision.models import SpikeUNet, WINDOW, learned_images, spike_features
+from spikevision.models import WINDOW, SpikeUNet, learned_images, spike_features
 from spikevision.models.data import window_indices, windows_at
 from spikevision.models.net import HALF_WIDTHS
 
