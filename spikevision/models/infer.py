@@ -157,6 +157,11 @@ def iter_learned(spikes: Any, frames: Sequence[int], *, model: Any = None, weigh
     frames = [check_frame(t, t_len) for t in frames]
     if device is None and backend_name(spikes) == "torch":
         device = spikes.device
+    elif device is None and backend_name(spikes) == "cupy":
+        import torch
+
+        if torch.cuda.is_available():     # run where the data is (DLPack both ways, no host copy)
+            device = f"cuda:{spikes.device.id}"
     net = _model_for(model, weights, device)
     for i in range(0, len(frames), batch):
         part = frames[i:i + batch]

@@ -90,8 +90,7 @@ def test_forward_cupy(tiny_model):
 
     s = spikes()
     ref = learned_images(s, [5, 40], model=tiny_model)
-    got = learned_images(cupy.asarray(s), [5, 40], model=tiny_model, device="cuda" if torch.cuda.is_available()
-                         else None)
+    got = learned_images(cupy.asarray(s), [5, 40], model=tiny_model)   # on the GPU when torch has CUDA
     for a, b in zip(ref, got):
         assert isinstance(b, cupy.ndarray) and b.dtype == np.float32 and b.shape == s.shape[1:]
         np.testing.assert_allclose(b.get(), a, atol=1e-4)
