@@ -18,9 +18,9 @@ __all__ = ["THETA", "windows_at", "training_batch", "make_sensor", "simulate_sce
 THETA = 2.0
 
 
-def window_indices(at: int, t_len: int) -> np.ndarray:
-    """Frame indices of the ``WINDOW`` frames centred on ``at``, mirrored at the ends of a ``t_len`` stream."""
-    idx = np.arange(at - WINDOW // 2, at + WINDOW // 2 + 1)
+def window_indices(at: int, t_len: int, window: int = WINDOW) -> np.ndarray:
+    """Frame indices of the ``window`` frames centred on ``at``, mirrored at the ends of a ``t_len`` stream."""
+    idx = np.arange(at - window // 2, at + window // 2 + 1)
     if t_len == 1:
         return np.zeros_like(idx)
     period = 2 * (t_len - 1)
@@ -28,10 +28,10 @@ def window_indices(at: int, t_len: int) -> np.ndarray:
     return np.where(idx >= t_len, period - idx, idx)
 
 
-def windows_at(spikes: np.ndarray, frames: list[int] | np.ndarray) -> np.ndarray:
-    """(N, WINDOW, H, W) uint8 windows of a (T, H, W) array around each frame of ``frames``."""
+def windows_at(spikes: np.ndarray, frames: list[int] | np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """(N, window, H, W) uint8 windows of a (T, H, W) array around each frame of ``frames``."""
     t_len = spikes.shape[0]
-    return np.stack([spikes[window_indices(int(t), t_len)] for t in frames]).astype(np.uint8, copy=False)
+    return np.stack([spikes[window_indices(int(t), t_len, window)] for t in frames]).astype(np.uint8, copy=False)
 
 
 def make_sensor(kind: str):
@@ -81,8 +81,8 @@ def _random_scene(rng: np.random.Generator, size: int, frames: int, seed: int):
 
 
 def training_batch(seed: int, step: int, batch: int = 8, size: int = 48, scenes: int = 2,
-                   frames: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    """(batch, WINDOW, size, size) uint8 windows and (batch, size, size) float32 expected rates.
+                   frames: int = 96, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """(batch, window, size, size) uint8 windows and (batch, size, size) float32 expected rates.
 
     A pure function of ``(seed, step)`` (deterministic; resumed training sees the same batches).
     """
@@ -96,7 +96,7 @@ def training_batch(seed: int, step: int, batch: int = 8, size: int = 48, scenes:
         kind = str(rng.choice(["clean", "noisy", "noisy", "shot"]))
         spikes = simulate_scene(scene, sseed, gain, kind, frames, hot=bool(rng.random() < 0.2))
         ts = rng.integers(0, frames, size=per)
-        xs.append(windows_at(spikes, ts))
+        xs.append(windows_at(spikes, ts, window))
         ys.append(np.stack([scene.rate(float(t), theta=THETA, gain=gain) for t in ts]).astype(np.float32))
     return np.concatenate(xs)[:batch], np.concatenate(ys)[:batch]
 

@@ -23,7 +23,6 @@ from ..backend import backend_name
 from ..stream import SpikeStream
 from ._errors import ModelError
 from .data import window_indices
-from .net import WINDOW
 
 __all__ = ["load_model", "learned_images", "reconstruct_learned", "iter_learned", "StreamingLearned", "BATCH"]
 
@@ -72,9 +71,9 @@ def _model_for(model: Any, weights: Any, device: Any):
     return load_model(weights, device=device)
 
 
-def _windows(spikes: Any, frames: Sequence[int], t_len: int):
-    """(N, WINDOW, H, W) uint8 windows on the compute backend (NumPy, CuPy or torch)."""
-    idx = [window_indices(int(t), t_len) for t in frames]
+def _windows(spikes: Any, frames: Sequence[int], t_len: int, window: int):
+    """(N, window, H, W) uint8 windows on the compute backend (NumPy, CuPy or torch)."""
+    idx = [window_indices(int(t), t_len, window) for t in frames]
     if isinstance(spikes, SpikeStream):
         lo = min(int(i.min()) for i in idx)
         hi = max(int(i.max()) for i in idx) + 1
@@ -85,13 +84,13 @@ def _windows(spikes: Any, frames: Sequence[int], t_len: int):
         import torch
 
         sel = torch.as_tensor(np.stack(idx), device=spikes.device)
-        return (spikes[sel.reshape(-1)] != 0).to(torch.uint8).reshape(len(frames), WINDOW, *spikes.shape[1:])
+        return (spikes[sel.reshape(-1)] != 0).to(torch.uint8).reshape(len(frames), window, *spikes.shape[1:])
     if name == "cupy":
         import cupy
 
-        w = spikes[cupy.asarray(np.stack(idx).reshape(-1))].reshape(len(frames), WINDOW, *spikes.shape[1:])
+        w = spikes[cupy.asarray(np.stack(idx).reshape(-1))].reshape(len(frames), window, *spikes.shape[1:])
         return (w != 0).astype(cupy.uint8)
-    w = np.asarray(spikes)[np.stack(idx).reshape(-1)].reshape(len(frames), WINDOW, *spikes.shape[1:])
+    w = np.asarray(spikes)[np.stack(idx).reshape(-1)].reshape(len(frames), window, *spikes.shape[1:])
     return w if w.dtype == np.uint8 and w.max(initial=0) <= 1 else (w != 0).astype(np.uint8)
 
 
@@ -165,7 +164,7 @@ def iter_learned(spikes: Any, frames: Sequence[int], *, model: Any = None, weigh
     net = _model_for(model, weights, device)
     for i in range(0, len(frames), batch):
         part = frames[i:i + batch]
-        out = _forward(net, _windows(spikes, part, t_len), rate)
+        out = _forward(net, _windows(spikes, part, t_len, net.window), rate)
         for k, t in enumerate(part):
             yield t, out[k]
 
@@ -193,9 +192,6 @@ class StreamingLearned:
     last ones (windows mirrored at the end) and resets. Images equal :func:`learned_images` on the same frames.
     """
 
-    lookahead = WINDOW // 2
-    lookback = WINDOW // 2
-
     def __init__(self, height: int, width: int, emit_every: int = 40, start: int = 0, *, weights: Any = None,
                  model: Any = None, rate: float = 1.0, batch: int = BATCH, device: Any = None):
         if height < 1 or width < 1:
@@ -208,6 +204,9 @@ class StreamingLearned:
         self.emit_every, self.start = int(emit_every), int(start)
         self.rate, self.batch = _check_rate(rate), int(batch)
         self.model = _model_for(model, weights, device)
+        self.window = self.model.window
+        #: frames after (and before) an emitted frame that its image depends on
+        self.lookahead = self.lookback = self.window // 2
         self.reset()
 
     def reset(self) -> None:
@@ -239,8 +238,8 @@ class StreamingLearned:
             ready.append(self._next)
             self._next += self.emit_every
         out = self._emit(ready, None)
-        keep_from = max(0, min(self._seen - WINDOW, self._next - self.lookback) - self._base)
-        if self._seen <= WINDOW:
+        keep_from = max(0, min(self._seen - self.window, self._next - self.lookback) - self._base)
+        if self._seen <= self.window:
             keep_from = 0
         self._buf, self._base = self._buf[keep_from:], self._base + keep_from
         return out
@@ -265,7 +264,7 @@ class StreamingLearned:
         big = t_len or (1 << 40)
         for i in range(0, len(frames), self.batch):
             part = frames[i:i + self.batch]
-            win = np.stack([self._buf[window_indices(t, big) - self._base] for t in part])
+            win = np.stack([self._buf[window_indices(t, big, self.window) - self._base] for t in part])
             imgs = _forward(self.model, win, self.rate)
             out += [(t, imgs[k].copy()) for k, t in enumerate(part)]
         return out

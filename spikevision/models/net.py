@@ -35,20 +35,22 @@ HALF_WIDTHS = (2, 5, 10, 20)
 N_FEATURES = len(HALF_WIDTHS) + 2
 
 
-def spike_features(window: torch.Tensor) -> torch.Tensor:
-    """Rate features of a (B, WINDOW, H, W) window of spike bits centred on frame ``WINDOW // 2``.
+def spike_features(window: torch.Tensor, half_widths: tuple[int, ...] = HALF_WIDTHS) -> torch.Tensor:
+    """Rate features of a (B, 2 * max(half_widths) + 1, H, W) window of spike bits centred on its middle frame.
 
     Returns:
-        (B, N_FEATURES, H, W) float32: TFP over 5, 11, 21, 41 frames (spikes per tick), TFI (1 / the
-        interval between the last spike at or before the centre and the next one after it; TFP-41 where
-        the window holds no such pair) and a 0/1 channel marking complete intervals.
+        (B, len(half_widths) + 2, H, W) float32: TFP over ``2 h + 1`` frames for each half-width (spikes per
+        tick; default 5, 11, 21, 41 frames), TFI (1 / the interval between the last spike at or before the
+        centre and the next one after it; the widest TFP where the window holds no such pair) and a 0/1
+        channel marking complete intervals.
     """
     x = window.to(torch.float32)
-    c = WINDOW // 2
-    feats = [x[:, c - h:c + h + 1].sum(dim=1) / float(2 * h + 1) for h in HALF_WIDTHS]
-    t = torch.arange(WINDOW, dtype=torch.float32, device=x.device).view(1, WINDOW, 1, 1)
+    n = 2 * max(half_widths) + 1
+    c = n // 2
+    feats = [x[:, c - h:c + h + 1].sum(dim=1) / float(2 * h + 1) for h in half_widths]
+    t = torch.arange(n, dtype=torch.float32, device=x.device).view(1, n, 1, 1)
     last = (x[:, :c + 1] * (t[:, :c + 1] + 1.0)).amax(dim=1) - 1.0            # -1: no spike before
-    big = float(2 * WINDOW)
+    big = float(2 * n)
     nxt = (x[:, c + 1:] * (t[:, c + 1:] - big) + big).amin(dim=1)            # big: no spike after
     ok = ((last >= 0) & (nxt < big)).to(torch.float32)
     interval = torch.clamp(nxt - last, min=1.0)
@@ -66,13 +68,20 @@ class SpikeUNet(nn.Module):
 
     Args:
         width: channels of the first level (the second has ``2 * width``).
+        half_widths: half-widths of the nested TFP windows; the model reads ``window = 2 * max + 1`` frames.
+            The output is a residual on the TFP whose half-width is closest to 20 (TFP-41).
     """
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, half_widths: tuple[int, ...] | list[int] = HALF_WIDTHS):
         super().__init__()
         self.width = int(width)
+        self.half_widths = tuple(sorted(int(h) for h in half_widths))
+        if not self.half_widths or self.half_widths[0] < 0:
+            raise ValueError(f"half_widths must be integers >= 0, got {half_widths!r}")
+        self.window = 2 * self.half_widths[-1] + 1
+        self.base = min(range(len(self.half_widths)), key=lambda i: abs(self.half_widths[i] - 20))
         w = self.width
-        self.enc1 = _block(N_FEATURES, w)
+        self.enc1 = _block(len(self.half_widths) + 2, w)
         self.enc2 = _block(w, 2 * w)
         self.mid = _block(2 * w, 2 * w)
         self.up2 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
@@ -85,12 +94,12 @@ class SpikeUNet(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments (stored with the weights)."""
-        return {"width": self.width}
+        return {"width": self.width, "half_widths": list(self.half_widths)}
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
-        """(B, 41, H, W) spike bits (any dtype; nonzero = spike) -> (B, H, W) float32 rates >= 0."""
-        f = spike_features(window)
-        base = f[:, len(HALF_WIDTHS) - 1]
+        """(B, window, H, W) spike bits (any dtype; nonzero = spike) -> (B, H, W) float32 rates >= 0."""
+        f = spike_features(window, self.half_widths)
+        base = f[:, self.base]
         scale = torch.clamp(base.mean(dim=(1, 2), keepdim=True), min=1e-3)
         z = torch.cat([f[:, :-1] / scale.unsqueeze(1), f[:, -1:]], dim=1)
         h, w = z.shape[-2:]

@@ -1,8 +1,9 @@
 """ONNX export of a :class:`~spikevision.models.SpikeUNet` (needs the ``onnx`` package for the exporter).
 
-The graph takes a (B, 41, H, W) uint8 spike window and returns (B, H, W) float32 rates (spikes per tick);
-batch, height and width are dynamic. onnxruntime is not a dependency: check an export with it where it is
-installed (``onnxruntime.InferenceSession(path).run(None, {"spikes": window})``).
+The graph takes a (B, window, H, W) uint8 spike window (41 frames for the shipped weights) and returns
+(B, H, W) float32 rates (spikes per tick); batch, height and width are dynamic. onnxruntime is not a
+dependency: check an export with it where it is installed
+(``onnxruntime.InferenceSession(path).run(None, {"spikes": window})``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ def export_onnx(path: str | os.PathLike, weights: Any = None, *, height: int = 6
     import torch
 
     from .infer import load_model
-    from .net import WINDOW
 
     model = load_model(weights).to("cpu").eval()
-    example = torch.zeros((1, WINDOW, int(height), int(width)), dtype=torch.uint8)
+    example = torch.zeros((1, model.window, int(height), int(width)), dtype=torch.uint8)
     dest = Path(path)
     pending = PendingFile(dest, overwrite=True)
     try:

@@ -32,7 +32,8 @@ from .net import SpikeUNet
 __all__ = ["train", "TrainConfig", "main", "save_checkpoint", "load_checkpoint"]
 
 DEFAULTS: dict[str, Any] = {"seed": 0, "batch": 8, "crop": 48, "lr": 2e-3, "width": 16, "steps": 100_000,
-                            "budget_minutes": None, "checkpoint_every": 200, "threads": 2}
+                            "budget_minutes": None, "checkpoint_every": 200, "threads": 2,
+                            "half_widths": [2, 5, 10, 20]}
 
 
 class TrainConfig(dict):
@@ -80,7 +81,8 @@ def train(out: str | os.PathLike, *, resume: bool = False, progress: bool = True
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
-    model = SpikeUNet(width=cfg["width"])
+    model = SpikeUNet(width=cfg["width"], half_widths=cfg["half_widths"])
+    frames = max(96, model.window + 64)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     step, elapsed, losses = 0, 0.0, []
     ckpt = out / "checkpoint.pt"
@@ -98,7 +100,8 @@ def train(out: str | os.PathLike, *, resume: bool = False, progress: bool = True
     t0 = time.perf_counter() - elapsed
     model.train()
     while step < end and (budget is None or time.perf_counter() - t0 < budget):
-        x, y = training_batch(cfg["seed"], step, batch=cfg["batch"], size=cfg["crop"])
+        x, y = training_batch(cfg["seed"], step, batch=cfg["batch"], size=cfg["crop"], frames=frames,
+                              window=model.window)
         x, y = torch.from_numpy(x), torch.from_numpy(y)
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, cfg)
@@ -142,6 +145,16 @@ def _positive(kind):
     return conv
 
 
+def _half_widths(text: str) -> list[int]:
+    try:
+        out = [int(v) for v in text.split(",")]
+    except ValueError:
+        out = []
+    if not out or min(out) < 0 or max(out) > 1000:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers in [0, 1000], e.g. 2,5,10,20; got {text}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m spikevision.models.train", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="task", required=True)
@@ -154,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crop", type=_positive(int), default=DEFAULTS["crop"], help="training crop (pixels)")
     p.add_argument("--lr", type=_positive(float), default=DEFAULTS["lr"])
     p.add_argument("--width", type=_positive(int), default=DEFAULTS["width"], help="channels of the first level")
+    p.add_argument("--half-widths", type=_half_widths, default=[2, 5, 10, 20],
+                   help="half-widths of the nested TFP windows (the model reads 2 * max + 1 frames)")
     p.add_argument("--threads", type=_positive(int), default=DEFAULTS["threads"])
     p.add_argument("--checkpoint-every", type=_positive(int), default=DEFAULTS["checkpoint_every"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -161,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     a = ap.parse_args(argv)
     opts = dict(seed=a.seed, batch=a.batch, crop=a.crop, lr=a.lr, width=a.width, steps=a.steps,
-                budget_minutes=a.budget_minutes, checkpoint_every=a.checkpoint_every, threads=a.threads)
+                budget_minutes=a.budget_minutes, checkpoint_every=a.checkpoint_every, threads=a.threads,
+                half_widths=a.half_widths)
     res = train(a.out, resume=a.resume, progress=not a.quiet, **opts)
     info: dict[str, Any] = {"command": "python -m spikevision.models.train " + " ".join(argv or sys.argv[1:]),
                             "steps": res["step"], "train_minutes": round(res["elapsed"] / 60, 2),

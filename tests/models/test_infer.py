@@ -121,3 +121,21 @@ def test_cli_recon_learned(tmp_path, capsys):
     assert cli(["recon", str(tmp_path / "in.h5"), str(tmp_path / "o.h5"), "--method", "learned", "--window",
                 "9"]) == 1
     assert "learned" in capsys.readouterr().err and not (tmp_path / "o.h5").exists()
+
+
+def test_long_window_model_streams_like_offline():
+    from spikevision.models import SpikeUNet
+
+    torch.manual_seed(5)
+    m = SpikeUNet(width=4, half_widths=(2, 10, 45)).eval()
+    torch.nn.init.normal_(m.head.weight, std=0.2)
+    s = spikes(150, 8, 10, seed=8)
+    frames = list(range(0, 150, 11))
+    ref = learned_images(s, frames, model=m)
+    rec = StreamingLearned(8, 10, emit_every=11, model=m)
+    assert rec.lookahead == 45
+    pk = _bits.pack_frames(s)
+    got = [x for a in range(0, 150, 17) for x in rec.iter_packed(pk[a:a + 17])] + rec.flush()
+    assert [t for t, _ in got] == frames
+    for (_, img), r in zip(got, ref):
+        np.testing.assert_allclose(img, r, atol=1e-6)

@@ -14,22 +14,22 @@ from spikevision.models.net import HALF_WIDTHS
 from .conftest import spikes
 
 
-def features_reference(win: np.ndarray) -> np.ndarray:
-    """Slow obvious per-pixel features of one (41, H, W) window."""
-    c = WINDOW // 2
-    _, h, w = win.shape
-    out = np.zeros((len(HALF_WIDTHS) + 2, h, w), np.float64)
+def features_reference(win: np.ndarray, half_widths=HALF_WIDTHS) -> np.ndarray:
+    """Slow obvious per-pixel features of one (window, H, W) window."""
+    n, h, w = win.shape
+    c = n // 2
+    out = np.zeros((len(half_widths) + 2, h, w), np.float64)
     for y in range(h):
         for x in range(w):
             s = win[:, y, x]
-            for k, hw in enumerate(HALF_WIDTHS):
+            for k, hw in enumerate(half_widths):
                 out[k, y, x] = s[c - hw:c + hw + 1].sum() / (2 * hw + 1)
             before = [t for t in range(c + 1) if s[t]]
-            after = [t for t in range(c + 1, WINDOW) if s[t]]
+            after = [t for t in range(c + 1, n) if s[t]]
             if before and after:
                 out[-2, y, x], out[-1, y, x] = 1.0 / (after[0] - before[-1]), 1.0
             else:
-                out[-2, y, x], out[-1, y, x] = out[len(HALF_WIDTHS) - 1, y, x], 0.0
+                out[-2, y, x], out[-1, y, x] = out[len(half_widths) - 1, y, x], 0.0
     return out
 
 
@@ -38,6 +38,14 @@ def test_features_match_reference(p):
     win = spikes(WINDOW, 6, 7, p=p, seed=int(p * 100))
     got = spike_features(torch.from_numpy(win)[None])[0].numpy()
     np.testing.assert_allclose(got, features_reference(win), rtol=1e-6, atol=1e-7)
+
+
+def test_features_other_windows():
+    win = spikes(9, 5, 6, p=0.2, seed=9)
+    got = spike_features(torch.from_numpy(win)[None], (0, 2, 4))[0].numpy()
+    np.testing.assert_allclose(got, features_reference(win, (0, 2, 4)), rtol=1e-6, atol=1e-7)
+    m = SpikeUNet(width=4, half_widths=(1, 3, 30))
+    assert m.window == 61 and m.half_widths[m.base] == 30
 
 
 def test_window_indices_mirror():
