@@ -70,18 +70,22 @@ class SpikeUNet(nn.Module):
         width: channels of the first level (the second has ``2 * width``).
         half_widths: half-widths of the nested TFP windows; the model reads ``window = 2 * max + 1`` frames.
             The output is a residual on the TFP whose half-width is closest to 20 (TFP-41).
+        light_channel: add the image's absolute light level (log2 of its mean rate) as an input channel: the
+            features are scale-normalised, and without it the network cannot tell how many spikes back them.
     """
 
-    def __init__(self, width: int = 16, half_widths: tuple[int, ...] | list[int] = HALF_WIDTHS):
+    def __init__(self, width: int = 16, half_widths: tuple[int, ...] | list[int] = HALF_WIDTHS,
+                 light_channel: bool = False):
         super().__init__()
         self.width = int(width)
+        self.light_channel = bool(light_channel)
         self.half_widths = tuple(sorted(int(h) for h in half_widths))
         if not self.half_widths or self.half_widths[0] < 0:
             raise ValueError(f"half_widths must be integers >= 0, got {half_widths!r}")
         self.window = 2 * self.half_widths[-1] + 1
         self.base = min(range(len(self.half_widths)), key=lambda i: abs(self.half_widths[i] - 20))
         w = self.width
-        self.enc1 = _block(len(self.half_widths) + 2, w)
+        self.enc1 = _block(len(self.half_widths) + 2 + self.light_channel, w)
         self.enc2 = _block(w, 2 * w)
         self.mid = _block(2 * w, 2 * w)
         self.up2 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
@@ -94,14 +98,17 @@ class SpikeUNet(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments (stored with the weights)."""
-        return {"width": self.width, "half_widths": list(self.half_widths)}
+        return {"width": self.width, "half_widths": list(self.half_widths), "light_channel": self.light_channel}
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
         """(B, window, H, W) spike bits (any dtype; nonzero = spike) -> (B, H, W) float32 rates >= 0."""
         f = spike_features(window, self.half_widths)
         base = f[:, self.base]
         scale = torch.clamp(base.mean(dim=(1, 2), keepdim=True), min=1e-3)
-        z = torch.cat([f[:, :-1] / scale.unsqueeze(1), f[:, -1:]], dim=1)
+        parts = [f[:, :-1] / scale.unsqueeze(1), f[:, -1:]]
+        if self.light_channel:   # the absolute light level (log2 of the mean rate): how many spikes back the features
+            parts.append(torch.log2(scale).unsqueeze(1).expand_as(base.unsqueeze(1)) / 8.0)
+        z = torch.cat(parts, dim=1)
         h, w = z.shape[-2:]
         z = nn.functional.pad(z, (0, (-w) % 4, 0, (-h) % 4), mode="replicate")   # always (ONNX: dynamic sizes)
         e1 = self.enc1(z)

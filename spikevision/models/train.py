@@ -33,7 +33,7 @@ __all__ = ["train", "TrainConfig", "main", "save_checkpoint", "load_checkpoint"]
 
 DEFAULTS: dict[str, Any] = {"seed": 0, "batch": 8, "crop": 48, "lr": 2e-3, "width": 16, "steps": 100_000,
                             "budget_minutes": None, "checkpoint_every": 200, "threads": 2,
-                            "half_widths": [2, 5, 10, 20]}
+                            "half_widths": [2, 5, 10, 20], "light_channel": False}
 
 
 class TrainConfig(dict):
@@ -81,7 +81,7 @@ def train(out: str | os.PathLike, *, resume: bool = False, progress: bool = True
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
-    model = SpikeUNet(width=cfg["width"], half_widths=cfg["half_widths"])
+    model = SpikeUNet(width=cfg["width"], half_widths=cfg["half_widths"], light_channel=cfg["light_channel"])
     frames = max(96, model.window + 64)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     step, elapsed, losses = 0, 0.0, []
@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=_positive(int), default=DEFAULTS["width"], help="channels of the first level")
     p.add_argument("--half-widths", type=_half_widths, default=[2, 5, 10, 20],
                    help="half-widths of the nested TFP windows (the model reads 2 * max + 1 frames)")
+    p.add_argument("--light-channel", action="store_true", help="give the network the absolute light level")
     p.add_argument("--threads", type=_positive(int), default=DEFAULTS["threads"])
     p.add_argument("--checkpoint-every", type=_positive(int), default=DEFAULTS["checkpoint_every"])
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     opts = dict(seed=a.seed, batch=a.batch, crop=a.crop, lr=a.lr, width=a.width, steps=a.steps,
                 budget_minutes=a.budget_minutes, checkpoint_every=a.checkpoint_every, threads=a.threads,
-                half_widths=a.half_widths)
+                half_widths=a.half_widths, light_channel=a.light_channel)
     res = train(a.out, resume=a.resume, progress=not a.quiet, **opts)
     info: dict[str, Any] = {"command": "python -m spikevision.models.train " + " ".join(argv or sys.argv[1:]),
                             "steps": res["step"], "train_minutes": round(res["elapsed"] / 60, 2),

@@ -56,9 +56,10 @@ def test_window_indices_mirror():
     assert (window_indices(0, 1) == 0).all()
 
 
-def test_untrained_network_is_tfp41():
+@pytest.mark.parametrize("light", [False, True])
+def test_untrained_network_is_tfp41(light):
     s = spikes(60, 8, 12, seed=2)
-    img = SpikeUNet(width=4).eval()(torch.from_numpy(windows_at(s, [30])))[0].detach().numpy()
+    img = SpikeUNet(width=4, light_channel=light).eval()(torch.from_numpy(windows_at(s, [30])))[0].detach().numpy()
     np.testing.assert_allclose(img, s[10:51].mean(0), atol=1e-6)
 
 
