@@ -28,6 +28,7 @@ from _demo_denoise import stage_denoise
 from _demo_derain import stage_color, stage_derain
 from _demo_flow import stage_flow
 from _demo_hdr import stage_hdr
+from _demo_models import stage_models
 from _demo_stereo import stage_stereo
 
 import spikevision as sv
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     stage_derain(out)
     stage_color(out)
     stage_hdr(out)
+    stage_models(out)
     stage_batch(out, stream)
     print(f"\nAll outputs are in {out}/")
     return 0

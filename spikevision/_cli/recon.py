@@ -32,6 +32,9 @@ def method_params(args: argparse.Namespace) -> dict:
 
     name = resolve_method(args.method)
     params: dict = {}
+    if name == "learned" and (args.convention is not None or args.window is not None):
+        raise FormatError("--convention and --window do not apply to the learned method (a fixed 41-frame window); "
+                          "drop them")
     if args.rate is not None and args.rate != "auto":
         params["rate"] = args.rate
     if args.convention is not None:
@@ -134,7 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "spikevision wrote there).")
     p.add_argument("input", help="spike file (.dat, .h5, .npz, .raw)")
     p.add_argument("output", help="directory (PNG sequence), .mp4/.avi (video) or .h5 (image stack)")
-    p.add_argument("--method", default="best", choices=["best", "tfp", "tfi", "tfstp", "adaptive"],
+    p.add_argument("--method", default="best", choices=["best", "tfp", "tfi", "tfstp", "adaptive", "learned"],
                    help="reconstruction method (default best: spikevision's adaptive windows)")
     p.add_argument("--window", type=positive_int,
                    help="TFP/TFI window in frames (default 41); best: twice its search span")

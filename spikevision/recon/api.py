@@ -1,7 +1,8 @@
 """One entry point over every reconstruction method.
 
-Methods: "tfp", "tfi", "tfstp", "adaptive" and "best" (the method spikevision
-recommends: currently "adaptive", see :mod:`spikevision.recon.adaptive`).
+Methods: "tfp", "tfi", "tfstp", "adaptive", "best" (the method spikevision
+recommends: currently "adaptive", see :mod:`spikevision.recon.adaptive`) and "learned"
+(a trained network, :mod:`spikevision.models`; needs torch, options ``weights=``, ``device=``).
 Outputs are (H, W) float32 images in [0, 1] on the caller's backend; 1.0 is a
 firing rate of ``rate`` spikes per tick (default 1: a spike every readout).
 """
@@ -27,8 +28,17 @@ __all__ = ["reconstruct", "reconstruct_sequence", "iter_reconstruct", "METHODS",
 
 log = logging.getLogger(__name__)
 
+
+
+def learned(spikes: Spikes, at: int, **params: Any) -> Any:
+    """:func:`spikevision.models.reconstruct_learned` (imported on first use: torch is optional)."""
+    from ..models.infer import reconstruct_learned
+
+    return reconstruct_learned(spikes, at, **params)
+
+
 #: method name -> function(spikes, at, **params)
-METHODS = {"tfp": tfp, "tfi": tfi, "tfstp": tfstp, "adaptive": adaptive}
+METHODS = {"tfp": tfp, "tfi": tfi, "tfstp": tfstp, "adaptive": adaptive, "learned": learned}
 #: what method="best" means
 BEST = "adaptive"
 
@@ -202,6 +212,11 @@ def _images(spikes: Spikes, name: str, frames: range, engine: str, block: int, p
     reused buffer, valid until the next iteration."""
     if name == "tfstp":
         yield from tfstp_series(spikes, list(frames), engine=engine, **params)
+        return
+    if name == "learned":   # batched forward passes
+        from ..models.infer import iter_learned
+
+        yield from iter_learned(spikes, frames, **params)
         return
     sp = _streaming_params(name, params) if name in _STREAMABLE else None
     cpu = on_cpu(spikes)

@@ -417,6 +417,7 @@ def _register_module_modes(module: str) -> None:
 
 
 _register_module_modes("spikevision.flow.view")
+_register_module_modes("spikevision.models.viewmode")
 
 from ..stereo.viewer_mode import DisparityMode  # noqa: E402  (a stereo pair's disparity: a mode can receive the pair)
 
