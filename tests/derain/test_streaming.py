@@ -15,7 +15,7 @@ from ._scenes import drop_spikes, rain_case, truth
 
 @pytest.mark.parametrize("method,block,step,start", [("temporal", 40, 40, 0), ("temporal", 20, 40, 130),
                                                      ("rpca", 40, 80, 40), ("motion", 20, 40, 0),
-                                                     ("temporal", 20, 400, 300)])  # blocks before the first image: the ring grows
+                                                     ("temporal", 20, 400, 300)])  # last: the ring grows
 def test_streaming_equals_offline(method, block, step, start):
     s, _ = drop_spikes(t=520)
     sd = StreamingDerain(12, 16, method=method, emit_every=step, start=start, block=block)
