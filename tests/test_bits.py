@@ -62,6 +62,26 @@ def test_count_bits_matches_sum(rng):
     assert counts[9 * 13 :].sum() == 0
 
 
+@pytest.mark.parametrize("n", [1, 40, 255, 256, 600])
+def test_count_bits_all_paths_match_unpackbits(rng, n):
+    """The bit-plane counter (contiguous input), the LUT counter (strided) and count_block agree with
+    np.unpackbits, across the 255-frame flushes of the uint8 plane counters."""
+    packed = rng.integers(0, 256, (n, 23), dtype=np.uint8)
+    packed[:, 0] = 255  # every bit set: the counters' worst case
+    ref = np.unpackbits(packed, axis=1, bitorder="little").sum(0)
+    counts = np.full(23 * 8, 5, np.int64)
+    _bits.count_bits(packed, counts)
+    assert (counts == ref + 5).all()
+    wide = np.zeros((n, 30), np.uint8)
+    wide[:, 3:26] = packed
+    strided = np.zeros(23 * 8, np.int64)
+    _bits.count_bits(wide[:, 3:26], strided)
+    assert (strided == ref).all()
+    for dtype in (np.int16, np.float32, np.int64):
+        out = np.full(23 * 8, 9, dtype)
+        assert (_bits.count_block(packed, out) == ref).all()
+
+
 def test_parallel_and_serial_paths_agree(rng, monkeypatch):
     raw = rng.integers(0, 256, (6, 3 + 40 * 24 // 8), dtype=np.uint8)
     packed = rng.integers(0, 256, (300, 17), dtype=np.uint8)

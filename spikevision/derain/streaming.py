@@ -30,7 +30,7 @@ from .. import _bits
 from ..color import check_cfa, check_even
 from ._blocks import Window, check_params, window_blocks
 from ._core import estimate
-from ._kernels import combine
+from ._kernels import combine_counts
 
 __all__ = ["StreamingDerain"]
 
@@ -90,8 +90,8 @@ class StreamingDerain:
         self._fill = 0
         self._counts: OrderedDict[int, int] = OrderedDict()  # block start -> its row of the ring
         if getattr(self, "_ring", None) is None:
-            self._ring = np.empty((self.blocks + 2, self.npix), np.float32)  # block counts, reused
-            self._tally = np.zeros(self.frame_nbytes * 8, np.int64)
+            self._ring = np.empty((self.blocks + 2, self.npix), np.int16)  # block counts, reused
+            self._tally = np.zeros(self.frame_nbytes * 8, np.int16)
         self._free = list(range(self._ring.shape[0]))
         self._next = self.start
         self.mask = None
@@ -138,9 +138,11 @@ class StreamingDerain:
             self._ring = np.concatenate([self._ring, np.empty_like(self._ring)])
             self._free = list(range(extra, 2 * extra))
         row = self._free.pop()
-        self._tally[:] = 0
-        _bits.count_bits(block, self._tally)
-        self._ring[row] = self._tally[: self.npix]
+        if self.npix == self._ring.shape[1]:
+            _bits.count_block(block, self._ring[row])
+        else:  # the last packed byte holds padding bits
+            _bits.count_block(block, self._tally)
+            self._ring[row] = self._tally[: self.npix]
         return row
 
     def push_packed(self, packed: np.ndarray) -> list[tuple[int, Any]]:
@@ -180,11 +182,13 @@ class StreamingDerain:
             rows = [self._counts[a] for a in win.starts]
             if self.method == "temporal" and self.cfa is None:  # the blocks straight from the ring
                 p = self.params
-                clean, rain = combine(self._ring, win.center, p["k"], p["floor"], p["rel"], integer=True, rows=rows)
-                img = np.clip(clean * (1.0 / (self.block * float(p["rate"]))), 0.0, 1.0).astype(np.float32)
+                img = np.empty(self.npix, np.float32)
+                rain = np.empty(self.npix, np.bool_)
+                combine_counts(self._ring, rows, win.center, p["k"], p["floor"], p["rel"],
+                               1.0 / (self.block * float(p["rate"])), img, rain)
                 img, self.mask = img.reshape(self.height, self.width), rain.reshape(self.height, self.width)
             else:
-                values = self._ring[rows].reshape(len(rows), self.height, self.width)
+                values = self._ring[rows].astype(np.float32).reshape(len(rows), self.height, self.width)
                 img, self.mask = estimate(values, Window(win.starts, win.center, self.block), self.method,
                                           self.params, self.cfa, self.demosaic_method)
             self._next += self.emit_every

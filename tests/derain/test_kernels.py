@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spikevision.derain._blocks import window_blocks
-from spikevision.derain._kernels import combine, combine_reference, sorting_network
+from spikevision.derain._kernels import MAX_COUNT, combine, combine_counts, combine_reference, sorting_network
 
 
 @pytest.mark.parametrize("n", [3, 4, 8, 13])
@@ -58,3 +58,37 @@ def test_combine_rows_selects_blocks_without_copy(rng):
     ref = combine_reference(ring[rows], 1)
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
+
+
+@pytest.mark.parametrize("n", [3, 4, 8, 13, 64])
+@pytest.mark.parametrize("center", [0, 2, -1])
+@pytest.mark.parametrize("top", [40, 300, MAX_COUNT])
+def test_combine_counts_equals_reference(rng, n, center, top):
+    """The int16 streaming kernel: the reference's image after scaling and clipping, and its mask, bit for bit,
+    over ties, outliers, counts up to MAX_COUNT and tolerances that land on half-integers."""
+    counts = rng.integers(0, top + 1, size=(n + 2, 1500)).astype(np.int16)
+    counts[:, :50] = 7
+    counts[n // 2, 50:100] = top
+    counts[:, 100:200] = rng.integers(0, 3, size=(n + 2, 100))   # the floor decides
+    rows = list(rng.permutation(n + 2)[:n])
+    for k, floor, rel, scale in ((2.0, 1.5, 0.05, 1 / 40), (3.0, 0.5, 0.0, 1 / top), (1.0, 2.25, 0.125, 0.7)):
+        out = np.empty(1500, np.float32)
+        mask = np.empty(1500, bool)
+        combine_counts(counts, rows, center, k, floor, rel, scale, out, mask)
+        ref, rmask = combine_reference(counts[rows].astype(np.float64), center, k, floor, rel)
+        np.testing.assert_array_equal(out, np.clip(ref * scale, 0, 1).astype(np.float32))
+        np.testing.assert_array_equal(mask, rmask)
+
+
+def test_combine_counts_threaded_split_is_the_same(rng, monkeypatch):
+    from spikevision.derain import _kernels
+
+    counts = rng.integers(0, 41, size=(8, 3001)).astype(np.int16)
+    results = []
+    for threshold in (1 << 40, 1):  # one piece, then split across threads
+        monkeypatch.setattr(_kernels, "PARALLEL_PIXELS", threshold)
+        out, mask = np.empty(3001, np.float32), np.empty(3001, bool)
+        combine_counts(counts, range(8), 3, 2.0, 1.5, 0.05, 1 / 40, out, mask)
+        results.append((out, mask))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
