@@ -132,7 +132,7 @@ class StreamingDerain:
                 yield from self._emit(final=False)
 
     def _store(self, block: np.ndarray) -> int:
-        """Count a block's spikes (popcount of the packed bytes) into a free row of the ring; its row."""
+        """Count a block's spikes (bit-plane count of the packed bytes) into a free int16 row of the ring; its row."""
         if not self._free:  # images farther apart than a window keep more blocks: grow the ring
             extra = self._ring.shape[0]
             self._ring = np.concatenate([self._ring, np.empty_like(self._ring)])
