@@ -56,12 +56,19 @@ def _images(args: argparse.Namespace, stream, params: dict) -> int:
                           f"{max(1, t_len // 4)} or a longer recording")
     attrs = {"method": name, "source": str(args.input), "spike_fps": stream.fps, "step": args.step,
              **{f"param_{k}": v for k, v in full.items()}}
+    cal = None
+    if args.calibration:
+        from .calibrate import load_calibration_arg
+
+        cal = load_calibration_arg(args.calibration, stream.height, stream.width)
+        attrs["calibration"] = str(args.calibration)
     t0 = time.perf_counter()
     masks = 0.0
     with open_image_writer(out, fps=args.video_fps, bits=args.bits, overwrite=args.overwrite, **attrs) as writer:
         with progress(len(frames), f"derain {name}", unit="image") as bar:
             for t, img, mask in iter_derain(stream, step=args.step, start=args.start, stop=args.stop, method=name,
-                                            color=not args.mosaic and "auto", with_mask=True, **params):
+                                            color=not args.mosaic and "auto", with_mask=True, calibration=cal,
+                                            **params):
                 writer.write(img / args.white if args.white != 1.0 else img, frame_index=t)
                 masks += float(mask.mean())
                 bar.update(1)
@@ -108,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise FormatError(f"{exc} (command-line options --block, --blocks, --k, --floor, --rel, --rate)") from exc
     if args.spikes:
+        if args.calibration:
+            raise FormatError("--calibration corrects rain-free images; a rain-free spike file (--spikes) keeps the "
+                              "sensor's own spikes: drop --calibration, or run `spikevision denoise` on the output")
         return _spikes(args, stream, params)
     return _images(args, stream, params)
 
@@ -138,6 +148,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--start", type=integer, help="frame of the first image (default 0; negative: from the end)")
     r.add_argument("--stop", type=integer, help="no image at or after this frame (default: end)")
     r.add_argument("--step", type=positive_int, default=40, help="frames between images (default 40)")
+    p.add_argument("--calibration", metavar="CAL.h5",
+                   help="correct every block for the sensor's fixed pattern (from `spikevision calibrate`)")
     o = p.add_argument_group("output")
     o.add_argument("--white", type=positive_float, default=1.0,
                    help="intensity shown as white in PNG/video (default 1.0; e.g. 0.5 for a dim scene)")

@@ -17,17 +17,20 @@ from ._core import estimate
 __all__ = ["derain", "rain_mask", "iter_derain", "derain_sequence"]
 
 
-def _one(spikes: Spikes, at: int, method: str, color: Any, demosaic_method: str, params: dict):
+def _one(spikes: Spikes, at: int, method: str, color: Any, demosaic_method: str, params: dict,
+         calibration: Any = None):
     name, p = check_params(method, params)
     cfa = color_pattern(spikes, color)
-    t_len, _, _ = shape_of(spikes)
+    t_len, h, w = shape_of(spikes)
+    if calibration is not None:
+        calibration.check_shape(h, w)
     at = check_frame(at, t_len)
     win = window_blocks(at, t_len, p["block"], p["blocks"])
-    return estimate(block_counts(spikes, win), win, name, p, cfa, demosaic_method)
+    return estimate(block_counts(spikes, win), win, name, p, cfa, demosaic_method, calibration)
 
 
 def derain(spikes: Spikes, at: int, *, method: str = "best", color: Any = "auto", demosaic_method: str = "bilinear",
-           **params: Any) -> Any:
+           calibration: Any = None, **params: Any) -> Any:
     """The rain-free image at frame ``at``.
 
     Rain streaks cross a pixel in a few milliseconds: at 20-40 kHz a drop is a short
@@ -44,6 +47,9 @@ def derain(spikes: Spikes, at: int, *, method: str = "best", color: Any = "auto"
             sparse decomposition of the block images by inexact ALM).
         color: "auto" (colour for a stream with ``meta.cfa``), True, False or a Bayer pattern (arrays).
         demosaic_method: demosaicing of a colour result (:func:`spikevision.color.demosaic`).
+        calibration: a :class:`spikevision.denoise.Calibration` of the sensor: every block's counts are
+            corrected for its dark rate and gain, and hot/dead pixels filled, before the combination (the
+            fixed pattern no temporal method can see otherwise).
         **params: ``block`` (frames per block), ``blocks`` (blocks per window), ``k``, ``floor``, ``rel``
             (trimming tolerance ``max(k 1.4826 MAD, floor) + rel m`` spikes around the median count m),
             ``rate`` (firing rate shown as 1.0), ``lam`` ("rpca": multiple of 1/sqrt(pixels)).
@@ -61,15 +67,15 @@ def derain(spikes: Spikes, at: int, *, method: str = "best", color: Any = "auto"
         >>> float(derain(spikes, 200, method="temporal")[2, 2])
         0.25
     """
-    img, _ = _one(spikes, at, method, color, demosaic_method, params)
+    img, _ = _one(spikes, at, method, color, demosaic_method, params, calibration)
     return to_caller(img, spikes)
 
 
-def rain_mask(spikes: Spikes, at: int, *, method: str = "temporal", **params: Any) -> Any:
+def rain_mask(spikes: Spikes, at: int, *, method: str = "temporal", calibration: Any = None, **params: Any) -> Any:
     """(H, W) bool: pixels where rain was detected at frame ``at`` (the block holding ``at`` left the trimmed set).
 
     Args:
-        spikes, at, **params: as :func:`derain`.
+        spikes, at, calibration, **params: as :func:`derain`.
         method: "temporal" (default), "motion" or "rpca" (``|sparse| > tol``).
 
     Example:
@@ -80,22 +86,24 @@ def rain_mask(spikes: Spikes, at: int, *, method: str = "temporal", **params: An
         >>> int(rain_mask(spikes, 200).sum())
         4
     """
-    _, mask = _one(spikes, at, method, False, "bilinear", params)
+    _, mask = _one(spikes, at, method, False, "bilinear", params, calibration)
     return to_caller(mask, spikes)
 
 
 def iter_derain(spikes: Spikes, *, step: int = 40, start: int | None = None, stop: int | None = None,
                 method: str = "best", color: Any = "auto", demosaic_method: str = "bilinear", with_mask: bool = False,
-                **params: Any) -> Iterator[tuple[int, Any]]:
+                calibration: Any = None, **params: Any) -> Iterator[tuple[int, Any]]:
     """Yield ``(frame_index, image)`` (or ``(frame_index, image, mask)``) every ``step`` frames, constant memory.
 
     On the CPU, when ``step`` is a multiple of ``block``, the blocks are counted once and shared between
     images (:class:`~spikevision.derain.StreamingDerain`); otherwise each image reads its own window.
-    Images equal :func:`derain` at the same frames.
+    Images equal :func:`derain` at the same frames (``calibration`` as there).
     """
     name, p = check_params(method, params)
     cfa = color_pattern(spikes, color)
     t_len, h, w = shape_of(spikes)
+    if calibration is not None:
+        calibration.check_shape(h, w)
     frames = frame_range(t_len, start, stop, step)
     if on_cpu(spikes) and frames.step % p["block"] == 0 and t_len >= p["block"] * (p["blocks"] + 1):
         from .streaming import StreamingDerain
@@ -103,7 +111,7 @@ def iter_derain(spikes: Spikes, *, step: int = 40, start: int | None = None, sto
         lookback = p["block"] // 2 + (p["blocks"] // 2) * p["block"]
         first = max(0, frames.start - lookback)
         sd = StreamingDerain(h, w, method=name, emit_every=frames.step, start=frames.start - first, cfa=cfa,
-                             demosaic_method=demosaic_method, **p)
+                             demosaic_method=demosaic_method, calibration=calibration, **p)
         sd.skip_to(first)
         last = frames[-1]
         end = min(t_len, last + sd.lookahead + 1)
@@ -119,7 +127,7 @@ def iter_derain(spikes: Spikes, *, step: int = 40, start: int | None = None, sto
                 yield (t, img[0], img[1]) if with_mask else (t, img[0])
         return
     for t in frames:
-        img, mask = _one(spikes, t, name, cfa if cfa else False, demosaic_method, p)
+        img, mask = _one(spikes, t, name, cfa if cfa else False, demosaic_method, p, calibration)
         img, mask = to_caller(img, spikes), to_caller(mask, spikes)
         yield (t, img, mask) if with_mask else (t, img)
 

@@ -50,7 +50,7 @@ def sorting_network(n: int) -> np.ndarray:
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _sort_rows(buf, net, w):  # pragma: no cover - compiled
     """Sort each column of buf[:, :w] by the comparators ``net`` (rows of compare-exchanges that
-    vectorise along the pixels)."""
+    vectorise along the pixels; any dtype: int16 rows take twice the pixels per instruction of float32)."""
     for c in range(net.shape[0]):
         a = buf[net[c, 0]]
         b = buf[net[c, 1]]
@@ -59,6 +59,17 @@ def _sort_rows(buf, net, w):  # pragma: no cover - compiled
             y = b[j]
             a[j] = min(x, y)
             b[j] = max(x, y)
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_sorted(values, rows, c0, w, srt, net):  # pragma: no cover - compiled
+    """srt[i, :w] = values[rows[i], c0:c0 + w], then each column sorted."""
+    for i in range(rows.shape[0]):
+        src = values[rows[i], c0: c0 + w]
+        row = srt[i]
+        for j in range(w):
+            row[j] = src[j]
+    _sort_rows(srt, net, w)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -81,12 +92,7 @@ def _combine_range(values, rows, center, k, floor, rel, out, mask, j0, j1, srt, 
     cnt = np.empty(CHUNK, np.float64)
     for c0 in range(j0, j1, CHUNK):
         w = min(CHUNK, j1 - c0)
-        for i in range(n):
-            src = values[rows[i], c0: c0 + w]
-            row = srt[i]
-            for j in range(w):
-                row[j] = src[j]
-        _sort_rows(srt, net, w)
+        _gather_sorted(values, rows, c0, w, srt, net)
         _median_row(srt, n, w, med)
         for i in range(n):  # absolute deviations, row by row (vectorises along the pixels)
             src = values[rows[i], c0: c0 + w]
@@ -117,19 +123,6 @@ def _combine_range(values, rows, center, k, floor, rel, out, mask, j0, j1, srt, 
                 mask[c0 + j] = False
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _sort_rows_int(buf, net, w):  # pragma: no cover - compiled
-    """:func:`_sort_rows` for integer rows (twice the pixels per vector instruction of float32)."""
-    for c in range(net.shape[0]):
-        a = buf[net[c, 0]]
-        b = buf[net[c, 1]]
-        for j in range(w):
-            x = a[j]
-            y = b[j]
-            a[j] = min(x, y)
-            b[j] = max(x, y)
-
-
 @numba.njit(cache=True, nogil=True)
 def _combine_counts_range(values, rows, center, k, floor, rel, scale, out, mask, j0, j1, srt, net):  # pragma: no cover
     """:func:`_combine_range` for int16 spike counts, in exact integer arithmetic at doubled scale.
@@ -150,12 +143,7 @@ def _combine_counts_range(values, rows, center, k, floor, rel, scale, out, mask,
     cnt = np.empty(CHUNK, np.int16)
     for c0 in range(j0, j1, CHUNK):
         w = min(CHUNK, j1 - c0)
-        for i in range(n):
-            src = values[rows[i], c0: c0 + w]
-            row = srt[i]
-            for j in range(w):
-                row[j] = src[j]
-        _sort_rows_int(srt, net, w)
+        _gather_sorted(values, rows, c0, w, srt, net)
         for j in range(w):
             m2[j] = srt[lo, j] + srt[hi, j]
         for i in range(n):  # doubled absolute deviations (written to stay in int16 lanes)
@@ -164,7 +152,7 @@ def _combine_counts_range(values, rows, center, k, floor, rel, scale, out, mask,
             for j in range(w):
                 d = np.int16(src[j] + src[j] - m2[j])
                 row[j] = max(d, np.int16(-d))
-        _sort_rows_int(srt, net, w)
+        _sort_rows(srt, net, w)
         for j in range(w):
             mad = np.float64(srt[lo, j] + srt[hi, j]) * 0.25
             tol = max(k * 1.4826 * mad, floor) + rel * (np.float64(m2[j]) * 0.5)

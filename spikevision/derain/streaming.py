@@ -45,6 +45,7 @@ class StreamingDerain:
         start: frame of the first image (counted from the first frame pushed).
         cfa: Bayer pattern of a colour sensor (images are (H, W, 3) linear RGB), or None.
         demosaic_method: see :func:`spikevision.color.demosaic`.
+        calibration: a :class:`spikevision.denoise.Calibration` of the sensor (see :func:`~spikevision.derain.derain`).
         **params: the method's options (``block``, ``blocks``, ``k``, ``floor``, ``rel``, ``rate``, ``lam``).
 
     Attributes:
@@ -53,7 +54,7 @@ class StreamingDerain:
     """
 
     def __init__(self, height: int, width: int, *, method: str = "best", emit_every: int = 40, start: int = 0,
-                 cfa: str | None = None, demosaic_method: str = "bilinear", **params: Any):
+                 cfa: str | None = None, demosaic_method: str = "bilinear", calibration: Any = None, **params: Any):
         self.method, self.params = check_params(method, params)
         if height < 1 or width < 1:
             raise ValueError(f"height and width must be positive, got {height}x{width}")
@@ -69,6 +70,9 @@ class StreamingDerain:
         self.height, self.width = int(height), int(width)
         self.emit_every, self.start = int(emit_every), int(start)
         self.demosaic_method = demosaic_method
+        if calibration is not None:
+            calibration.check_shape(self.height, self.width)
+        self.calibration = calibration
         self.block, self.blocks = b, n
         self.lookback = b // 2 + (n // 2) * b
         self.lookahead = (n - n // 2) * b - b // 2 - 1
@@ -180,7 +184,7 @@ class StreamingDerain:
                 self._next += self.emit_every
                 continue
             rows = [self._counts[a] for a in win.starts]
-            if self.method == "temporal" and self.cfa is None:  # the blocks straight from the ring
+            if self.method == "temporal" and self.cfa is None and self.calibration is None:  # straight from the ring
                 p = self.params
                 img = np.empty(self.npix, np.float32)
                 rain = np.empty(self.npix, np.bool_)
@@ -190,7 +194,7 @@ class StreamingDerain:
             else:
                 values = self._ring[rows].astype(np.float32).reshape(len(rows), self.height, self.width)
                 img, self.mask = estimate(values, Window(win.starts, win.center, self.block), self.method,
-                                          self.params, self.cfa, self.demosaic_method)
+                                          self.params, self.cfa, self.demosaic_method, self.calibration)
             self._next += self.emit_every
             oldest = self._next - self.lookback
             while self._counts and next(iter(self._counts)) < oldest:
