@@ -51,6 +51,13 @@ def sgbm_images(img_l: np.ndarray, img_r: np.ndarray, max_disparity: int, *, blo
                 uniqueness: int = 5, lr_tol: int = 1, speckle_window: int = 0):
     """(disparity, valid, confidence) of SGBM on two uint8 images (confidence: 1 where checked, 0 else)."""
     n_disp = (max_disparity + 1 + 15) // 16 * 16
+    width = img_l.shape[1]
+    if width < n_disp + block_size // 2 + 1:  # OpenCV's own limit, raised before it throws cv2.error
+        largest = (width - block_size // 2 - 1) // 16 * 16 - 1
+        hint = f"choose max_disparity <= {largest}" if largest >= 0 else "use a wider image"
+        raise StereoInputError(f"method 'sgbm' searches {n_disp} disparities (max_disparity {max_disparity} rounded up "
+                               f"to a multiple of 16) and needs images at least {n_disp + block_size // 2 + 1} pixels "
+                               f"wide with block_size {block_size}; these are {width}: {hint}, or use method='spike'")
     m = _matcher(n_disp, block_size, uniqueness, speckle_window)
     dl = m.compute(img_l, img_r).astype(np.float32) / 16.0
     # right disparity: match the mirrored pair (right becomes the reference view)

@@ -44,6 +44,10 @@ def test_sgbm_method_and_params():
     assert b.max() == 255 and a.max() == 128
     with pytest.raises(st.StereoInputError, match="block_size"):
         st.disparity(left, right, 100, method="sgbm", max_disparity=16, block_size=4)
+    # 64 columns: OpenCV's search of 64 disparities (max_disparity 60 rounded up) needs 67; the error names the fix
+    with pytest.raises(st.StereoInputError, match="at least 67 pixels wide.*max_disparity <= 47"):
+        st.disparity(left, right, 100, method="sgbm", max_disparity=60)
+    assert st.disparity(left, right, 100, method="sgbm", max_disparity=47).shape == (32, 64)
 
 
 def test_arrays_and_streams_agree():
