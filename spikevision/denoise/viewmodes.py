@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..stream import SpikeStream
-from ..viewer.modes import ViewMode, register_mode
+from ..viewer.modes import ViewMode, in_colour, register_mode
 from .calibration import Calibration, hot_pixels
 from .spikes import denoise
 
@@ -53,7 +53,7 @@ class DenoisedMode(ViewMode):
         w0 = max(0, a - WARMUP)
         out = denoise(spikes[w0:b], calibration=cal, method="best")
         counts = out[a - w0:].spike_counts(4096)
-        return (counts / max(1, b - a)).astype(np.float32)
+        return in_colour((counts / max(1, b - a)).astype(np.float32), spikes)
 
 
 class HotPixelsMode(ViewMode):

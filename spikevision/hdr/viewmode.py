@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..viewer.modes import ViewMode
+from ..viewer.modes import ViewMode, in_colour
 
 __all__ = ["HDRMode", "find_record"]
 
@@ -86,7 +86,7 @@ class HDRMode(ViewMode):
             b = min(len(spikes), max(a + 1, a + window))
             rate = spikes[a:b].spike_counts().astype(np.float32) / (b - a)
             self.last_source = "spikes"
-            return mu_law(rate, self.mu)
+            return mu_law(in_colour(rate, spikes), self.mu)
         rec, res, peak = found
         self.last_source = "record"
         t = rec.ticks
@@ -96,9 +96,9 @@ class HDRMode(ViewMode):
         if img.shape != tuple(spikes.shape[1:]):
             raise RuntimeError(f"the modulo record is {img.shape}, the stream {tuple(spikes.shape[1:])}: not the "
                                f"same sensor")
-        v = mu_law(img / peak, self.mu)
+        v = mu_law(in_colour((img / peak).astype(np.float32), spikes), self.mu)  # demosaic the linear radiance
         flags = res.flags[a + 1 : b + 1].any(axis=0)
-        return np.where(flags, 1.0 - v, v).astype(np.float32)
+        return np.where(flags[..., None] if v.ndim == 3 else flags, 1.0 - v, v).astype(np.float32)
 
 
 def _register() -> None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..stream import SpikeStream
 
-__all__ = ["ViewMode", "FunctionMode", "register_mode", "unregister_mode", "get_mode", "mode_names",
+__all__ = ["ViewMode", "FunctionMode", "in_colour", "register_mode", "unregister_mode", "get_mode", "mode_names",
            "available_modes", "recon_function", "ENTRY_POINT_GROUP"]
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,17 @@ def _recon_methods() -> dict:
         return {}
 
 
+def in_colour(img: np.ndarray, spikes: SpikeStream) -> np.ndarray:
+    """An (H, W) image of per-pixel rates as linear RGB when the stream has a Bayer pattern (``meta.cfa``; the
+    viewer's raw-mosaic toggle clears it), else unchanged. Per-pixel diagnostics (raw, rate, hot pixels) skip it."""
+    cfa = getattr(getattr(spikes, "meta", None), "cfa", None)
+    if not cfa or img.ndim != 2 or img.shape[0] % 2 or img.shape[1] % 2:
+        return img
+    from ..color import demosaic
+
+    return np.asarray(demosaic(img, cfa), dtype=np.float32)
+
+
 class RawMode(ViewMode):
     """The spike bit plane of frame ``at`` (white = spike)."""
 
@@ -256,7 +267,7 @@ class TFPMode(ReconMode):
 
         a, b = tfp_bounds(at, len(spikes), window)
         counts = spikes[a:b].spike_counts()
-        return np.minimum(counts.astype(np.float32) * tfp_scale(b - a, 1.0), np.float32(1.0))
+        return in_colour(np.minimum(counts.astype(np.float32) * tfp_scale(b - a, 1.0), np.float32(1.0)), spikes)
 
 
 class BestMode(ViewMode):

@@ -25,3 +25,23 @@ def test_raw_mosaic_toggle_switches_colour_and_mosaic(viewer, tmp_path, rng):
     viewer.raw_mosaic_action.trigger()
     assert not viewer.raw_mosaic and viewer.stream.meta.cfa == "rggb"
     assert render_frame(viewer.stream, RenderKey(60, "tfi", 41)).image.shape == (16, 24, 3)
+
+
+def test_rate_modes_in_colour_and_mosaic(viewer, tmp_path, rng):
+    """tfp, denoised and hdr (no record: the tone-mapped rate) show a Bayer stream in colour, demosaiced from the
+    very mosaic they show with the toggle on; the per-pixel diagnostics (raw, rate) stay on the mosaic."""
+    spikes = (rng.random((400, 16, 24)) < 0.3).astype(np.uint8)
+    path = tmp_path / "colour.h5"
+    h5.write(path, from_array(spikes, cfa="rggb"))
+    assert viewer.open_file(path)
+    colour = {m: render_frame(viewer.stream, RenderKey(200, m, 41)).image for m in ("tfp", "denoised", "hdr", "raw",
+                                                                                   "rate")}
+    viewer.raw_mosaic_action.trigger()
+    mosaic = {m: render_frame(viewer.stream, RenderKey(200, m, 41)).image for m in colour}
+    for m in ("tfp", "denoised"):
+        assert colour[m].shape == (16, 24, 3) and mosaic[m].shape == (16, 24), m
+        np.testing.assert_allclose(colour[m][0::2, 0::2, 0], mosaic[m][0::2, 0::2], atol=1e-6)
+        np.testing.assert_allclose(colour[m][1::2, 1::2, 2], mosaic[m][1::2, 1::2], atol=1e-6)
+    assert colour["hdr"].shape == (16, 24, 3) and mosaic["hdr"].shape == (16, 24)
+    for m in ("raw", "rate"):
+        np.testing.assert_array_equal(colour[m], mosaic[m])
