@@ -25,9 +25,9 @@ import time
 
 import numpy as np
 
+from spikevision.denoise import calibrate
 from spikevision.derain import derain, rain_mask
 from spikevision.metrics import mask_iou, psnr, ssim
-from spikevision.denoise import calibrate
 from spikevision.recon import reconstruct, tfp
 from spikevision.sim import DarkScene, FlatScene, NoiseModel, RainScene, TextureMotion, expected_rate, simulate
 from spikevision.sim.benchmark import benchmark_entries
@@ -74,10 +74,10 @@ def evaluate(h: int = 250, w: int = 400, frames: int = 2000, seed_offset: int = 
                     cands[m] = (lambda m=m, s=s, at=at: (derain(s, at, method=m),
                                                          rain_mask(s, at, method=m if m != "best" else "motion")))
                 if cal is not None:  # the same with the sensor's calibration (dark + flat recordings)
-                    cands["TFP-41 + cal"] = lambda s=s, at=at: (reconstruct(s, "tfp", at=at, window=41,
-                                                                            calibration=cal), None)
-                    cands["best + cal"] = lambda s=s, at=at: (derain(s, at, calibration=cal),
-                                                              rain_mask(s, at, method="motion", calibration=cal))
+                    cands["TFP-41 + cal"] = lambda s=s, at=at, c=cal: (reconstruct(s, "tfp", at=at, window=41,
+                                                                                   calibration=c), None)
+                    cands["best + cal"] = lambda s=s, at=at, c=cal: (derain(s, at, calibration=c),
+                                                                     rain_mask(s, at, method="motion", calibration=c))
                 for key, fn in cands.items():
                     t = time.perf_counter()
                     img, found = fn()
