@@ -1,6 +1,6 @@
 """Public spike datasets: cards, loaders, verification, preparation, and torch Datasets.
 
-Each public dataset has a card (``datasets/cards/<name>.toml``) that says what it is, how
+Each public dataset has a card (``spikevision/datasets/cards/<name>.toml``) that says what it is, how
 its files are laid out and what ground truth it has. Nothing is downloaded implicitly.
 
 Example:

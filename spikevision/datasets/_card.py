@@ -2,8 +2,8 @@
 
 A card says what a dataset is (paper, citation, license, size), how its files are laid
 out (the reader and its options, a path pattern per split) and what ground truth comes
-with each recording. Cards live in the repository's ``datasets/cards/`` folder; more
-folders can be added with ``$SPIKEVISION_CARDS`` (``os.pathsep``-separated).
+with each recording. Cards ship inside the package (``spikevision/datasets/cards/``, in every
+wheel); more folders can be added with ``$SPIKEVISION_CARDS`` (``os.pathsep``-separated).
 
 Card keys (``*`` = required)::
 
@@ -50,9 +50,9 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def card_dirs() -> list[Path]:
-    """Folders searched for cards: ``$SPIKEVISION_CARDS`` first, then the repository's ``datasets/cards``."""
+    """Folders searched for cards: ``$SPIKEVISION_CARDS`` first, then the package's own ``cards``."""
     dirs = [Path(p) for p in os.environ.get("SPIKEVISION_CARDS", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "datasets" / "cards")
+    dirs.append(Path(__file__).resolve().parent / "cards")
     return dirs
 
 
