@@ -38,13 +38,15 @@ def numpy_reference(packed: np.ndarray, h: int, w: int, method: str, step: int =
     for t in range(0, t_len - lookahead, step):
         win = window_blocks(t, t_len, b, n)
         v = np.stack([counts[a] for a in win.starts])
+        valid = None
         if method == "motion":
-            v = align(v, win.center)
+            v, valid = align(v, win.center)
+            valid = valid.reshape(len(v), -1)
         if method == "rpca":
             x = v.reshape(len(v), -1).T.astype(np.float64)
             clean = _rpca_svd(x, 1.0 / max(x.shape) ** 0.5)[:, win.center]
         else:
-            clean, _ = combine_reference(v.reshape(len(v), -1), win.center, p["k"], p["floor"], p["rel"])
+            clean, _ = combine_reference(v.reshape(len(v), -1), win.center, p["k"], p["floor"], p["rel"], valid)
         out.append(np.clip(clean / b, 0, 1).astype(np.float32).reshape(h, w))
     return out
 

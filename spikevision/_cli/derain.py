@@ -139,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(method temporal unless given)")
     m = p.add_argument_group("method options")
     m.add_argument("--block", type=positive_int, help="frames per block (temporal/rpca 40, motion 20)")
-    m.add_argument("--blocks", type=positive_int, help="blocks per window (temporal/rpca 8, motion 32)")
+    m.add_argument("--blocks", type=positive_int, help="blocks per window (temporal/rpca 8, motion 64)")
     m.add_argument("--k", type=positive_float, help="trimming tolerance in robust sigmas (default 2)")
     m.add_argument("--floor", type=positive_float, help="smallest trimming tolerance in spikes (default 1.5)")
     m.add_argument("--rel", type=float, help="tolerance added per spike of the median count (default 0.05)")

@@ -12,9 +12,11 @@ spikevision separates it in time with classical, tested estimators:
   Defaults 8 x 40 frames (16 ms at 20 kHz): several times the transit time of a typical drop
   (a few ms), so a drop spoils at most a few of the blocks.
 - ``"motion"``: the same after aligning the blocks to the centre block with dense optical flow
-  (OpenCV DIS), for a moving camera; 32 x 20 frames (32 ms: even the slowest drop of the benchmark,
-  about 11 ms over a pixel, spoils fewer than half of the blocks; 1 ms blocks keep a panning
-  background sharp within a block). The default ("best").
+  (OpenCV DIS), for a moving camera; 64 x 20 frames (64 ms at 20 kHz). 1 ms blocks keep a panning
+  background sharp within a block; the long window averages the blocks' quantisation noise and,
+  as the scene moves across the sensor, its fixed-pattern noise. Aligned samples from outside a
+  block's frame (new scene a panning camera brings in) are left out, so the long window costs
+  nothing at the borders. The default ("best").
 - ``"rpca"``: robust PCA (inexact ALM, Lin et al. 2010) of the block images, the classical baseline.
 
 Functional ops on SpikeStreams or (T, H, W) arrays of any backend, on the intensity

@@ -28,7 +28,7 @@ BEST = "motion"
 #: default parameters per method: block length B (frames), blocks per window N, trimming k, floor and rel
 DEFAULTS: dict[str, dict[str, Any]] = {
     "temporal": {"block": 40, "blocks": 8, "k": 2.0, "floor": 1.5, "rel": 0.05},
-    "motion": {"block": 20, "blocks": 32, "k": 2.0, "floor": 1.5, "rel": 0.05},
+    "motion": {"block": 20, "blocks": 64, "k": 2.0, "floor": 1.5, "rel": 0.05},
     "rpca": {"block": 40, "blocks": 8, "k": 2.0, "floor": 1.5, "rel": 0.05, "lam": 1.0},
 }
 

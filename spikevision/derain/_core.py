@@ -35,8 +35,11 @@ def estimate(values: Any, win: Window, name: str, p: dict, cfa: str | None,
         host = to_numpy(values)
         if cfa is not None:  # align colour images: flow on their mean, warping per channel
             host = np.stack([demosaic(v, cfa) for v in host])
-        aligned = align(host, win.center)
-        clean, rain = combine(aligned.reshape(n, -1), win.center, p["k"], p["floor"], p["rel"])
+        aligned, valid = align(host, win.center)
+        if aligned.ndim == 4:  # one validity per pixel, shared by its channels
+            valid = np.repeat(valid[..., None], aligned.shape[-1], axis=-1)
+        clean, rain = combine(aligned.reshape(n, -1), win.center, p["k"], p["floor"], p["rel"],
+                              valid=valid.reshape(n, -1))
         img = np.clip(clean * scale, 0.0, 1.0).astype(np.float32).reshape(aligned.shape[1:])
         rain = rain.reshape(aligned.shape[1:])
         if cfa is not None:

@@ -19,6 +19,8 @@ Both implementations compute in float64 in the same order: results are identical
 
 from __future__ import annotations
 
+import warnings
+
 import numba
 import numpy as np
 
@@ -182,6 +184,59 @@ def _combine_counts_range(values, rows, center, k, floor, rel, scale, out, mask,
             out[c0 + j] = np.float32(min(max(clean * scale, 0.0), 1.0))
 
 
+#: stands in for a missing value while sorting (larger than any count; finite, as fastmath assumes)
+MISSING = 1e30
+
+
+@numba.njit(cache=True, nogil=True)
+def _nth_valid(srt, m, j):  # pragma: no cover - compiled
+    """The median of the m smallest values of sorted column j (the valid ones; missing ones sort last)."""
+    return srt[m // 2, j] if m % 2 else (srt[m // 2 - 1, j] + srt[m // 2, j]) * 0.5
+
+
+@numba.njit(cache=True, nogil=True)
+def _combine_missing_range(values, valid, center, k, floor, rel, out, mask, j0, j1, srt, net):  # pragma: no cover
+    """:func:`_combine_range` (float64) where ``valid[i, j]`` is False for a value that does not exist (a block
+    whose aligned sample lies outside its frame): median, MAD and the trimmed mean use the valid values only."""
+    n = values.shape[0]
+    med = np.empty(CHUNK, np.float64)
+    tol = np.empty(CHUNK, np.float64)
+    nv = np.empty(CHUNK, np.int64)
+    acc = np.empty(CHUNK, np.float64)
+    cnt = np.empty(CHUNK, np.float64)
+    for c0 in range(j0, j1, CHUNK):
+        w = min(CHUNK, j1 - c0)
+        for j in range(w):
+            nv[j] = 0
+        for i in range(n):
+            for j in range(w):
+                ok = valid[i, c0 + j]
+                srt[i, j] = np.float64(values[i, c0 + j]) if ok else MISSING
+                nv[j] += 1 if ok else 0
+        _sort_rows(srt, net, w)
+        for j in range(w):
+            med[j] = _nth_valid(srt, nv[j], j) if nv[j] > 0 else 0.0
+        for i in range(n):
+            for j in range(w):
+                srt[i, j] = abs(np.float64(values[i, c0 + j]) - med[j]) if valid[i, c0 + j] else MISSING
+        _sort_rows(srt, net, w)
+        for j in range(w):
+            mad = _nth_valid(srt, nv[j], j) if nv[j] > 0 else 0.0
+            tol[j] = max(k * 1.4826 * mad, floor) + rel * med[j]
+            acc[j] = 0.0
+            cnt[j] = 0.0
+        for i in range(n):
+            for j in range(w):
+                v = np.float64(values[i, c0 + j])
+                keep = valid[i, c0 + j] and abs(v - med[j]) <= tol[j]
+                acc[j] += v if keep else 0.0
+                cnt[j] += 1.0 if keep else 0.0
+        for j in range(w):
+            out[c0 + j] = acc[j] / cnt[j] if cnt[j] > 0 else med[j]
+            mask[c0 + j] = (center >= 0 and valid[center, c0 + j]
+                            and abs(np.float64(values[center, c0 + j]) - med[j]) > tol[j])
+
+
 #: the largest spike count :func:`combine_counts` takes (its doubled deviations stay within int16)
 MAX_COUNT = 8191
 
@@ -204,32 +259,48 @@ def combine_counts(values: np.ndarray, rows, center: int, k: float, floor: float
                      bounds))
 
 
-def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05):
-    """NumPy/CuPy reference: (N, P) block values -> (clean (P,) float64, rain (P,) bool). See the module."""
+def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05, valid=None):
+    """NumPy/CuPy reference: (N, P) block values -> (clean (P,) float64, rain (P,) bool). See the module.
+
+    ``valid`` (N, P) bool marks the values that exist (None: all): the others are left out of every statistic.
+    """
     xp = get_namespace(values)
     v = values.astype(xp.float64)
-    m = xp.median(v, axis=0)
-    mad = xp.median(xp.abs(v - m), axis=0)
+    if valid is not None:
+        v = xp.where(valid, v, xp.nan)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN columns: nothing valid, median 0
+            m = xp.nan_to_num(xp.nanmedian(v, axis=0))
+            mad = xp.nan_to_num(xp.nanmedian(xp.abs(v - m), axis=0))
+    else:
+        m = xp.median(v, axis=0)
+        mad = xp.median(xp.abs(v - m), axis=0)
     tol = xp.maximum(k * 1.4826 * mad, floor) + rel * m
-    keep = xp.abs(v - m) <= tol
+    with np.errstate(invalid="ignore"):
+        keep = xp.abs(v - m) <= tol   # a missing (NaN) value is never kept
     c = keep.sum(axis=0)
     s = xp.where(keep, v, 0.0).sum(axis=0)
     clean = xp.where(c > 0, s / xp.maximum(c, 1), m)
-    rain = xp.abs(v[center] - m) > tol if center >= 0 else xp.zeros(m.shape, bool)
+    with np.errstate(invalid="ignore"):
+        rain = xp.abs(v[center] - m) > tol if center >= 0 else xp.zeros(m.shape, bool)
     return clean, rain
 
 
 def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05, integer: bool = False,
-            rows=None):
+            rows=None, valid=None):
     """(N, P) block values -> (clean (P,) float64, rain (P,) bool): numba for NumPy input, else the reference.
 
     ``integer=True`` promises integer values below 2**23 (spike counts): the kernel then sorts in float32,
     with the same results, twice as many pixels per vector instruction. ``rows`` (NumPy only) selects and
     orders the blocks ``values[rows]`` without copying them (a ring buffer of block counts); ``center``
-    indexes ``rows``. The kernel releases the GIL; large images are split across threads.
+    indexes ``rows``. ``valid`` (N, P) bool marks the values that exist (motion-aligned samples from outside
+    their frame do not; no ``rows`` then). The kernel releases the GIL; large images are split across threads.
     """
     if get_namespace(values) is not np:
-        return combine_reference(values if rows is None else values[list(rows)], center, k, floor, rel)
+        return combine_reference(values if rows is None else values[list(rows)], center, k, floor, rel, valid)
+    if valid is not None:
+        return _combine_missing(np.ascontiguousarray(values), np.ascontiguousarray(valid, np.bool_), center,
+                                k, floor, rel)
     values = np.ascontiguousarray(values)
     rows = np.arange(values.shape[0], dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
     n, p = rows.shape[0], values.shape[1]
@@ -244,6 +315,18 @@ def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float 
         return out, mask
     bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
     list(_pool().map(lambda ab: _combine_range(*args, ab[0], ab[1], np.empty((n, CHUNK), dtype), net), bounds))
+    return out, mask
+
+
+def _combine_missing(values, valid, center, k, floor, rel):
+    n, p = values.shape
+    out = np.empty(p, np.float64)
+    mask = np.empty(p, np.bool_)
+    args = (values, valid, int(center), float(k), float(floor), float(rel), out, mask)
+    net = _network(n)
+    parts = _threads() if p >= PARALLEL_PIXELS else 1
+    bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
+    list(_pool().map(lambda ab: _combine_missing_range(*args, ab[0], ab[1], np.empty((n, CHUNK)), net), bounds))
     return out, mask
 
 

@@ -9,19 +9,26 @@ little motion blur), scaled to 8 bits at the 99.5th percentile of the centre
 reference. Rain moves much faster than the background and covers few pixels, so
 DIS's coarse-to-fine patches follow the background. The matcher is :mod:`spikevision.flow`'s
 (``flow.classical.make_dis("medium")``) and blocks are warped with :func:`spikevision.flow.warp`
-(bilinear, border replicated). ``flow.estimate`` itself is not called: it reconstructs its
-own images from the spikes, while the block counts here are already in hand (and the
-rain-robust 3-block references matter more than the flow method).
+(bilinear). An aligned sample from outside its block's frame (a panning camera brings new
+scene in at one side) is marked missing and left out of the combination, and so is every block
+from the first one (going outward from the centre) whose median displacement exceeds
+:data:`MAX_SHIFT` of the frame's smaller side: DIS's error grows with the displacement.
+``flow.estimate`` itself is not called: it reconstructs its own images from the spikes, while
+the block counts here are already in hand (and the rain-robust 3-block references matter more
+than the flow method).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["align", "flow_between", "references", "MIN_SIZE"]
+__all__ = ["align", "inside", "flow_between", "references", "MIN_SIZE"]
 
 #: frames smaller than this (either side) are combined without alignment (too small for DIS)
 MIN_SIZE = 32
+#: blocks whose median displacement from the centre block exceeds this fraction of the frame's smaller
+#: side (and all blocks farther out) are left out: alignment error grows with the displacement
+MAX_SHIFT = 0.125
 
 
 def references(values: np.ndarray) -> np.ndarray:
@@ -45,21 +52,44 @@ def flow_between(ref0: np.ndarray, ref1: np.ndarray, top: float) -> np.ndarray:
     return dis.calc(a, b, None)
 
 
-def align(values: np.ndarray, center: int) -> np.ndarray:
-    """Warp each (H, W) or (H, W, C) block image onto the centre block's geometry (bilinear, edges replicated)."""
+def inside(flow: np.ndarray, tol: float = 0.5) -> np.ndarray:
+    """(H, W) bool: where ``flow`` samples within the frame (up to ``tol`` px beyond its outer pixel centres).
+
+    Elsewhere a warped value would be the replicated border: a scene point the block never saw
+    (the camera had not yet panned to it), so the combination leaves it out.
+    """
+    h, w = flow.shape[:2]
+    sx = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
+    sy = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
+    return (sx >= -tol) & (sx <= w - 1 + tol) & (sy >= -tol) & (sy <= h - 1 + tol)
+
+
+def align(values: np.ndarray, center: int) -> tuple[np.ndarray, np.ndarray]:
+    """Warp each (H, W) or (H, W, C) block image onto the centre block's geometry (bilinear).
+
+    Returns:
+        (aligned blocks like ``values``, (N, H, W) bool: where each aligned sample lies inside its block's frame).
+    """
     from ..flow import warp
 
     n = values.shape[0]
     h, w = values.shape[1:3]
+    valid = np.ones((n, h, w), np.bool_)
     if n < 2 or min(h, w) < MIN_SIZE:  # too small for DIS's patches and pyramid: no motion estimate
-        return values
+        return values, valid
     refs = references(values)
     top = max(float(np.percentile(refs[center], 99.5)), 1e-6)
-    out = np.empty_like(values)
-    for i in range(n):
-        if i == center:
-            out[i] = values[i]
-            continue
-        fl = flow_between(refs[center], refs[i], top)
-        out[i] = warp(values[i], fl)
-    return out
+    out = values.copy()
+    limit = MAX_SHIFT * min(h, w)
+    for side in (range(center - 1, -1, -1), range(center + 1, n)):  # outward from the centre block
+        far = False
+        for i in side:
+            if not far:
+                fl = flow_between(refs[center], refs[i], top)
+                far = float(np.median(np.hypot(fl[..., 0], fl[..., 1]))) > limit
+            if far:  # this block and all beyond it moved too far to align reliably: left out
+                valid[i] = False
+                continue
+            out[i] = warp(values[i], fl)
+            valid[i] = inside(fl)
+    return out, valid

@@ -92,3 +92,34 @@ def test_combine_counts_threaded_split_is_the_same(rng, monkeypatch):
         results.append((out, mask))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("n", [3, 8, 13])
+@pytest.mark.parametrize("center", [0, 2, -1])
+def test_combine_with_missing_values_equals_reference(rng, n, center):
+    """Missing samples (outside their block's frame) are left out of median, MAD and mean, bit for bit as a
+    NaN-aware reference; a pixel with every value missing gives 0 and no rain."""
+    v = (rng.integers(0, 41, size=(n, 1500)) + rng.random((n, 1500))).astype(np.float32)
+    valid = rng.random((n, 1500)) < 0.7
+    valid[:, :20] = False                     # nothing valid
+    valid[:, 20:40] = False
+    valid[1, 20:40] = True                    # one valid value
+    v[n // 2, 40:90] = 40.0                   # outliers
+    got, mask = combine(v, center, 2.0, 1.5, 0.05, valid=valid)
+    ref, rmask = combine_reference(v, center, 2.0, 1.5, 0.05, valid=valid)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(mask, rmask)
+    assert (got[:20] == 0).all() and not mask[:20].any()
+    np.testing.assert_array_equal(got[20:40], v[1, 20:40].astype(np.float64))
+    full, _ = combine(v, center, 2.0, 1.5, 0.05, valid=np.ones_like(valid))   # all valid: the plain kernel
+    np.testing.assert_array_equal(full, combine(v, center, 2.0, 1.5, 0.05)[0])
+
+
+def test_inside_marks_samples_from_outside_the_frame():
+    from spikevision.derain._motion import inside
+
+    flow = np.zeros((4, 6, 2), np.float32)
+    flow[..., 0] = 2.0                        # sample 2 px to the right: the last 2 columns see outside
+    assert inside(flow).tolist() == [[True] * 4 + [False] * 2] * 4
+    flow[..., 0] = -0.4                       # within half a pixel of the border: kept
+    assert inside(flow).all()
