@@ -24,7 +24,11 @@ def accumulate_auto(packed, tick0, count, first, last, sumsq) -> None:
     """:func:`accumulate` or :func:`accumulate_sparse`, whichever suits the block's density (same results)."""
     probe = packed[:: max(1, len(packed) // 8)]
     dense = probe.size and np.count_nonzero(probe) > DENSE_BYTES * probe.size
-    (accumulate if dense else accumulate_sparse)(packed, tick0, count, first, last, sumsq)
+    if not dense:
+        accumulate_sparse(packed, tick0, count, first, last, sumsq)
+        return
+    for a in range(0, len(packed), DENSE_CALL):
+        accumulate(packed[a: a + DENSE_CALL], tick0 + a, count, first, last, sumsq)
 
 
 def to_planes(flat: np.ndarray) -> np.ndarray:
@@ -49,52 +53,73 @@ PCHUNK = 512
 def accumulate(packed, tick0, count, first, last, sumsq):  # pragma: no cover - compiled
     """Calibration statistics of packed frames (ticks ``tick0 ..``): count, first, last, sum of squared ISIs.
 
-    Per chunk of bytes the statistics are held in local bit-plane buffers (``[i, b]`` = pixel ``8 b + i``) and
-    updated branch-free for every pixel and tick, which vectorises (a spike per event would not).
+    Per chunk of bytes the state is held in local bit-plane buffers (``[i, b]`` = pixel ``8 b + i``) and
+    updated branch-free for every pixel and tick, which vectorises (a spike per event would not). The loop
+    carries two int32 values per pixel and a uint8 counter:
+    - ``S``, ticks since the last spike, starting at -2**30 (no spike yet in this call);
+    - ``Q``, the sum of ``max(2 S + 1, 0)``: every tick after a spike adds ``2 S + 1``, so an interval of
+      d ticks has added ``d**2`` when it ends (no multiply); the still-open interval (``S_end**2``) is
+      taken back at the end, and the interval that began before the call is added whole;
+    - the spike count, in uint8 planes flushed every 255 ticks.
+    The first spike of each pixel is found afterwards by a scan that stops at it. Sums stay below ``n**2``
+    (int32 for calls of up to :data:`DENSE_CALL` frames).
     """
     n, nb = packed.shape
     nch = (nb + CHUNK - 1) // CHUNK
+    none = np.int32(-(2 ** 30))
     for ci in numba.prange(nch):
         b0 = ci * CHUNK
         m = min(nb, b0 + CHUNK) - b0
-        C = np.empty((8, CHUNK), np.int32)      # spikes in this call
-        S = np.empty((8, CHUNK), np.int32)      # ticks since the last spike (int32: a block of < 2**31 ticks)
-        F = np.empty((8, CHUNK), np.int32)      # tick (in this call) of the first spike here, -1 none
-        Q = np.empty((8, CHUNK), np.int64)      # sum of squared intervals in this call
+        S = np.empty((8, CHUNK), np.int32)
+        Q = np.zeros((8, CHUNK), np.int32)
+        C = np.zeros((8, CHUNK), np.int32)
+        P = np.zeros((8, CHUNK), np.uint8)
         for i in range(8):
             for b in range(m):
-                k = 8 * (b0 + b) + i
-                C[i, b] = 0
-                F[i, b] = -1
-                Q[i, b] = 0
-                # an interval continuing from an earlier call: ticks since its last spike (huge if none)
-                S[i, b] = np.int32(min(tick0 - last[k] - 1, 2**30)) if count[k] > 0 else np.int32(2**30)
+                S[i, b] = none
         row = np.empty(CHUNK, np.uint8)
-        for j in range(n):
-            for b in range(m):
-                row[b] = packed[j, b0 + b]
+        for j0 in range(0, n, 255):
+            for j in range(j0, min(n, j0 + 255)):
+                for b in range(m):
+                    row[b] = packed[j, b0 + b]
+                for i in range(8):
+                    for b in range(m):
+                        s = (row[b] >> i) & 1
+                        sv = S[i, b]
+                        Q[i, b] += max(sv + sv + 1, 0)
+                        S[i, b] = 0 if s else sv + 1
+                        P[i, b] += np.uint8(s)
             for i in range(8):
                 for b in range(m):
-                    s = np.int32((row[b] >> i) & 1)
-                    d = np.int64(S[i, b] + 1)
-                    Q[i, b] += d * d * s
-                    F[i, b] = j if (s > 0) & (F[i, b] < 0) else F[i, b]
-                    S[i, b] = 0 if s > 0 else S[i, b] + 1
-                    C[i, b] += s
-        for i in range(8):
-            for b in range(m):
-                k = 8 * (b0 + b) + i
-                c = C[i, b]
-                if c > 0:
-                    q = Q[i, b]
-                    if count[k] == 0:       # the first spike ever: no interval before it
-                        f = F[i, b]
-                        first[k] = tick0 + f
-                        d0 = np.int64(2**30) + np.int64(f) + 1   # the sentinel "interval" before it
-                        q -= d0 * d0
-                    sumsq[k] += np.float64(q)
-                    last[k] = tick0 + n - 1 - S[i, b]
-                    count[k] += c
+                    C[i, b] += P[i, b]
+                    P[i, b] = 0
+        for b in range(m):
+            todo = 0
+            for i in range(8):
+                todo |= (1 << i) if C[i, b] > 0 else 0
+            for j in range(n):   # the first spike of each pixel that fired: stop once all are found
+                if todo == 0:
+                    break
+                v = packed[j, b0 + b] & todo
+                if v:
+                    todo &= ~v
+                    for i in range(8):
+                        if (v >> i) & 1:
+                            k = 8 * (b0 + b) + i
+                            se = np.int64(S[i, b])
+                            q = np.float64(np.int64(Q[i, b]) - se * se)   # intervals closed inside this call
+                            if count[k] == 0:                             # the first spike ever
+                                first[k] = tick0 + j
+                            else:                                         # the interval from the last spike
+                                d0 = np.float64(tick0 + j - last[k])
+                                q += d0 * d0
+                            sumsq[k] += q
+                            last[k] = tick0 + n - 1 - S[i, b]
+                            count[k] += C[i, b]
+
+
+#: frames per call of the dense calibration kernel (its int32 sums hold n**2)
+DENSE_CALL = 32768
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

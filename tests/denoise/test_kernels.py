@@ -47,6 +47,28 @@ def test_accumulate_matches_reference(rng, kernel):
     assert ref[0][: 9 * 13].sum() == s.sum()
 
 
+def test_dense_accumulate_across_calls_and_splits(rng, monkeypatch):
+    """Intervals that span calls and the kernel's own call splits (DENSE_CALL), pixels silent for whole calls,
+    and dense input: the multiply-free sums equal the reference's squared intervals exactly."""
+    h, w = 8, 24
+    s = (rng.random((700, h, w)) < rng.uniform(0.0, 0.9, (1, h, w))).astype(np.uint8)
+    s[:, 0, :4] = 0
+    s[[5, 650], 0, 0] = 1                      # one interval of 645 ticks over several calls
+    s[300, 0, 1] = 1                            # a single spike
+    p = _bits.frame_nbytes(h, w) * 8
+    flat = s.reshape(len(s), -1)
+    ref = [np.zeros(p, np.int64), np.zeros(p, np.int64), np.zeros(p, np.int64), np.zeros(p, np.float64)]
+    got = [a.copy() for a in ref]
+    monkeypatch.setattr(_kernels, "DENSE_CALL", 97)
+    monkeypatch.setattr(_kernels, "DENSE_BYTES", -1.0)   # always the dense kernel
+    for a, b in ((0, 1), (1, 260), (260, 700)):
+        _reference.accumulate(flat[a:b], a, *ref)
+        _kernels.accumulate_auto(_bits.pack_frames(s[a:b]), a, *got)
+    for r, g in zip(ref, got):
+        np.testing.assert_array_equal(r, g)
+    assert got[3][0] == 645.0 ** 2 and got[0][1] == 1 and got[3][1] == 0
+
+
 @pytest.mark.parametrize("method,params", [("fpn", {}), ("temporal", {}), ("temporal", {"history": 1, "lock": 0}),
                                            ("temporal", {"history": 3, "lock": 1, "gate": 0.2}),
                                            ("hot", {})])
