@@ -6,66 +6,72 @@ sampling method for visual texture reconstruction", ICME 2019). TFP blurs moving
 edges or is noisy in flat regions and carries a +-1 spike phase error at both
 window ends; TFI is sharp but quantised to whole ticks and, in low light, needs a
 spike on both sides of the frame. This method keeps the strengths of both and
-adapts to the firing rate, to noise and to the ends of the stream.
+adapts to the firing rate, to the sensor's noise and to the ends of the stream.
 
-The rule, per pixel and per frame ``c``:
+The rule, per pixel and per frame ``c`` (reach: ``span`` frames on each side, clipped
+to the stream):
 
-1. Reach in spikes, not frames. The spikes nearest ``c`` are gathered on each side,
-   searching outwards until ``intervals`` spikes are found on that side or ``span``
-   frames are searched (the documented maximum, and the lookahead of the streaming
-   version; default 255 frames = 12.8 ms at 20 kHz); a side with fewer (the start or
-   end of the stream, a pixel that went dark) leaves the rest of the ``2 intervals``
-   budget to the other side. A bright pixel (a spike every 2 ticks) stops after 16
-   frames, a low-light pixel (a spike every 30-100 ticks) searches the whole reach:
-   windows grow in intervals, up to ``span`` ticks.
-2. Spike-anchored estimate. Over m consecutive inter-spike intervals spanning
-   ``S`` ticks the rate is ``m / S``: an integrate-and-fire pixel fires once per
-   threshold of light, so the only error is the tick quantisation of the two end
-   spikes (relative error <= 1 / S), against 1 / window absolute for TFP.
-3. Adaptive window by the intersection of confidence intervals (ICI) of Katkovnik's
+1. Spike-anchored estimate. Over the m inter-spike intervals between the first and
+   last spike of a window, spanning ``S`` ticks, the rate is ``m / S``: an
+   integrate-and-fire pixel fires once per threshold of light, so the only error is
+   the tick quantisation of the two end spikes (relative error <= 1 / S), against
+   1 / window absolute for TFP.
+2. A fixed ladder of nested windows. Window k covers the ticks ``(c - b_k, c + f_k]``
+   widened to the spikes ``p`` (the last at or before ``c``) and ``q`` (the first after
+   it), so the smallest window is TFI's interval ``[p, q]``. The distances grow by
+   about 1.5x (``LADDER``: 1, 2, 3, 4, 6, 8, 12, ... up to ``span + 1``), one side at a
+   time (back, then forward: the window stays centred on ``c``; ``center=False`` grows
+   both sides at once). Windows grow in ticks, but every estimate is anchored on
+   spikes, so a low-light pixel (a spike every 30-100 ticks) simply has fewer spikes in
+   its windows; a window with more than ``intervals`` intervals is not used.
+3. Adaptive choice by the intersection of confidence intervals (ICI) of Katkovnik's
    LPA-ICI (V. Katkovnik, "A new method for varying adaptive bandwidth selection",
-   IEEE Trans. Signal Processing 47(9), 1999): start from the interval that contains
-   ``c`` and grow one interval at a time, towards the side that keeps the window
-   centred on ``c`` (no bias on intensity ramps). Every window of m intervals spanning
-   ``S`` ticks bounds the mean ISI to ``S/m +- h``, ``h = (tol + noise sqrt(m) +
-   tol_rel S) / m`` (computed as a product with ``1/m``); growth goes on while the
-   bounds of all windows so far intersect and stops at a change (a moving edge, a
-   flicker). ``tol`` (1 tick) is the quantisation of integrate-and-fire spike times.
-   ``noise`` is the pixel's own ISI scatter, measured robustly: under photon and
-   threshold noise successive ISIs are independent (roughly Gamma distributed), so
-   their second differences ``I[j] - 2 I[j+1] + I[j+2]`` have a spread of about 2.4
-   sigma, while a smooth change of rate (a moving texture) leaves them near zero and a
-   noise-free pixel at a constant rate (ISIs n or n + 1) gives at most 2 ticks. So
-   ``|second difference| - 1`` (floored at 0) is averaged without its two largest
-   values (one change of scene or one outlier interval is in two of them) and
-   ``noise = noise_z / 2 *`` that average (``noise_z`` = 2 by default: about one to
-   two sigma). One outlier interval moves a long window's mean by 1/m only, so it does
-   not end the window. Clean sensors keep tight windows that stop at moving edges;
-   noisy sensors get long windows (a long TFP, but spike-anchored).
-4. Missing sides. Where one side has no spike (the start or end of the stream, or a
-   pixel that went dark), the window is one-sided: it starts at the interval
-   nearest ``c`` and grows away from it. The silent stretch is a lower bound on the
-   interval that contains ``c``; when it is longer than the window's mean ISI
-   allows (the test of step 3), the pixel changed and the estimate is
-   ``1 / silent ticks`` (TFI's bound). A pixel with fewer than two spikes within
-   reach reads its spike count over the frames searched (a long TFP).
-5. Hot pixels. An integrate-and-fire pixel fires regularly; a hot pixel (a leaky or
-   defective one) fires at random, with ISIs scattered like a Poisson process
-   (scatter ~ the mean ISI). A pixel whose scatter (step 3, at least six spikes within
-   reach) exceeds ``HOT_SCATTER`` (0.5) times its mean ISI is irregular; an irregular
-   pixel brighter than all its (up to 8) neighbours takes their maximum (the
-   defective-pixel correction of camera pipelines, applied only where the timing says
-   the pixel is not integrating light). Regular pixels, and irregular ones that are not
-   a local maximum, keep their value.
+   IEEE Trans. Signal Processing 47(9), 1999). Each window with m >= 1 intervals bounds
+   the mean ISI ``mu = S / m`` to ``mu +- h``, ``h = (tol + noise I sqrt(m) + tol_rel S)
+   / m`` with ``I`` the pixel's mean ISI over the whole reach (its spike count); the
+   largest window whose bounds intersect those of every smaller window wins, so growth
+   stops at a change (a moving edge, a flicker). ``tol`` (1 tick) is the quantisation of
+   integrate-and-fire spike times. The noise term scales with the pixel's rate, not with
+   the window's own interval, so a short outlier interval (a burst at the start of a
+   recording) cannot stop the growth.
+4. Sensor noise. Photon shot noise and threshold noise scatter every ISI by a fixed
+   fraction of its length (the coefficient of variation, 1 / sqrt(electrons per
+   threshold) for shot noise), so it is a property of the sensor, measured on every
+   29th pixel: from the ``GATHER`` spikes nearest ``c`` on each side, the second
+   differences of successive ISIs ``I[j] - 2 I[j+1] + I[j+2]`` (zero for a smooth change
+   of rate such as a moving texture, at most 2 ticks for a noise-free pixel) give the
+   scatter ``mean(max(|d| - 1, 0))`` without the two largest values (a change of scene
+   is in two of them). The sensor's scatter is the 25th percentile (a fast-moving texture
+   adds to some pixels, noise to all) over the sampled pixels with a mean ISI of at least
+   4 ticks of scatter / mean ISI; times ``noise_z / 2`` it is ``noise``. A clean sensor
+   keeps tight windows that stop at moving edges; a noisy one gets long windows.
+5. Missing sides. Where one side has no spike (the start or end of the stream, or a
+   pixel that went dark), the windows are one-sided. The silent stretch ``g`` is a
+   lower bound on the interval that contains ``c``; when ``g m - S`` exceeds ``(tol +
+   noise I sqrt(1 + 1/m)) m + tol_rel S`` the pixel changed and the estimate is
+   ``1 / g`` (TFI's bound). A pixel with no usable window (fewer than two spikes within
+   reach) reads its spike count over the reach (a long TFP).
+6. Hot pixels. An integrate-and-fire pixel fires regularly; a hot pixel (a leaky or
+   defective one) fires at random, with ISIs scattered like a Poisson process (scatter
+   about the mean ISI). A pixel whose estimate or spike count over the reach is above
+   ``HOT_MARGIN`` times the estimates of all its (up to 8) neighbours, and whose own
+   scatter (step 4 over the ``HOT_GATHER`` spikes nearest ``c`` a side, at least six)
+   exceeds one tick (the most a regular pixel reaches, with ISIs n and n + 1) and
+   ``max(HOT_SCATTER, HOT_Z x`` the sensor's scatter ``)`` times its mean ISI, takes the
+   lower median of its neighbours (the defective-pixel correction of camera pipelines,
+   applied only where the timing says the pixel does not integrate light like the rest
+   of the sensor).
 
-Causal up to a lookahead of ``span`` frames (streaming gives the same images, bit
-for bit). Intensity scale: spikes per tick / ``rate``, clipped to [0, 1].
+Every step is a count, a first or a last spike over ranges shared by all pixels, so
+the compiled twin works on 64 frames per machine word for many pixels at once. Causal
+up to a lookahead of ``span`` frames (streaming gives the same images, bit for bit).
+The window arithmetic is float32. Intensity scale: spikes per tick / ``rate``,
+clipped to [0, 1].
 
 Quality (benchmarks/bench_recon_quality.py, PSNR against the expected rate, best minus
-TFP-41 at the first, middle and last frames of 7 scenes x 4 sensors: clean,
-calibrated-noise, hot-pixel and photon-starved; normal and low light): >= 0 dB in 95
-of 96 cases (the last frame of a fast translation on the photon-starved sensor reads
--0.02 dB), >= +4 dB on the static low-light scenes with every sensor, +0.06..+14 dB on
+TFP-41 at the first, middle and last frames of 8 scenes x 4 sensors: clean,
+calibrated-noise, hot-pixel and photon-starved; normal and low light): >= 0 dB in all
+96 cases, >= +3.4 dB on the static low-light scenes with every sensor, +1..+17 dB on
 clean moving scenes. With the calibrated sensor noise every temporal estimator is
 capped by the fixed-pattern noise (gain, threshold offset, dark current); removing it
 needs calibration (denoising), not a better window.
@@ -74,7 +80,7 @@ Example:
     >>> import numpy as np
     >>> from spikevision.recon import adaptive
     >>> s = np.zeros((200, 1, 1), np.uint8); s[(np.arange(80) / 0.4).astype(int)] = 1  # ISIs 2, 3, 2, 3 ...
-    >>> round(float(adaptive(s, at=100)[0, 0]), 1)   # TFI here reads 0.33 or 0.5
+    >>> round(float(adaptive(s, at=100)[0, 0]), 2)   # TFI here reads 0.33 or 0.5
     0.4
 """
 
@@ -86,17 +92,32 @@ import numpy as np
 
 from ._input import Spikes, check_frame, check_rate, check_window, output_like, read_window, shape_of, xp_of
 
-__all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "clamp_hot", "ADAPTIVE_DEFAULTS", "MAX_SPAN",
-           "HOT_SCATTER", "HOT_MARGIN"]
+__all__ = ["adaptive", "adaptive_bounds", "check_adaptive", "hot_threshold", "ladder", "windows", "isi_scatter",
+           "noise_of", "ADAPTIVE_DEFAULTS", "MAX_SPAN", "HOT_SCATTER", "HOT_Z", "HOT_MARGIN", "LADDER", "GATHER",
+           "HOT_GATHER", "NOISE_STEP", "NOISE_MIN_ISI", "NOISE_QUANTILE"]
 
 #: Defaults of :func:`adaptive` (see the rule in the module docstring).
-ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 8, "tol": 1.0, "tol_rel": 0.0, "noise_z": 2.0, "center": True}
-#: ISI scatter (ticks, see the rule) above this fraction of the mean ISI marks irregular (Poisson-like) firing
-HOT_SCATTER = 0.5
-#: an irregular pixel above this multiple of all its neighbours is a hot pixel
+ADAPTIVE_DEFAULTS = {"span": 255, "intervals": 32, "tol": 1.0, "tol_rel": 0.0, "noise_z": 2.5, "center": True}
+#: ISI scatter (ticks, see the rule) above this fraction of the mean ISI marks irregular (Poisson-like) firing...
+HOT_SCATTER = 0.3
+#: ... and so does a scatter above HOT_Z times the sensor's (per tick of ISI)
+HOT_Z = 3.0
+#: a pixel above this multiple of all its neighbours is a hot-pixel candidate
 HOT_MARGIN = 1.25
 #: Largest search reach (frames on each side of the reconstructed frame).
 MAX_SPAN = 1023
+#: Window distances (ticks on each side of the frame), about 1.5x apart.
+LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+#: spikes a side for the ISI scatter (noise sample and hot-pixel test)
+GATHER = 8
+#: spikes a side for the hot-pixel test (a longer look than the noise sample: only candidates take it)
+HOT_GATHER = 32
+#: every NOISE_STEP-th pixel (flat index) samples the sensor noise
+NOISE_STEP = 29
+#: the sensor's scatter is this percentile over the sampled pixels (a moving texture adds to some of them)
+NOISE_QUANTILE = 25
+#: pixels whose mean ISI is shorter (ticks) do not sample the noise: quantisation dominates there
+NOISE_MIN_ISI = 4.0
 
 
 def adaptive_bounds(at: int, n_frames: int, span: int) -> tuple[int, int]:
@@ -104,16 +125,80 @@ def adaptive_bounds(at: int, n_frames: int, span: int) -> tuple[int, int]:
     return max(0, at - span), min(n_frames, at + span + 1)
 
 
-def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_z: float = 2.0) -> None:
+def check_adaptive(span: int, intervals: int, tol: float, tol_rel: float, noise_z: float = 2.5) -> None:
     """Validate the options of :func:`adaptive`."""
     check_window(span, "span", 1, MAX_SPAN)
-    check_window(intervals, "intervals", 1, 64)
+    check_window(intervals, "intervals", 1, 1024)
     if not (tol >= 0 and tol_rel >= 0 and noise_z >= 0):
         raise ValueError(f"tol, tol_rel and noise_z must be >= 0, got tol={tol}, tol_rel={tol_rel}, noise_z={noise_z}")
 
 
-def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, tol: float = 1.0,
-             tol_rel: float = 0.0, noise_z: float = 2.0, rate: float | str = 1.0, center: bool = True,
+def ladder(span: int) -> np.ndarray:
+    """Window distances for a reach of ``span`` frames: :data:`LADDER` below ``span + 1``, then ``span + 1``."""
+    return np.array([d for d in LADDER if d < span + 1] + [span + 1], dtype=np.int64)
+
+
+def windows(span: int, center: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Ladder indices (back, forward) of the nested windows, smallest first (see the rule)."""
+    n = len(ladder(span))
+    if center:
+        back = [0] + [i for i in range(1, n) for _ in (0, 1)]
+        fwd = [0] + [j for i in range(1, n) for j in (i - 1, i)]
+    else:
+        back = fwd = list(range(n))
+    return np.array(back, dtype=np.int64), np.array(fwd, dtype=np.int64)
+
+
+def isi_scatter(cols: Any, c: int, k: int = GATHER) -> tuple[Any, Any, Any]:
+    """ISI scatter of the pixels ``cols`` (R, n) (frames of a reach, ``c`` the frame's row).
+
+    The up to ``k`` spikes nearest ``c`` on each side (a side with fewer leaves the rest of the ``2 k``
+    to the other); returns per pixel the scatter (float64: mean of ``max(|second difference| - 1, 0)``
+    without the two largest, 0 below three values), the number of spikes and their span in ticks.
+    """
+    xp = xp_of(cols)
+    n = cols.shape[1]
+    k2, kk = 2 * k, 4 * k
+    times = xp.full((n, kk), -1, dtype=xp.int64)   # j < k2: at or before c (nearest at k2 - 1); j >= k2: after
+    back = cols[: c + 1][::-1].astype(xp.int32)
+    rank = xp.cumsum(back, axis=0)
+    for i in range(1, k2 + 1):
+        hit = (back != 0) & (rank == i)
+        times[:, k2 - i] = xp.where(hit.any(axis=0), c - hit.argmax(axis=0), -1)
+    fwd = cols[c + 1 :].astype(xp.int32)
+    if fwd.shape[0]:
+        rank = xp.cumsum(fwd, axis=0)
+        for i in range(1, k2 + 1):
+            hit = (fwd != 0) & (rank == i)
+            times[:, k2 - 1 + i] = xp.where(hit.any(axis=0), c + 1 + hit.argmax(axis=0), -1)
+    valid = times >= 0
+    nb_all, nf_all = valid[:, :k2].sum(axis=1), valid[:, k2:].sum(axis=1)
+    b0, f0 = xp.minimum(nb_all, k), xp.minimum(nf_all, k)
+    first = k2 - (b0 + xp.minimum(nb_all - b0, k - f0))
+    last = k2 - 1 + f0 + xp.minimum(nf_all - f0, k - b0)
+    isi = times[:, 1:] - times[:, :-1]
+    jj = xp.arange(kk - 3)[None, :]
+    dvalid = (jj >= first[:, None]) & (jj + 3 <= last[:, None])
+    d = xp.where(dvalid, xp.maximum(xp.abs(isi[:, :-2] - 2 * isi[:, 1:-1] + isi[:, 2:]) - 1, 0), 0)
+    nd = dvalid.sum(axis=1)
+    trimmed = (d.sum(axis=1) - xp.sort(d, axis=1)[:, -2:].sum(axis=1)).astype(xp.float64)
+    scatter = xp.where(nd >= 3, trimmed / xp.maximum(nd - 2, 1), 0.0)
+    px = xp.arange(n)
+    ticks = xp.where(last > first, times[px, xp.clip(last, 0, kk - 1)] - times[px, xp.clip(first, 0, kk - 1)], 0)
+    return scatter, last - first + 1, ticks
+
+
+def noise_of(scatter: Any, n_spikes: Any, ticks: Any) -> float:
+    """The sensor's ISI scatter per tick of ISI (rule step 4) from :func:`isi_scatter` of the sampled pixels."""
+    xp = xp_of(scatter)
+    ok = n_spikes >= 6
+    mean_isi = ticks[ok] / (n_spikes[ok] - 1).astype(xp.float64)
+    values = scatter[ok][mean_isi >= NOISE_MIN_ISI] / mean_isi[mean_isi >= NOISE_MIN_ISI]
+    return float(xp.percentile(values, NOISE_QUANTILE)) if values.size else 0.0
+
+
+def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 32, tol: float = 1.0,
+             tol_rel: float = 0.0, noise_z: float = 2.5, rate: float | str = 1.0, center: bool = True,
              convention: str = "spikevision") -> Any:
     """Reconstruct frame ``at`` with per-pixel spike-anchored adaptive windows (the "best" method).
 
@@ -122,15 +207,15 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
     Args:
         spikes: SpikeStream or (T, H, W) array of any backend (nonzero = spike).
         at: frame index (negative counts from the end).
-        span: most frames searched on each side of ``at`` (the lookahead of the streaming version), 1..1023.
-        intervals: most spikes used on each side, 1..64.
+        span: most frames read on each side of ``at`` (the lookahead of the streaming version), 1..1023.
+        intervals: most inter-spike intervals in a window.
         tol: interval tolerance in ticks (quantisation).
-        tol_rel: interval tolerance relative to the mean ISI.
-        noise_z: tolerance in units of the pixel's measured ISI scatter (photon and threshold noise).
+        tol_rel: interval tolerance relative to the window's span.
+        noise_z: tolerance in units of the sensor's measured ISI scatter (photon and threshold noise).
         rate: firing rate shown as intensity 1, or "auto" (:func:`~spikevision.recon.auto_rate` over the
             frames read).
-        center: grow the window towards the side that keeps it centred on ``at`` (default); False grows
-            towards the side whose interval is closest to the mean.
+        center: grow the windows one side at a time, keeping them centred on ``at`` (default); False grows
+            both sides at once (half the windows, coarser steps).
         convention: only "spikevision" (the toolkits have no such method; accepted for a uniform interface).
 
     Returns:
@@ -146,125 +231,134 @@ def adaptive(spikes: Spikes, at: int, *, span: int = 255, intervals: int = 8, to
     check_adaptive(span, intervals, tol, tol_rel, noise_z)
     a, b = adaptive_bounds(at, t_len, span)
     rate = check_rate(resolve_rate(rate, spikes, a, b))
-    xp = xp_of(spikes)
-    frames = read_window(spikes, a, b).reshape(b - a, h * w)
+    frames = read_window(spikes, a, b).reshape(b - a, h * w) != 0
     c = at - a
-    k = intervals
-    k2 = 2 * k                    # index of the first spike after `at`
-    kk = 4 * k
-    # times[:, j]: j < k2 -> spikes at or before `at` (ascending, the nearest at k2 - 1), j >= k2 -> after it;
-    # up to 2k each side, then the budget: k a side, and a side with fewer leaves the rest to the other
-    times = xp.full((h * w, kk), -1, dtype=xp.int64)
-    back = frames[: c + 1][::-1].astype(xp.int32)
-    rank = xp.cumsum(back, axis=0)
-    for i in range(1, k2 + 1):
-        hit = (back != 0) & (rank == i)
-        found = hit.any(axis=0)
-        times[:, k2 - i] = xp.where(found, at - hit.argmax(axis=0), -1)
-    fwd = frames[c + 1 :].astype(xp.int32)
-    if fwd.shape[0]:
-        rank = xp.cumsum(fwd, axis=0)
-        for i in range(1, k2 + 1):
-            hit = (fwd != 0) & (rank == i)
-            found = hit.any(axis=0)
-            times[:, k2 - 1 + i] = xp.where(found, at + 1 + hit.argmax(axis=0), -1)
-    valid = times >= 0
-    nb_all = valid[:, :k2].sum(axis=1)
-    nf_all = valid[:, k2:].sum(axis=1)
-    b0, f0 = xp.minimum(nb_all, k), xp.minimum(nf_all, k)
-    n_back = b0 + xp.minimum(nb_all - b0, k - f0)
-    n_fwd = f0 + xp.minimum(nf_all - f0, k - b0)
-    first = k2 - n_back           # index of the oldest spike used
-    last = k2 - 1 + n_fwd         # index of the newest
-    jcol = xp.arange(kk)[None, :]
-    times = xp.where((jcol >= first[:, None]) & (jcol <= last[:, None]), times, -1)
-    npx = h * w
-    px = xp.arange(npx)
+    sensor = noise_of(*isi_scatter(frames[:, ::NOISE_STEP], c))
+    est, reach = _window_rule(frames, c, ladder(span), *windows(span, center), intervals, tol, tol_rel,
+                              noise_z * 0.5 * sensor, rate)
+    img = _clamp_hot_pixels(est.reshape(h, w), reach.reshape(h, w), frames, c, hot_threshold(sensor))
+    return output_like(img, spikes)
 
-    def at_(j):
-        return times[px, xp.clip(j, 0, kk - 1)]
 
-    # ISI noise in ticks (see the rule): second differences of successive ISIs beyond the one tick of quantisation,
-    # averaged without the two largest (a step is in two triples); a smooth change of rate does not count as noise
-    isi = times[:, 1:] - times[:, :-1]
-    jj = xp.arange(kk - 3)[None, :]
-    dvalid = (jj >= first[:, None]) & (jj + 3 <= last[:, None])
-    i0, i1, i2 = isi[:, :-2], isi[:, 1:-1], isi[:, 2:]
-    d = xp.where(dvalid, xp.maximum(xp.abs(i0 - 2 * i1 + i2) - 1, 0), 0)
-    nd = dvalid.sum(axis=1)
-    trimmed = (d.sum(axis=1) - xp.sort(d, axis=1)[:, -2:].sum(axis=1)).astype(xp.float64)
-    scatter = xp.where(nd >= 3, trimmed / xp.maximum(nd - 2, 1), 0.0)
-    noise = (noise_z * 0.5) * scatter
-    # irregular firing (Poisson-like ISIs, not integrate-and-fire): a hot-pixel candidate
-    irregular = (nd >= 3) & (scatter * (last - first).astype(xp.float64)
-                             > HOT_SCATTER * (at_(last) - at_(first)).astype(xp.float64))
-    # Core interval: the one containing `at`; one-sided next to a missing side; none below two spikes.
-    both = (n_back >= 1) & (n_fwd >= 1)
-    only_b = (n_fwd == 0) & (n_back >= 2)
-    only_f = (n_back == 0) & (n_fwd >= 2)
-    ok = both | only_b | only_f
-    left = xp.where(only_b, k2 - 2, xp.where(only_f, k2, k2 - 1)).astype(xp.int64)
-    right = left + 1
-    active = ok.copy()
-    # ICI: the mean ISI of every window so far lies in [mean - h, mean + h], h = (tol + noise sqrt(m) + tol_rel S) / m
-    s0 = (at_(right) - at_(left)).astype(xp.float64)
-    h0 = tol + noise + tol_rel * s0
-    ici_lo, ici_hi = s0 - h0, s0 + h0
+def hot_threshold(sensor: float) -> float:
+    """Scatter per tick of ISI above which a pixel fires irregularly, given the sensor's (rule step 6)."""
+    return max(HOT_SCATTER, HOT_Z * sensor)
 
-    def agrees(s2, m2):
-        h2 = tol + noise * xp.sqrt(m2) + tol_rel * s2
-        r2 = 1.0 / m2
-        return xp.maximum(ici_lo, (s2 - h2) * r2) <= xp.minimum(ici_hi, (s2 + h2) * r2)
 
-    for _ in range(k2 - 2):
-        m = right - left
-        m2 = (m + 1).astype(xp.float64)
-        good_l = active & (left - 1 >= first) & agrees((at_(right) - at_(left - 1)).astype(xp.float64), m2)
-        good_r = active & (right + 1 <= last) & agrees((at_(right + 1) - at_(left)).astype(xp.float64), m2)
-        if center:
-            cl = xp.abs(at_(left - 1) + at_(right) - 2 * at)
-            cr = xp.abs(at_(left) + at_(right + 1) - 2 * at)
-        else:   # the side whose interval is closest to the mean
-            span_t = at_(right) - at_(left)
-            cl = xp.abs((at_(left) - at_(left - 1)) * m - span_t)
-            cr = xp.abs((at_(right + 1) - at_(right)) * m - span_t)
-        take_l = good_l & (~good_r | (cl <= cr))
-        take_r = good_r & ~take_l
-        left = left - take_l
-        right = right + take_r
-        active = take_l | take_r
-        if not bool(active.any()):
-            break
-        m2 = (right - left).astype(xp.float64)
-        s2 = (at_(right) - at_(left)).astype(xp.float64)
-        h2 = tol + noise * xp.sqrt(m2) + tol_rel * s2
-        r2 = 1.0 / m2
-        ici_lo = xp.where(active, xp.maximum(ici_lo, (s2 - h2) * r2), ici_lo)
-        ici_hi = xp.where(active, xp.minimum(ici_hi, (s2 + h2) * r2), ici_hi)
-    m = right - left
-    span_t = at_(right) - at_(left)
-    # a silent side: the interval containing `at` is at least `gap` ticks; longer than the window allows -> 1 / gap
-    gap = xp.where(only_b, (b - 1) + 1 - at_(k2 - 1), at_(k2) - (a - 1))
-    limit = (tol + noise * xp.sqrt(1.0 + 1.0 / m)) * m + tol_rel * span_t
-    changed = (only_b | only_f) & (gap * m - span_t > limit)
+def _cells(frames: Any, c: int, lad: np.ndarray) -> tuple[Any, ...]:
+    """Per ladder distance d: spikes in (c - d, c] and their earliest, spikes in (c, c + d] and their latest;
+    the last spike at or before ``c`` (``p``, -1 if none) and the first after it (``q``, R if none)."""
+    xp = xp_of(frames)
+    r_len, n = frames.shape
+    nl = len(lad)
+    cb, eb = xp.zeros((nl, n), xp.int64), xp.zeros((nl, n), xp.int64)
+    cf, lf = xp.zeros((nl, n), xp.int64), xp.zeros((nl, n), xp.int64)
+    p, q = xp.full(n, -1, xp.int64), xp.full(n, r_len, xp.int64)
+    stop = c + 1                        # back cell i: rows [start, stop)
+    for i, d in enumerate(lad):
+        start = max(0, c - int(d) + 1)
+        cell = frames[start:stop]
+        cnt = cell.sum(axis=0) if len(cell) else xp.zeros(n, xp.int64)
+        cb[i] = cnt + (cb[i - 1] if i else 0)
+        if len(cell):
+            eb[i] = xp.where(cnt > 0, start + cell.argmax(axis=0), eb[i - 1] if i else 0)
+            p = xp.where((p < 0) & (cnt > 0), stop - 1 - cell[::-1].argmax(axis=0), p)
+        elif i:
+            eb[i] = eb[i - 1]
+        stop = start
+    start = c + 1                       # forward cell j: rows [start, stop)
+    for j, d in enumerate(lad):
+        stop = min(r_len, c + int(d) + 1)
+        cell = frames[start:stop]
+        cnt = cell.sum(axis=0) if len(cell) else xp.zeros(n, xp.int64)
+        cf[j] = cnt + (cf[j - 1] if j else 0)
+        if len(cell):
+            lf[j] = xp.where(cnt > 0, stop - 1 - cell[::-1].argmax(axis=0), lf[j - 1] if j else 0)
+            q = xp.where((q >= r_len) & (cnt > 0), start + cell.argmax(axis=0), q)
+        elif j:
+            lf[j] = lf[j - 1]
+        start = max(start, stop)
+    return cb, eb, cf, lf, p, q
+
+
+def _window_rule(frames: Any, c: int, lad: np.ndarray, wb: np.ndarray, wf: np.ndarray, intervals: int, tol: float,
+                 tol_rel: float, noise: float, rate: float) -> Any:
+    """Steps 1-3 and 5 of the rule for every pixel: the estimate before the hot-pixel clamp and the spike count
+    over the reach as a rate, float32 (P,) each."""
+    xp = xp_of(frames)
+    r_len, n = frames.shape
+    cb, eb, cf, lf, p, q = _cells(frames, c, lad)
+    has_p, has_q = p >= 0, q < r_len
+    f32 = xp.float32
+    tol32, rel32 = f32(tol), f32(tol_rel)
+    n_reach = cb[-1] + cf[-1]
+    tick_noise = f32(noise) * (f32(r_len) / xp.maximum(n_reach, 1).astype(f32))   # noise x the mean ISI over the reach
+    ici_lo, ici_hi = xp.full(n, -xp.inf, f32), xp.full(n, xp.inf, f32)
+    active = xp.ones(n, bool)
+    m_win, s_win = xp.zeros(n, xp.int64), xp.zeros(n, xp.int64)
+    for i, j in zip(wb.tolist(), wf.tolist()):
+        nb = xp.where(cb[i] > 0, cb[i], has_p.astype(xp.int64))
+        nf = xp.where(cf[j] > 0, cf[j], has_q.astype(xp.int64))
+        first = xp.where(nb > 0, xp.where(cb[i] > 0, eb[i], p), q)
+        last = xp.where(nf > 0, xp.where(cf[j] > 0, lf[j], q), p)
+        m = nb + nf - 1
+        valid = active & (m >= 1)
+        active &= ~(valid & (m > intervals))
+        valid &= m <= intervals
+        inv = f32(1) / xp.maximum(m, 1).astype(f32)
+        sf = (last - first).astype(f32)
+        mu = sf * inv
+        half = (tol32 + tick_noise * xp.sqrt(xp.maximum(m, 1).astype(f32)) + rel32 * sf) * inv
+        lo, hi = xp.maximum(ici_lo, mu - half), xp.minimum(ici_hi, mu + half)
+        ok = valid & (lo <= hi)
+        active &= ~(valid & ~ok)
+        ici_lo, ici_hi = xp.where(ok, lo, ici_lo), xp.where(ok, hi, ici_hi)
+        m_win, s_win = xp.where(ok, m, m_win), xp.where(ok, last - first, s_win)
+    good = m_win >= 1
+    only_b, only_f = has_p & ~has_q, has_q & ~has_p
+    gap = xp.where(only_b, r_len - p, q + 1)
+    mf = xp.maximum(m_win, 1).astype(f32)
+    sf = s_win.astype(f32)
+    mu = sf * (f32(1) / mf)
+    limit = (tol32 + tick_noise * xp.sqrt(f32(1) + f32(1) / mf)) * mf + rel32 * sf
+    changed = (only_b | only_f) & good & (gap.astype(f32) * mf - sf > limit)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = m.astype(xp.float64) / (span_t.astype(xp.float64) * rate)
-        est = xp.where(changed, 1.0 / (gap.astype(xp.float64) * rate), est)
-        count = (n_back + n_fwd).astype(xp.float64) / (float(b - a) * rate)
-    img = xp.where(ok, est, count)
-    img = xp.minimum(img, 1.0).astype(xp.float32).reshape(h, w)
-    return output_like(clamp_hot(img, irregular.reshape(h, w), xp), spikes)
+        est = xp.where(changed, 1.0 / (gap * rate), m_win / (s_win * rate))
+        count = n_reach / (float(r_len) * rate)
+    return xp.minimum(xp.where(good, est, count), 1.0).astype(f32), xp.minimum(count, 1.0).astype(f32)
 
 
-def clamp_hot(img, irregular, xp=np):
-    """Hot pixels: an irregular pixel brighter than ``HOT_MARGIN`` times all its (up to 8) neighbours takes their median
-    (the lower one, ``sorted[(n - 1) // 2]``, of the n neighbours inside the image)."""
+def _clamp_hot_pixels(img: Any, reach: Any, frames: Any, c: int, threshold: float) -> Any:
+    """Step 6 of the rule: candidates brighter than all neighbours, tested by their own ISI scatter."""
+    xp = xp_of(img)
+    h, w = img.shape
+    above = _neighbour_max(img) * np.float32(HOT_MARGIN)
+    cand = xp.flatnonzero(((img > above) | (reach > above)).ravel())
+    out = img.copy()
+    if cand.size and h * w > 1:
+        scatter, n_spikes, ticks = isi_scatter(frames[:, cand], c, HOT_GATHER)
+        bad = cand[(n_spikes >= 6) & (scatter > 1) & (scatter * (n_spikes - 1) > threshold * ticks)]
+        out.ravel()[bad] = _neighbour_lower_median(img).ravel()[bad]
+    return out
+
+
+def _neighbour_lower_median(img: Any) -> Any:
+    """The lower median (``sorted[(n - 1) // 2]``) of the n (up to 8) neighbours of every pixel inside the image."""
+    xp = xp_of(img)
     h, w = img.shape
     pad = xp.full((h + 2, w + 2), xp.inf, dtype=img.dtype)
     pad[1:-1, 1:-1] = img
-    nb = xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2) if dy != 1 or dx != 1])
+    nb = xp.sort(xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2)
+                           if dy != 1 or dx != 1]), axis=0)    # neighbours outside the image (inf) sort last
     n_in = (nb < xp.inf).sum(axis=0)
-    nb_sorted = xp.sort(nb, axis=0)                       # neighbours outside the image (inf) sort last
-    below = xp.where(nb < xp.inf, nb, -xp.inf).max(axis=0)
-    median = xp.take_along_axis(nb_sorted, xp.maximum(n_in - 1, 0)[None] // 2, axis=0)[0]
-    return xp.where(irregular & (n_in > 0) & (img > below * np.float32(HOT_MARGIN)), median, img)
+    return xp.take_along_axis(nb, xp.maximum(n_in - 1, 0)[None] // 2, axis=0)[0]
+
+
+def _neighbour_max(img: Any) -> Any:
+    """Largest of the (up to 8) neighbours of every pixel inside the image (-inf without neighbours)."""
+    xp = xp_of(img)
+    h, w = img.shape
+    pad = xp.full((h + 2, w + 2), -xp.inf, dtype=img.dtype)
+    pad[1:-1, 1:-1] = img
+    return xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2)
+                     if dy != 1 or dx != 1]).max(axis=0)

@@ -31,12 +31,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import numba
 import numpy as np
 
 from .. import _bits
+from . import _adaptive_kernels as AK
 from . import _kernels as K
 from ._input import check_rate, check_window
-from .adaptive import check_adaptive
+from .adaptive import GATHER, HOT_GATHER, NOISE_STEP, check_adaptive, hot_threshold, ladder, noise_of, windows
 from .tfi import isi_table
 from .tfp import tfp_scale
 
@@ -277,15 +279,15 @@ class StreamingAdaptive(StreamingReconstructor):
 
     Latency: ``span`` frames (default 255: the image of frame t needs the spikes up to t + span).
     Frames are kept per pixel (64 frames per uint64 word, transposed once as they arrive), so an
-    image costs a few bit scans per pixel whatever the reach. ``rate`` is a number (a scale cannot
-    be measured before the frames arrive; measure one with :func:`~spikevision.recon.auto_rate`
-    on a first block).
+    image costs a few masked counts per pixel and window whatever the reach. ``rate`` is a number (a
+    scale cannot be measured before the frames arrive; measure one with
+    :func:`~spikevision.recon.auto_rate` on a first block).
     """
 
     keep = 64   # frame-major rows of the chunk being filled (transposed again as it grows)
 
-    def __init__(self, height: int, width: int, span: int = 255, intervals: int = 8, tol: float = 1.0,
-                 tol_rel: float = 0.0, noise_z: float = 2.0, center: bool = True, emit_every: int = 40,
+    def __init__(self, height: int, width: int, span: int = 255, intervals: int = 32, tol: float = 1.0,
+                 tol_rel: float = 0.0, noise_z: float = 2.5, center: bool = True, emit_every: int = 40,
                  start: int = 0, rate: float = 1.0, block: int = 256):
         check_adaptive(span, intervals, tol, tol_rel, noise_z)
         self.center = bool(center)
@@ -294,11 +296,17 @@ class StreamingAdaptive(StreamingReconstructor):
         self.rate = check_rate(rate)
         self.lookback = self.lookahead = self.span
         super().__init__(height, width, emit_every, start, block)
+        self._ladder = ladder(self.span)
+        self._wb, self._wf = windows(self.span, self.center)
         # 64-frame slots: the reach of the oldest pending image (2 span + a batch of frames) plus alignment
         self._slots = (2 * self.span + self._chunk + 1) // 64 + 3
         self._hist = np.zeros((self._slots, self.npix), dtype=np.uint64)
         self._raw = np.zeros_like(self._stack)                 # before the hot-pixel clamp
-        self._irregular = np.zeros(self._stack.shape, dtype=np.uint8)
+        self._reach = np.zeros_like(self._stack)               # spike count over the reach, as a rate
+        n_sample = (self.npix + NOISE_STEP - 1) // NOISE_STEP
+        n_out = self._stack.shape[0]
+        self._sample = (np.zeros((n_out, n_sample)), np.zeros((n_out, n_sample), np.int64),
+                        np.zeros((n_out, n_sample), np.int64))
 
     def _compute(self, p0: int, p1: int, targets: list[int]) -> None:
         first = self._base + p0
@@ -315,9 +323,17 @@ class StreamingAdaptive(StreamingReconstructor):
         hi = np.minimum(self._seen - 1, c + self.span)
         ci0 = int(lo.min()) // 64
         slot_of = np.arange(ci0, int(hi.max()) // 64 + 1, dtype=np.int64) % self._slots
-        K.adaptive_hist(self._hist, slot_of, ci0, c, lo, hi, self.intervals, self.tol, self.tol_rel, self.noise_z,
-                        self.rate, self.center, self._raw, self._irregular, self.npix)
-        K.clamp_hot(self._raw, self._irregular, len(targets), self.height, self.width, self._stack)
+        n_e = len(targets)
+        scatter, n_spikes, ticks = (a[:n_e] for a in self._sample)
+        AK.isi_sample(self._hist, slot_of, ci0, c, lo, hi, GATHER, NOISE_STEP, scatter, n_spikes, ticks)
+        sensor = [noise_of(scatter[e], n_spikes[e], ticks[e]) for e in range(n_e)]
+        noise = np.array([self.noise_z * 0.5 * v for v in sensor], dtype=np.float32)
+        threshold = np.array([hot_threshold(v) for v in sensor])
+        AK.adaptive_hist(self._hist, slot_of, ci0, c, lo, hi, self._ladder, self._wb, self._wf, self.intervals,
+                         self.tol, self.tol_rel, noise, self.rate, self._raw, self._reach, self.npix,
+                         numba.get_num_threads())
+        AK.clamp_hot_hist(self._hist, slot_of, ci0, c, lo, hi, HOT_GATHER, self._raw, self._reach, threshold,
+                          self.height, self.width, self._stack)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
+
+from .._intrinsics import ctz64 as _ctz64
+from .._intrinsics import popcount64
 
 __all__ = ["ring_update", "interval_features", "box_mean", "census", "cost_volume", "sgm", "select", "sgm_select",
            "agg_dtype", "popcount64", "log2_table", "QSCALE"]
@@ -33,21 +33,6 @@ def log2_table(n: int) -> np.ndarray:
     x = np.arange(n + 1, dtype=np.float64)
     x[0] = 1.0
     return np.rint(QSCALE * np.log2(x)).astype(np.int32)
-
-
-@intrinsic
-def _ctz64(typingctx, v):  # pragma: no cover - compiled
-    """Index of the lowest set bit of a non-zero uint64 (LLVM ``cttz``: one TZCNT instruction)."""
-    if v != types.uint64:
-        return None
-    sig = types.int64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        fn = builder.module.declare_intrinsic("llvm.cttz", [i64], ir.FunctionType(i64, [i64, ir.IntType(1)]))
-        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
-
-    return sig, codegen
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -163,18 +148,6 @@ def census(q, radius, out):  # pragma: no cover - compiled
                 for x in range(w):
                     row[x] |= np.uint64(pj[x + i] < centre[x]) << b
                 bit += 1
-
-
-@intrinsic
-def popcount64(typingctx, v):  # pragma: no cover - compiled
-    """Number of set bits of a uint64 (LLVM ``ctpop``: one POPCNT instruction where the CPU has it)."""
-    sig = types.int64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
-        return builder.call(fn, args)
-
-    return sig, codegen
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
