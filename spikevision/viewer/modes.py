@@ -301,10 +301,11 @@ class BestMode(ViewMode):
     @staticmethod
     def _params(window: int) -> dict:
         try:
+            from ..recon.adaptive import MAX_SPAN
             from ..recon.api import resolve_method
 
             if resolve_method("best") == "adaptive":
-                return {"span": int(min(126, max(1, window // 2)))}
+                return {"span": int(min(MAX_SPAN, max(1, window // 2)))}
         except ImportError:
             pass
         return {}
