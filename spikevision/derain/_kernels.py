@@ -249,14 +249,7 @@ def combine_counts(values: np.ndarray, rows, center: int, k: float, floor: float
     rows = np.asarray(rows, np.int64)
     n, p = rows.shape[0], values.shape[1]
     args = (values, rows, int(center), float(k), float(floor), float(rel), float(scale), out, mask)
-    net = _network(n)
-    parts = _threads() if p >= PARALLEL_PIXELS else 1
-    if parts == 1:
-        _combine_counts_range(*args, 0, p, np.empty((n, CHUNK), np.int16), net)
-        return
-    bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
-    list(_pool().map(lambda ab: _combine_counts_range(*args, ab[0], ab[1], np.empty((n, CHUNK), np.int16), net),
-                     bounds))
+    _run_split(_combine_counts_range, args, n, p, np.int16)
 
 
 def combine_reference(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float = 0.05, valid=None):
@@ -307,14 +300,7 @@ def combine(values, center: int, k: float = 2.0, floor: float = 1.5, rel: float 
     out = np.empty(p, np.float64)
     mask = np.empty(p, np.bool_)
     args = (values, rows, int(center), float(k), float(floor), float(rel), out, mask)
-    dtype = np.float32 if integer else np.float64
-    net = _network(n)
-    parts = _threads() if p >= PARALLEL_PIXELS else 1
-    if parts == 1:
-        _combine_range(*args, 0, p, np.empty((n, CHUNK), dtype), net)
-        return out, mask
-    bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
-    list(_pool().map(lambda ab: _combine_range(*args, ab[0], ab[1], np.empty((n, CHUNK), dtype), net), bounds))
+    _run_split(_combine_range, args, n, p, np.float32 if integer else np.float64)
     return out, mask
 
 
@@ -323,11 +309,20 @@ def _combine_missing(values, valid, center, k, floor, rel):
     out = np.empty(p, np.float64)
     mask = np.empty(p, np.bool_)
     args = (values, valid, int(center), float(k), float(floor), float(rel), out, mask)
+    _run_split(_combine_missing_range, args, n, p, np.float64)
+    return out, mask
+
+
+def _run_split(kernel, args: tuple, n: int, p: int, dtype) -> None:
+    """``kernel(*args, j0, j1, scratch, network)`` over pixels [0, p): in this thread, or split across the pool's
+    threads for large images (each part with its own (n, CHUNK) scratch of ``dtype``)."""
     net = _network(n)
     parts = _threads() if p >= PARALLEL_PIXELS else 1
+    if parts == 1:
+        kernel(*args, 0, p, np.empty((n, CHUNK), dtype), net)
+        return
     bounds = [(i * p // parts, (i + 1) * p // parts) for i in range(parts)]
-    list(_pool().map(lambda ab: _combine_missing_range(*args, ab[0], ab[1], np.empty((n, CHUNK)), net), bounds))
-    return out, mask
+    list(_pool().map(lambda ab: kernel(*args, ab[0], ab[1], np.empty((n, CHUNK), dtype), net), bounds))
 
 
 _NETWORKS: dict[int, np.ndarray] = {}
