@@ -208,3 +208,22 @@ def test_a_side_without_spikes_gives_one_sided_windows():
         u = t - t[0]
         ms = [m for m in range(1, intervals + 1) if np.float32(m / u[m]) == got]
         assert ms and max(ms) >= intervals // 2, (intervals, got)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compiled_equals_reference_across_options(seed):
+    # random sizes, spans (1 to past the stream), interval caps, tolerances, noise and growth order;
+    # Bernoulli or integrate-and-fire pixels; the frames at both ends and two inside
+    from spikevision.recon import reconstruct
+
+    rng = np.random.default_rng(seed)
+    t_len, h, w = int(rng.integers(2, 300)), int(rng.integers(1, 9)), int(rng.integers(1, 40))
+    rates = rng.uniform(0, 0.6, (h, w)) ** 2
+    if seed % 2:
+        s = integrate_and_fire(rates * 0.7, t_len, start=rng.random((h, w)))
+    else:
+        s = (rng.random((t_len, h, w)) < rates).astype(np.uint8)
+    kw = dict(span=int(rng.choice([1, 5, 40, 255, 300])), intervals=int(rng.choice([1, 3, 32])),
+              tol_rel=float(rng.choice([0, 0.1])), noise_z=float(rng.choice([0, 2.5, 5])), center=bool(seed // 2 % 2))
+    for at in sorted({0, t_len // 2, t_len - 1, int(rng.integers(t_len))}):
+        np.testing.assert_array_equal(reconstruct(s, "best", at=at, engine="numba", **kw), adaptive(s, at, **kw))
