@@ -290,17 +290,17 @@ def adaptive_hist(hist, slot_of, ci0, centers, los, his, lad, wb, wf, intervals,
                 gap = (hi + 1 - (c + p)) if only_b else (c + q - lo + 1)
                 mf = np.float32(max(m, 1))
                 sf = np.float32(s)
-                mu = sf * (one32 / mf)
                 limit = (tol32 + tn[x] * np.sqrt(one32 + one32 / mf)) * mf + rel32 * sf
                 changed = (only_b | only_f) & (m >= 1) & (np.float32(gap) * mf - sf > limit)
+                count = np.float64(n_reach[x]) / (np.float64(hi - lo + 1) * rate)
                 if changed:
                     est = 1.0 / (np.float64(gap) * rate)
                 elif m >= 1:
                     est = np.float64(m) / (np.float64(s) * rate)
                 else:
-                    est = np.float64(n_reach[x]) / (np.float64(hi - lo + 1) * rate)
+                    est = count
                 out[e, p0 + x] = np.float32(min(est, 1.0))
-                reach[e, p0 + x] = np.float32(min(np.float64(n_reach[x]) / (np.float64(hi - lo + 1) * rate), 1.0))
+                reach[e, p0 + x] = np.float32(min(count, 1.0))
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)

@@ -8,8 +8,8 @@ per-pixel interval values bit-sliced (bit plane k holds bit k of 64 pixels), so
 recording "a spike here at distance d" is one and/or per plane per 64 pixels.
 Loops over words vectorise; threads split the frame into 4096-pixel chunks.
 The adaptive ("best") method keeps frames per pixel instead (64 frames per uint64
-word, bit-transposed once as they arrive), so a pixel's spikes nearest a frame
-are a few leading/trailing-zero counts away whatever the reach.
+word, bit-transposed once as they arrive by :func:`history_store`); its kernels
+are in :mod:`spikevision.recon._adaptive_kernels`.
 
 Emission windows are positions in ``work`` (consecutive packed frames). The
 NumPy functions of this package are the reference these kernels are tested against.

@@ -293,33 +293,34 @@ def _window_rule(frames: Any, c: int, lad: np.ndarray, wb: np.ndarray, wf: np.nd
     tol32, rel32 = f32(tol), f32(tol_rel)
     n_reach = cb[-1] + cf[-1]
     tick_noise = f32(noise) * (f32(r_len) / xp.maximum(n_reach, 1).astype(f32))   # noise x the mean ISI over the reach
+    # each side's spikes and end spike at every ladder distance, with p and q where the side has none
+    nb_at = xp.where(cb > 0, cb, has_p.astype(xp.int64))
+    first_at = xp.where(cb > 0, eb, xp.where(has_p, p, q))
+    nf_at = xp.where(cf > 0, cf, has_q.astype(xp.int64))
+    last_at = xp.where(cf > 0, lf, xp.where(has_q, q, p))
     ici_lo, ici_hi = xp.full(n, -xp.inf, f32), xp.full(n, xp.inf, f32)
     active = xp.ones(n, bool)
     m_win, s_win = xp.zeros(n, xp.int64), xp.zeros(n, xp.int64)
     for i, j in zip(wb.tolist(), wf.tolist()):
-        nb = xp.where(cb[i] > 0, cb[i], has_p.astype(xp.int64))
-        nf = xp.where(cf[j] > 0, cf[j], has_q.astype(xp.int64))
-        first = xp.where(nb > 0, xp.where(cb[i] > 0, eb[i], p), q)
-        last = xp.where(nf > 0, xp.where(cf[j] > 0, lf[j], q), p)
-        m = nb + nf - 1
+        m = nb_at[i] + nf_at[j] - 1
+        s_ticks = last_at[j] - first_at[i]
         valid = active & (m >= 1)
         active &= ~(valid & (m > intervals))
         valid &= m <= intervals
         inv = f32(1) / xp.maximum(m, 1).astype(f32)
-        sf = (last - first).astype(f32)
+        sf = s_ticks.astype(f32)
         mu = sf * inv
         half = (tol32 + tick_noise * xp.sqrt(xp.maximum(m, 1).astype(f32)) + rel32 * sf) * inv
         lo, hi = xp.maximum(ici_lo, mu - half), xp.minimum(ici_hi, mu + half)
         ok = valid & (lo <= hi)
         active &= ~(valid & ~ok)
         ici_lo, ici_hi = xp.where(ok, lo, ici_lo), xp.where(ok, hi, ici_hi)
-        m_win, s_win = xp.where(ok, m, m_win), xp.where(ok, last - first, s_win)
+        m_win, s_win = xp.where(ok, m, m_win), xp.where(ok, s_ticks, s_win)
     good = m_win >= 1
     only_b, only_f = has_p & ~has_q, has_q & ~has_p
     gap = xp.where(only_b, r_len - p, q + 1)
     mf = xp.maximum(m_win, 1).astype(f32)
     sf = s_win.astype(f32)
-    mu = sf * (f32(1) / mf)
     limit = (tol32 + tick_noise * xp.sqrt(f32(1) + f32(1) / mf)) * mf + rel32 * sf
     changed = (only_b | only_f) & good & (gap.astype(f32) * mf - sf > limit)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -342,23 +343,23 @@ def _clamp_hot_pixels(img: Any, reach: Any, frames: Any, c: int, threshold: floa
     return out
 
 
+def _neighbours(img: Any, fill: float) -> Any:
+    """(8, H, W): the 8 neighbours of every pixel, ``fill`` where a neighbour is outside the image."""
+    xp = xp_of(img)
+    h, w = img.shape
+    pad = xp.full((h + 2, w + 2), fill, dtype=img.dtype)
+    pad[1:-1, 1:-1] = img
+    return xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2) if dy != 1 or dx != 1])
+
+
 def _neighbour_lower_median(img: Any) -> Any:
     """The lower median (``sorted[(n - 1) // 2]``) of the n (up to 8) neighbours of every pixel inside the image."""
     xp = xp_of(img)
-    h, w = img.shape
-    pad = xp.full((h + 2, w + 2), xp.inf, dtype=img.dtype)
-    pad[1:-1, 1:-1] = img
-    nb = xp.sort(xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2)
-                           if dy != 1 or dx != 1]), axis=0)    # neighbours outside the image (inf) sort last
+    nb = xp.sort(_neighbours(img, xp.inf), axis=0)      # neighbours outside the image (inf) sort last
     n_in = (nb < xp.inf).sum(axis=0)
     return xp.take_along_axis(nb, xp.maximum(n_in - 1, 0)[None] // 2, axis=0)[0]
 
 
 def _neighbour_max(img: Any) -> Any:
     """Largest of the (up to 8) neighbours of every pixel inside the image (-inf without neighbours)."""
-    xp = xp_of(img)
-    h, w = img.shape
-    pad = xp.full((h + 2, w + 2), -xp.inf, dtype=img.dtype)
-    pad[1:-1, 1:-1] = img
-    return xp.stack([pad[dy : dy + h, dx : dx + w] for dy in (0, 1, 2) for dx in (0, 1, 2)
-                     if dy != 1 or dx != 1]).max(axis=0)
+    return _neighbours(img, -np.inf).max(axis=0)
