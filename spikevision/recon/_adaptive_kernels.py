@@ -148,25 +148,123 @@ def _segments(hist, slot_of, ci0, p0, n, c, lo, hi, nseg, back, fwd):
                 fwd[k, x] = ((rf0[p0 + x] >> sr) | (rf1[p0 + x] << sl)) & keep_f
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ladder_stats(sb, sf_, nseg, lad, n, cb, eb, cf, lf, cfull_b, cfull_f, efull, lfull, pp, qq):
+    """Per ladder distance d (rows of cb/eb/cf/lf): spikes in (c - d, c] and the earliest, spikes in (c, c + d]
+    and the latest; pp / qq the last spike at or before c and the first after it (ticks relative to c)."""
+    nl = lad.shape[0]
+    for x in range(B):
+        pp[x] = NONE_P
+        qq[x] = NONE_Q
+        cfull_b[x] = 0
+        cfull_f[x] = 0
+        efull[x] = 0
+        lfull[x] = 0
+    i = 0
+    for k in range(nseg):              # ladder entries in segment k: d in (64 k, 64 (k + 1)]
+        off = 64 * k
+        while i < nl and lad[i] <= off + 64:
+            dd = lad[i] - off
+            mb = FULL << np.uint64(64 - dd)
+            mf_ = FULL >> np.uint64(64 - dd)
+            for x in range(n):
+                yb = sb[k, x] & mb
+                yf = sf_[k, x] & mf_
+                cb[i, x] = cfull_b[x] + np.float32(popcount64(yb))
+                cf[i, x] = cfull_f[x] + np.float32(popcount64(yf))
+                eb[i, x] = np.float32(np.int64(trailing_zeros(yb)) - 63 - off) if yb != 0 else efull[x]
+                lf[i, x] = np.float32(64 - np.int64(leading_zeros(yf)) + off) if yf != 0 else lfull[x]
+            i += 1
+        for x in range(n):
+            yb = sb[k, x]
+            yf = sf_[k, x]
+            cfull_b[x] += np.float32(popcount64(yb))
+            cfull_f[x] += np.float32(popcount64(yf))
+            efull[x] = np.float32(np.int64(trailing_zeros(yb)) - 63 - off) if yb != 0 else efull[x]
+            lfull[x] = np.float32(64 - np.int64(leading_zeros(yf)) + off) if yf != 0 else lfull[x]
+            new_p = np.float32(-(np.int64(leading_zeros(yb)) + off))
+            pp[x] = new_p if (pp[x] == NONE_P) & (yb != 0) else pp[x]
+            new_q = np.float32(np.int64(trailing_zeros(yf)) + 1 + off)
+            qq[x] = new_q if (qq[x] == NONE_Q) & (yf != 0) else qq[x]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _with_fallbacks(nl, n, cb, eb, cf, lf, pp, qq):
+    """A side with no spike within distance d counts its nearest spike (p or q) instead; a side with none at
+    all takes the other side's nearest as its end spike."""
+    one32 = np.float32(1.0)
+    zero32 = np.float32(0.0)
+    for i in range(nl):
+        for x in range(n):
+            p = pp[x]
+            q = qq[x]
+            has_p = p != NONE_P
+            has_q = q != NONE_Q
+            b_in = cb[i, x] > zero32
+            f_in = cf[i, x] > zero32
+            eb[i, x] = eb[i, x] if b_in else (p if has_p else q)
+            cb[i, x] = cb[i, x] if b_in else (one32 if has_p else zero32)
+            lf[i, x] = lf[i, x] if f_in else (q if has_q else p)
+            cf[i, x] = cf[i, x] if f_in else (one32 if has_q else zero32)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ici(wb, wf, n, cb, eb, cf, lf, tn, tol32, rel32, cap32, ici_lo, ici_hi, mw, sw):
+    """The ICI over the nested windows (wb[w], wf[w]), B pixels in lockstep: ``mw``/``sw`` the intervals and
+    ticks of each pixel's chosen window (0 for none); stops early once every pixel has stopped."""
+    one32 = np.float32(1.0)
+    inf32 = np.float32(np.inf)
+    for x in range(B):
+        ici_lo[x] = -np.inf
+        ici_hi[x] = np.inf
+        mw[x] = 0
+        sw[x] = 0
+    for wi in range(wb.shape[0]):
+        nb_i = cb[wb[wi]]
+        first_i = eb[wb[wi]]
+        nf_j = cf[wf[wi]]
+        last_j = lf[wf[wi]]
+        going = 0
+        for x in range(n):             # a stopped pixel has the empty bounds (inf, -inf)
+            m = nb_i[x] + nf_j[x] - one32       # small integers: exact in float32
+            m1 = m if m > one32 else one32
+            inv = one32 / m1
+            sf = last_j[x] - first_i[x]
+            mu = sf * inv
+            half = (tol32 + tn[x] * np.sqrt(m1) + rel32 * sf) * inv
+            a = ici_lo[x]
+            b = mu - half
+            lo_w = a if a > b else b
+            a = ici_hi[x]
+            b = mu + half
+            hi_w = a if a < b else b
+            valid = m >= one32
+            ok = valid & (m <= cap32) & (lo_w <= hi_w)
+            ici_lo[x] = (lo_w if ok else inf32) if valid else ici_lo[x]
+            ici_hi[x] = (hi_w if ok else -inf32) if valid else ici_hi[x]
+            mw[x] = m if ok else mw[x]
+            sw[x] = sf if ok else sw[x]
+            going += np.int64(ici_lo[x] <= ici_hi[x])
+        if going == 0:
+            break
+
+
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def adaptive_hist(hist, slot_of, ci0, centers, los, his, lad, wb, wf, intervals, tol, tol_rel, noise, rate,
                   out, reach, npix, threads):  # pragma: no cover - compiled
     """Steps 1-3 and 5 of the rule (:mod:`spikevision.recon.adaptive`) for frames ``centers`` with reaches
     [los, his] (absolute frames): ``out[e]`` before the hot-pixel clamp and ``reach[e]`` the spike count over
-    the reach as a rate. ``noise`` (float32 per frame) is the
-    sensor noise times ``noise_z / 2``. ``threads``: numba's thread count (each takes every threads-th block)."""
+    the reach as a rate. ``noise`` (float32 per frame) is the sensor noise times ``noise_z / 2``.
+    ``threads``: numba's thread count (each thread takes every threads-th block)."""
     n_e = centers.shape[0]
     nblk = (npix + B - 1) // B
     nl = lad.shape[0]
-    nw = wb.shape[0]
     total = n_e * nblk
     n_thr = max(1, min(threads, total))
     tol32 = np.float32(tol)
     rel32 = np.float32(tol_rel)
     one32 = np.float32(1.0)
-    zero32 = np.float32(0.0)
     cap32 = np.float32(intervals)
-    inf32 = np.float32(np.inf)
     for th in numba.prange(n_thr):
         cb = np.zeros((nl, B), dtype=np.float32)
         eb = np.zeros((nl, B), dtype=np.float32)
@@ -196,88 +294,13 @@ def adaptive_hist(hist, slot_of, ci0, centers, los, his, lad, wb, wf, intervals,
             hi = his[e]
             noise32 = noise[e]
             _segments(hist, slot_of, ci0, p0, n, c, lo, hi, nseg, sb, sf_)
-            for x in range(B):
-                pp[x] = NONE_P
-                qq[x] = NONE_Q
-                cfull_b[x] = 0
-                cfull_f[x] = 0
-                efull[x] = 0
-                lfull[x] = 0
-            i = 0
-            for k in range(nseg):              # ladder entries in segment k: d in (64 k, 64 (k + 1)]
-                off = 64 * k
-                while i < nl and lad[i] <= off + 64:
-                    dd = lad[i] - off
-                    mb = FULL << np.uint64(64 - dd)
-                    mf_ = FULL >> np.uint64(64 - dd)
-                    for x in range(n):
-                        yb = sb[k, x] & mb
-                        yf = sf_[k, x] & mf_
-                        cb[i, x] = cfull_b[x] + np.float32(popcount64(yb))
-                        cf[i, x] = cfull_f[x] + np.float32(popcount64(yf))
-                        eb[i, x] = np.float32(np.int64(trailing_zeros(yb)) - 63 - off) if yb != 0 else efull[x]
-                        lf[i, x] = np.float32(64 - np.int64(leading_zeros(yf)) + off) if yf != 0 else lfull[x]
-                    i += 1
-                for x in range(n):
-                    yb = sb[k, x]
-                    yf = sf_[k, x]
-                    cfull_b[x] += np.float32(popcount64(yb))
-                    cfull_f[x] += np.float32(popcount64(yf))
-                    efull[x] = np.float32(np.int64(trailing_zeros(yb)) - 63 - off) if yb != 0 else efull[x]
-                    lfull[x] = np.float32(64 - np.int64(leading_zeros(yf)) + off) if yf != 0 else lfull[x]
-                    new_p = np.float32(-(np.int64(leading_zeros(yb)) + off))
-                    pp[x] = new_p if (pp[x] == NONE_P) & (yb != 0) else pp[x]
-                    new_q = np.float32(np.int64(trailing_zeros(yf)) + 1 + off)
-                    qq[x] = new_q if (qq[x] == NONE_Q) & (yf != 0) else qq[x]
+            _ladder_stats(sb, sf_, nseg, lad, n, cb, eb, cf, lf, cfull_b, cfull_f, efull, lfull, pp, qq)
             r32 = np.float32(hi - lo + 1)
             for x in range(n):
                 n_reach[x] = np.int64(cb[nl - 1, x]) + np.int64(cf[nl - 1, x])
                 tn[x] = noise32 * (r32 / np.float32(max(n_reach[x], 1)))   # noise x the mean ISI over the reach
-            for i in range(nl):                # spikes and end spikes of each side, with p and q as fallbacks
-                for x in range(n):
-                    p = pp[x]
-                    q = qq[x]
-                    has_p = p != NONE_P
-                    has_q = q != NONE_Q
-                    b_in = cb[i, x] > zero32
-                    f_in = cf[i, x] > zero32
-                    eb[i, x] = eb[i, x] if b_in else (p if has_p else q)
-                    cb[i, x] = cb[i, x] if b_in else (one32 if has_p else zero32)
-                    lf[i, x] = lf[i, x] if f_in else (q if has_q else p)
-                    cf[i, x] = cf[i, x] if f_in else (one32 if has_q else zero32)
-            for x in range(B):
-                ici_lo[x] = -np.inf
-                ici_hi[x] = np.inf
-                mw[x] = 0
-                sw[x] = 0
-            for wi in range(nw):               # the ICI over the nested windows, B pixels in lockstep
-                nb_i = cb[wb[wi]]
-                first_i = eb[wb[wi]]
-                nf_j = cf[wf[wi]]
-                last_j = lf[wf[wi]]
-                going = 0
-                for x in range(n):             # a stopped pixel has the empty bounds (inf, -inf)
-                    m = nb_i[x] + nf_j[x] - one32       # small integers: exact in float32
-                    m1 = m if m > one32 else one32
-                    inv = one32 / m1
-                    sf = last_j[x] - first_i[x]
-                    mu = sf * inv
-                    half = (tol32 + tn[x] * np.sqrt(m1) + rel32 * sf) * inv
-                    a = ici_lo[x]
-                    b = mu - half
-                    lo_w = a if a > b else b
-                    a = ici_hi[x]
-                    b = mu + half
-                    hi_w = a if a < b else b
-                    valid = m >= one32
-                    ok = valid & (m <= cap32) & (lo_w <= hi_w)
-                    ici_lo[x] = (lo_w if ok else inf32) if valid else ici_lo[x]
-                    ici_hi[x] = (hi_w if ok else -inf32) if valid else ici_hi[x]
-                    mw[x] = m if ok else mw[x]
-                    sw[x] = sf if ok else sw[x]
-                    going += np.int64(ici_lo[x] <= ici_hi[x])
-                if going == 0:
-                    break
+            _with_fallbacks(nl, n, cb, eb, cf, lf, pp, qq)
+            _ici(wb, wf, n, cb, eb, cf, lf, tn, tol32, rel32, cap32, ici_lo, ici_hi, mw, sw)
             for x in range(n):
                 p = np.int64(pp[x])
                 q = np.int64(qq[x])
