@@ -16,7 +16,6 @@ import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from .._intrinsics import popcount64
-from .adaptive import HOT_MARGIN
 
 __all__ = ["isi_sample", "adaptive_hist", "clamp_hot_hist"]
 
@@ -327,13 +326,14 @@ def adaptive_hist(hist, slot_of, ci0, centers, los, his, lad, wb, wf, intervals,
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def clamp_hot_hist(hist, slot_of, ci0, centers, los, his, k, raw, reach, threshold, h, w,
+def clamp_hot_hist(hist, slot_of, ci0, centers, los, his, k, raw, reach, threshold, margin, h, w,
                    out):  # pragma: no cover - compiled
     """Step 6 of the rule: ``out[e] = raw[e]``, where a pixel whose estimate or reach rate is above
-    ``HOT_MARGIN`` times all its neighbours' estimates and whose ISI scatter exceeds ``threshold[e]``
+    ``margin`` (``HOT_MARGIN``, an argument so that a cached kernel never keeps an old value) times all its
+    neighbours' estimates and whose ISI scatter exceeds ``threshold[e]``
     (:func:`~spikevision.recon.adaptive.hot_threshold`) times its mean ISI takes their lower median."""
     n_e = centers.shape[0]
-    margin = np.float32(HOT_MARGIN)
+    margin = np.float32(margin)
     ninf = np.float32(-np.inf)
     for job in numba.prange(n_e * h):
         e = job // h

@@ -38,7 +38,17 @@ from .. import _bits
 from . import _adaptive_kernels as AK
 from . import _kernels as K
 from ._input import check_rate, check_window
-from .adaptive import GATHER, HOT_GATHER, NOISE_STEP, check_adaptive, hot_threshold, ladder, noise_of, windows
+from .adaptive import (
+    GATHER,
+    HOT_GATHER,
+    HOT_MARGIN,
+    NOISE_STEP,
+    check_adaptive,
+    hot_threshold,
+    ladder,
+    noise_of,
+    windows,
+)
 from .tfi import isi_table
 from .tfp import tfp_scale
 
@@ -333,7 +343,7 @@ class StreamingAdaptive(StreamingReconstructor):
                          self.tol, self.tol_rel, noise, self.rate, self._raw, self._reach, self.npix,
                          numba.get_num_threads())
         AK.clamp_hot_hist(self._hist, slot_of, ci0, c, lo, hi, HOT_GATHER, self._raw, self._reach, threshold,
-                          self.height, self.width, self._stack)
+                          HOT_MARGIN, self.height, self.width, self._stack)
 
 
 def streaming_reconstructor(method: str, height: int, width: int, **params) -> StreamingReconstructor:
